@@ -1,0 +1,201 @@
+"""The ``fulfill`` command line.
+
+``fulfill run [SCENARIO]``          simulate, print KPIs, write a results directory
+``fulfill compare A B ...``         KPIs side by side (results directories or scenario files)
+``fulfill validate SCENARIO``       check a scenario file without running it
+
+Bad input exits with status 2 and a one-paragraph message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sim import __version__
+from sim.compare import KpiColumn, comparison_rows, is_share
+from sim.kpis import compute_kpis, kpi_doc, open_orders_by_status
+from sim.model import PolicyError
+from sim.network import build_network
+from sim.results import ResultsError, read_manifest, read_results
+from sim.runner import RunResult, run_scenario, save_run
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+EXIT_BAD_INPUT = 2
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def default_scenario() -> Path:
+    """The bundled baseline scenario (shipped inside the ``scenarios`` package)."""
+    return Path(str(resources.files("scenarios").joinpath("baseline.toml")))
+
+
+def fmt(name: str, v: float) -> str:
+    """Format a KPI value for a table: rates as percentages, counts with separators."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if is_share(name):
+        return f"{100 * v:.1f}%"
+    if name.startswith("orders_"):
+        return f"{int(v):,}"
+    return f"{v:,.2f}"
+
+
+def fmt_delta(name: str, d: float, rel: float) -> str:
+    """A difference: percentage points for proportions, else absolute and relative."""
+    if math.isnan(d):
+        return "–"
+    if is_share(name):
+        return f"{100 * d:+.1f} pp"
+    if name.startswith("orders_"):
+        text = f"{int(d):+,}"
+    else:
+        text = f"{d:+,.2f}"
+    return text if math.isnan(rel) else f"{text} ({100 * rel:+.1f}%)"
+
+
+def _load(path: str | Path, seed: int | None, days: float | None) -> Scenario:
+    sc = load_scenario(path)
+    if seed is not None or days is not None:
+        sc = sc.with_overrides(seed=seed, horizon_days=days)
+    return sc
+
+
+def _simulate(sc: Scenario, quiet: bool) -> RunResult:
+    """Run with a progress bar on stderr (shown only on a terminal)."""
+    expected = build_network(sc).expected_orders()
+    with Progress(TextColumn(f"[bold]{sc.name}[/] seed {sc.run.seed}"), BarColumn(),
+                  TextColumn("day {task.fields[day]:.0f}/{task.fields[days]:.0f}"),
+                  TextColumn("{task.fields[orders]:,} orders"), TimeElapsedColumn(),
+                  console=err, transient=True, disable=quiet) as bar:
+        task = bar.add_task("sim", total=expected, day=0, days=sc.run.horizon_days, orders=0)
+
+        def progress(done_h: float, horizon_h: float, orders: int) -> None:
+            bar.update(task, completed=orders, day=done_h / 24.0, orders=orders)
+
+        result = run_scenario(sc, progress=progress)
+    m = result.manifest
+    if not quiet:
+        err.print(f"{sc.name}: simulated {m['orders']:,} orders in "
+                  f"{m['timings_s']['simulate']:.1f} s ({m['orders_per_s']:,.0f} orders/s)")
+    return result
+
+
+def kpi_table(title: str, kpis: dict[str, float]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    table.add_column("meaning", style="dim")
+    for name, v in kpis.items():
+        table.add_row(name, fmt(name, v), kpi_doc(name) if "." not in name else "")
+    return table
+
+
+# ---------------------------------------------------------------------------------- commands
+def cmd_run(args: argparse.Namespace) -> int:
+    sc = _load(args.scenario or default_scenario(), args.seed, args.days)
+    result = _simulate(sc, args.quiet)
+    dest = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{sc.run.seed}"
+    save_run(result, sc, dest)
+    out.print(kpi_table(f"{sc.name} (seed {sc.run.seed}, {sc.run.horizon_days:g} days, "
+                        f"warm-up {sc.run.warmup_days:g})", result.kpis))
+    still_open = open_orders_by_status(result.log)
+    if still_open:
+        out.print("open at the horizon, by latest status: "
+                  + ", ".join(f"{k} {v:,}" for k, v in still_open.items()))
+    out.print(f"results written to {dest}")
+    return 0
+
+
+def _column(item: str, seed: int | None, days: float | None, quiet: bool) -> KpiColumn:
+    p = Path(item)
+    if p.is_dir():
+        m = read_manifest(p)
+        return KpiColumn(f"{p.name}", compute_kpis(read_results(p)),
+                         seed=m.get("seed"), scenario=m.get("scenario"))
+    if not p.exists():
+        raise ResultsError(f"{item}: no such results directory or scenario file.")
+    sc = _load(p, seed, days)
+    return KpiColumn(sc.name, _simulate(sc, quiet).kpis, seed=sc.run.seed, scenario=sc.name)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    cols = [_column(i, args.seed, args.days, args.quiet) for i in args.items]
+    table = Table(title=f"KPIs compared with {cols[0].label}", title_justify="left")
+    table.add_column("KPI")
+    for i, c in enumerate(cols):
+        table.add_column(f"{c.label}" + (f"\nseed {c.seed}" if c.seed is not None else ""),
+                         justify="right")
+        if i:
+            table.add_column("Δ", justify="right")
+    for name, values, deltas in comparison_rows(cols):
+        row = [name, fmt(name, values[0])]
+        for v, (d, rel) in zip(values[1:], deltas, strict=True):
+            row += [fmt(name, v), fmt_delta(name, d, rel)]
+        table.add_row(*row)
+    out.print(table)
+    seeds = {c.seed for c in cols}
+    if len(seeds) > 1:
+        out.print("[yellow]note:[/] the runs used different seeds, so part of each difference "
+                  "is sampling noise; pass --seed to compare on the same demand.")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    sc = load_scenario(args.scenario)
+    net = build_network(sc)
+    out.print(f"{args.scenario}: OK — scenario '{sc.name}': {net.n_fcs} FCs "
+              f"({', '.join(net.fc_names)}), {net.n_skus} SKUs, {net.n_dests} destinations, "
+              f"{len(net.channel_names)} channels, routing '{net.routing_policy}', "
+              f"{sc.run.horizon_days:g} days, about {net.expected_orders():,.0f} orders.")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fulfill", description=__doc__.split("\n\n")[0])
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="simulate a scenario, print its KPIs, write results")
+    r.add_argument("scenario", nargs="?", help="scenario file (default: bundled baseline)")
+    r.add_argument("--seed", type=int, help="override the scenario's seed")
+    r.add_argument("--days", type=float, help="override the horizon (days)")
+    r.add_argument("--out", help="results directory (default results/<name>-seed<seed>)")
+    r.add_argument("--quiet", action="store_true", help="no progress output")
+    r.set_defaults(func=cmd_run)
+    c = sub.add_parser("compare", help="compare KPIs of results directories or scenarios")
+    c.add_argument("items", nargs="+", metavar="RESULT_DIR_OR_SCENARIO")
+    c.add_argument("--seed", type=int, help="run every scenario file with this seed")
+    c.add_argument("--days", type=float, help="override the horizon of scenario files")
+    c.add_argument("--quiet", action="store_true")
+    c.set_defaults(func=cmd_compare)
+    v = sub.add_parser("validate", help="check a scenario file without running it")
+    v.add_argument("scenario")
+    v.set_defaults(func=cmd_validate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except (ScenarioError, ResultsError, PolicyError) as exc:
+        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        err.print("interrupted; finished results on disk are intact.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

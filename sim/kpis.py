@@ -1,0 +1,209 @@
+"""Key performance indicators: pure functions of an :class:`~sim.eventlog.EventLog`.
+
+Nothing here looks at the model; every figure can be recomputed from the files a run wrote.
+
+Steady-state KPIs describe the orders placed in the *measurement window*
+``[warm-up, horizon)``, so that the empty-network start does not flatter the results.  Labor
+figures use the shift hours and task times that fall inside the window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.eventlog import EventLog, Status
+
+# (KPI name, what it means) — also the order in which KPIs are printed
+KPI_DOC: dict[str, str] = {
+    "orders_placed": "orders placed in the measurement window (after warm-up)",
+    "orders_shipped": "of those, orders whose every shipment left the FC (delivered included)",
+    "orders_delivered": "of those, orders whose every shipment was delivered by the horizon",
+    "orders_open": "placed, not fully shipped and not cancelled at the horizon",
+    "orders_cancelled": "cancelled after waiting on hold longer than the scenario allows",
+    "click_to_ship_h_mean": "hours from order to last shipment handed to the carrier (shipped)",
+    "click_to_ship_h_p50": "median of the same",
+    "click_to_ship_h_p90": "90th percentile of the same",
+    "click_to_ship_h_p95": "95th percentile of the same",
+    "click_to_deliver_days_mean": "days from order to last shipment delivered (delivered)",
+    "click_to_deliver_days_p50": "median of the same",
+    "click_to_deliver_days_p90": "90th percentile of the same",
+    "click_to_deliver_days_p95": "95th percentile of the same",
+    "on_time_rate": "share delivered by the promised date, among orders due before the horizon",
+    "labor_cost_per_order": "paid shift hours x wage in the window, per order placed",
+    "shipping_cost_per_order": "postage of all shipments of a fully shipped order, mean",
+    "cost_per_order": "labor_cost_per_order + shipping_cost_per_order",
+    "shipments_per_order": "shipments per released order (1 = never split)",
+    "split_shipment_rate": "share of released orders sent in more than one shipment",
+    "hold_rate": "share of orders that waited on hold for stock at least once",
+    "picker_utilization": "picking hours worked / picker hours paid, per FC",
+    "packer_utilization": "packing hours worked / packer hours paid, per FC",
+    "shipment_share": "share of the window's shipments sent from each FC",
+}
+
+
+@dataclass(frozen=True)
+class OrderOutcomes:
+    """Per-order facts derived from the log (arrays indexed by order id)."""
+
+    placed_h: np.ndarray
+    promise_h: np.ndarray
+    n_shipments: np.ndarray
+    shipped_h: np.ndarray  # time the last shipment shipped; nan if not fully shipped
+    delivered_h: np.ndarray  # nan if not fully delivered
+    held: np.ndarray  # bool
+    cancelled: np.ndarray  # bool
+    last_status: np.ndarray  # latest status recorded (by time, then by status order)
+
+
+def _last_per_order(n: int, order: np.ndarray, times: np.ndarray) -> np.ndarray:
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, order, times)
+    return out
+
+
+def order_outcomes(log: EventLog) -> OrderOutcomes:
+    """Derive each order's shipped and delivered times and flags from the event log."""
+    ev = log["events"]
+    n = log.n_rows("orders")
+    status, order, t = ev["status"], ev["order_id"].astype(np.int64), ev["time_h"]
+    n_ship = np.bincount(log["shipments"]["order_id"], minlength=n)
+    shipped = status == Status.SHIPPED
+    delivered = status == Status.DELIVERED
+    n_shipped = np.bincount(order[shipped], minlength=n)
+    n_delivered = np.bincount(order[delivered], minlength=n)
+    ship_t = _last_per_order(n, order[shipped], t[shipped])
+    deliv_t = _last_per_order(n, order[delivered], t[delivered])
+    full_ship = (n_ship > 0) & (n_shipped == n_ship)
+    full_deliv = (n_ship > 0) & (n_delivered == n_ship)
+    held = np.zeros(n, bool)
+    held[order[status == Status.ON_HOLD]] = True
+    cancelled = np.zeros(n, bool)
+    cancelled[order[status == Status.CANCELLED]] = True
+    # latest status: sort by (order, time, status) and take each order's last row
+    idx = np.lexsort((status, t, order))
+    last = np.full(n, -1, np.int64)
+    last[order[idx]] = status[idx]
+    return OrderOutcomes(
+        placed_h=log["orders"]["placed_h"],
+        promise_h=log["orders"]["promise_h"],
+        n_shipments=n_ship,
+        shipped_h=np.where(full_ship, ship_t, np.nan),
+        delivered_h=np.where(full_deliv, deliv_t, np.nan),
+        held=held,
+        cancelled=cancelled,
+        last_status=last,
+    )
+
+
+def _pct(x: np.ndarray, q: float) -> float:
+    return float(np.percentile(x, q)) if len(x) else float("nan")
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(np.mean(x)) if len(x) else float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Length of each interval [a, b] inside [lo, hi]."""
+    return np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0.0, None)
+
+
+def task_busy_hours(log: EventLog, start: Status, end: Status, lo: float,
+                    hi: float) -> np.ndarray:
+    """Hours each FC's workers spent on tasks (``start`` to ``end`` events) inside [lo, hi].
+
+    A task still in progress at the horizon counts up to the horizon.
+    """
+    ev = log["events"]
+    n_ship = log.n_rows("shipments")
+    fcs = log["shipments"]["fc"].astype(np.int64)
+    began = np.full(n_ship, np.nan)
+    ended = np.full(n_ship, log.horizon_h)
+    s = ev["status"] == start
+    began[ev["shipment_id"][s]] = ev["time_h"][s]
+    e = ev["status"] == end
+    ended[ev["shipment_id"][e]] = ev["time_h"][e]
+    ok = ~np.isnan(began)
+    busy = _overlap(began[ok], ended[ok], lo, hi)
+    return np.bincount(fcs[ok], weights=busy, minlength=len(log.fc_names))
+
+
+def paid_hours(log: EventLog, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Picker and packer hours paid per FC inside [lo, hi], from the shift table."""
+    sh = log["shifts"]
+    F = len(log.fc_names)
+    hours = _overlap(sh["start_h"], sh["end_h"], lo, hi)
+    fc = sh["fc"].astype(np.int64)
+    return (np.bincount(fc, weights=hours * sh["pickers"], minlength=F),
+            np.bincount(fc, weights=hours * sh["packers"], minlength=F))
+
+
+def compute_kpis(log: EventLog) -> dict[str, float]:
+    """All KPIs of one run, for orders placed in the measurement window.
+
+    Per-FC KPIs are keyed ``"<kpi>.<fc name>"``.  See :data:`KPI_DOC` for definitions.
+    """
+    lo, hi = log.warmup_h, log.horizon_h
+    oc = order_outcomes(log)
+    win = (oc.placed_h >= lo) & (oc.placed_h < hi)
+    shipped = win & ~np.isnan(oc.shipped_h)
+    delivered = win & ~np.isnan(oc.delivered_h)
+    cancelled = win & oc.cancelled
+    released = win & (oc.n_shipments > 0)
+    k: dict[str, float] = {}
+    n_win = int(win.sum())
+    k["orders_placed"] = n_win
+    k["orders_shipped"] = int(shipped.sum())
+    k["orders_delivered"] = int(delivered.sum())
+    k["orders_open"] = n_win - int(shipped.sum()) - int(cancelled.sum())
+    k["orders_cancelled"] = int(cancelled.sum())
+    c2s = oc.shipped_h[shipped] - oc.placed_h[shipped]
+    c2d = (oc.delivered_h[delivered] - oc.placed_h[delivered]) / 24.0
+    for name, x in (("click_to_ship_h", c2s), ("click_to_deliver_days", c2d)):
+        k[f"{name}_mean"] = _mean(x)
+        for q in (50, 90, 95):
+            k[f"{name}_p{q}"] = _pct(x, q)
+    due = win & (oc.promise_h <= hi)
+    on_time = due & (oc.delivered_h <= oc.promise_h)  # nan compares False: late or undelivered
+    k["on_time_rate"] = _ratio(int(on_time.sum()), int(due.sum()))
+
+    pick_paid, pack_paid = paid_hours(log, lo, hi)
+    wage = np.asarray(log.meta["labor_cost_per_hour"], float)
+    labor_cost = float(np.dot(pick_paid + pack_paid, wage))
+    k["labor_cost_per_order"] = _ratio(labor_cost, n_win)
+    sh = log["shipments"]
+    order_cost = np.bincount(sh["order_id"], weights=sh["cost"], minlength=len(oc.placed_h))
+    k["shipping_cost_per_order"] = _mean(order_cost[shipped])
+    k["cost_per_order"] = k["labor_cost_per_order"] + k["shipping_cost_per_order"]
+    k["shipments_per_order"] = _mean(oc.n_shipments[released].astype(float))
+    k["split_shipment_rate"] = _mean((oc.n_shipments[released] > 1).astype(float))
+    k["hold_rate"] = _mean(oc.held[win].astype(float))
+
+    pick_busy = task_busy_hours(log, Status.PICK_START, Status.PICKED, lo, hi)
+    pack_busy = task_busy_hours(log, Status.PACK_START, Status.PACKED, lo, hi)
+    in_win = win[sh["order_id"]]
+    per_fc = np.bincount(sh["fc"][in_win].astype(np.int64), minlength=len(log.fc_names))
+    for f, name in enumerate(log.fc_names):
+        k[f"picker_utilization.{name}"] = _ratio(float(pick_busy[f]), float(pick_paid[f]))
+        k[f"packer_utilization.{name}"] = _ratio(float(pack_busy[f]), float(pack_paid[f]))
+        k[f"shipment_share.{name}"] = _ratio(float(per_fc[f]), float(per_fc.sum()))
+    return k
+
+
+def open_orders_by_status(log: EventLog) -> dict[str, int]:
+    """Orders (all, warm-up included) neither fully shipped nor cancelled, by latest status."""
+    oc = order_outcomes(log)
+    open_ = np.isnan(oc.shipped_h) & ~oc.cancelled
+    counts = np.bincount(oc.last_status[open_], minlength=len(Status))
+    return {s.name.lower(): int(counts[s]) for s in Status if counts[s]}
+
+
+def kpi_doc(name: str) -> str:
+    """Definition of a KPI (per-FC names share their base KPI's definition)."""
+    return KPI_DOC.get(name.split(".", 1)[0], "")

@@ -1,0 +1,528 @@
+"""The SimPy fulfillment model.
+
+The model schedules a SimPy event only where a decision or a shared resource needs one: an
+order's arrival (routing), the end of each pick and pack task (labor pools), each carrier
+pickup (one event per FC and cut-off ships every packed parcel), shift changes, purchase-order
+receipts and hold time-outs.  Delivery follows from the ship time by arithmetic.  Labor pools
+are counters with FIFO queues driven by callbacks (:class:`LaborPool`), which behave as
+``simpy.Resource`` with FIFO requests (validated against Erlang C in the tests) at a fraction of
+the cost.
+
+Stock is allocated when an order is released to its FCs: an order is released only when every
+line can be allocated from stock on hand, otherwise it is held (status ``ON_HOLD``) and offered
+to the routing policy again whenever stock of one of its SKUs arrives.
+"""
+
+from __future__ import annotations
+
+import array
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from sim import __version__
+from sim.demand import STREAM_NAMES, DayOrders, generate_day, service_factor
+from sim.eventlog import EventLog, Recorder, Status
+from sim.network import Network
+from sim.policies import RoutingPolicy, resolve_policy
+from sim.rng import stream
+from sim.state import OrderView, StateView
+
+Factors = tuple[list[float], list[float]]
+"""An order's pick- and pack-time factors, one per FC."""
+
+ProgressFn = Callable[[float, float, int], None]
+"""Called with (simulated hours done, horizon hours, orders so far) once per simulated day."""
+
+
+class PolicyError(RuntimeError):
+    """A routing policy returned a decision the model cannot carry out."""
+
+
+class LaborPool:
+    """Workers whose number follows the shift calendar, serving one FIFO queue of tasks.
+
+    A task in progress when a shift ends is finished (workers do not drop a tote mid-pick), but
+    no task starts while every worker on shift is busy or nobody is on shift.  The pool logs the
+    start and end of each task itself (statuses ``start_status`` and ``done_status``), then
+    hands the task on with ``done(task)``.
+    """
+
+    __slots__ = ("_done", "_done_status", "_events", "_fc", "_inflight", "_start_status", "busy",
+                 "capacity", "env", "queue")
+
+    def __init__(self, env: simpy.Environment, fc: int, statuses: tuple[Status, Status],
+                 events: dict[str, array.array], inflight: dict[int, tuple[int, int, float, int]],
+                 done: Callable[[int], None]) -> None:
+        self.env = env
+        self.capacity = 0
+        self.busy = 0
+        self.queue: deque[tuple[int, float]] = deque()
+        self._fc = fc
+        self._start_status, self._done_status = int(statuses[0]), int(statuses[1])
+        self._events = (events["time_h"].append, events["order_id"].append,
+                        events["status"].append, events["fc"].append,
+                        events["shipment_id"].append)
+        self._inflight = inflight
+        self._done = done
+
+    def submit(self, task: int, duration_h: float) -> None:
+        if self.busy < self.capacity:
+            self._start(task, duration_h)
+        else:
+            self.queue.append((task, duration_h))
+
+    def set_capacity(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._dispatch()
+
+    def _record(self, task: int, status: int) -> None:
+        t, o, s, f, sh = self._events
+        t(self.env.now)
+        o(self._inflight[task][0])
+        s(status)
+        f(self._fc)
+        sh(task)
+
+    def _start(self, task: int, duration_h: float) -> None:
+        self.busy += 1
+        self._record(task, self._start_status)
+        Timeout(self.env, duration_h, task).callbacks.append(self._finish)
+
+    def _finish(self, event: simpy.Event) -> None:
+        self.busy -= 1
+        task = event._value
+        self._record(task, self._done_status)
+        if self.queue and self.busy < self.capacity:
+            self._start(*self.queue.popleft())
+        self._done(task)
+
+    def _dispatch(self) -> None:
+        queue = self.queue
+        while queue and self.busy < self.capacity:
+            self._start(*queue.popleft())
+
+
+class FulfillmentModel:
+    """One replication of a scenario.
+
+    Parameters
+    ----------
+    net : Network
+        The compiled scenario.
+    replication : int
+        Replication index: selects independent random streams under the same seed.
+    policy : RoutingPolicy, optional
+        Overrides the scenario's routing policy (e.g. an object built in a notebook).
+    progress : callable, optional
+        See :data:`ProgressFn`.
+    """
+
+    def __init__(self, net: Network, *, replication: int = 0,
+                 policy: RoutingPolicy | None = None, progress: ProgressFn | None = None) -> None:
+        self.net = net
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.policy = policy or resolve_policy(net.routing_policy, net.routing_params,
+                                               net.base_dir)
+        self.progress = progress
+        self.rec = Recorder()
+        self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
+        F = net.n_fcs
+        self.on_hand = np.array(net.initial_stock, dtype=np.int64)
+        self.on_hand_rows = list(self.on_hand)
+        # Python lists where only the model reads them (faster than numpy scalars)
+        self.on_order = [[0] * net.n_skus for _ in range(F)]
+        self.backordered = [[0] * net.n_skus for _ in range(F)]
+        self._rop = net.reorder_point.tolist()
+        self._upto = net.order_up_to.tolist()
+        self._replenish = net.replenishment != "none"
+        self._n_fcs = F
+        self._zone = net.zone.tolist()
+        self._pick_coef = [tuple(r) for r in net.pick_coef_h.tolist()]
+        self._pack_coef = [tuple(r) for r in net.pack_coef_h.tolist()]
+        self.wip = [0] * F
+        self.state = StateView(self)
+        # in-flight shipment -> (order id, FC, pack hours, zone); removed when shipped
+        self.inflight: dict[int, tuple[int, int, float, int]] = {}
+        events = self.rec.cols["events"]
+        self.pickers = [LaborPool(self.env, f, (Status.PICK_START, Status.PICKED), events,
+                                  self.inflight, self._picked) for f in range(F)]
+        self.packers = [LaborPool(self.env, f, (Status.PACK_START, Status.PACKED), events,
+                                  self.inflight, self._packed) for f in range(F)]
+        self.outbound: list[list[int]] = [[] for _ in range(F)]
+        # held order -> its data; and SKU -> held orders containing it (insertion = FCFS)
+        self.held: dict[int, tuple[OrderView, int, Factors]] = {}
+        self.held_by_sku: dict[int, dict[int, None]] = {}
+        self.n_orders = 0
+        self.n_shipments = 0
+        self._day: DayOrders | None = None
+        self._day_lists: tuple[list[Any], ...] = ()
+        self._i = 0
+        ev = self.rec.cols["events"]
+        self._ev_t, self._ev_o, self._ev_s = ev["time_h"].append, ev["order_id"].append, \
+            ev["status"].append
+        self._ev_f, self._ev_sh = ev["fc"].append, ev["shipment_id"].append
+        sh, sl = self.rec.cols["shipments"], self.rec.cols["shipment_lines"]
+        self._sh_order, self._sh_fc = sh["order_id"].append, sh["fc"].append
+        self._sl_sid, self._sl_sku, self._sl_units = sl["shipment_id"].append, \
+            sl["sku"].append, sl["units"].append
+        self.wall_s = 0.0
+
+    # ------------------------------------------------------------------ public
+    def run(self) -> EventLog:
+        """Run to the horizon and return the event log."""
+        t0 = time.perf_counter()
+        net = self.net
+        self._schedule_calendar()
+        self._review_all()
+        self._at(0.0, self._start_day, 0)
+        self.env.run(until=net.horizon_h)
+        self.wall_s = time.perf_counter() - t0
+        self._record_stock()
+        log = self.rec.finish({
+            "scenario": net.name, "horizon_h": net.horizon_h, "warmup_h": net.warmup_h,
+            "seed": net.seed, "replication": self.replication,
+            "fc_names": list(net.fc_names), "channel_names": list(net.channel_names),
+            "sku_ids_count": net.n_skus, "labor_cost_per_hour": net.labor_cost_per_hour.tolist(),
+            "policy": net.routing_policy, "package_version": __version__,
+            "sim_wall_s": self.wall_s, "orders": self.n_orders,
+        })
+        _derive_shipment_columns(log, net)
+        return log
+
+    # ------------------------------------------------------------------ helpers
+    def _at(self, t: float, fn: Callable[[Any], None], value: Any = None) -> None:
+        Timeout(self.env, t - self.env.now, value).callbacks.append(
+            lambda ev: fn(ev._value))
+
+    def _log(self, t: float, status: int, order: int, fc: int, shipment: int) -> None:
+        self._ev_t(t)
+        self._ev_o(order)
+        self._ev_s(status)
+        self._ev_f(fc)
+        self._ev_sh(shipment)
+
+    # ------------------------------------------------------------------ calendar
+    def _schedule_calendar(self) -> None:
+        """Shift changes and carrier pickups, known in advance from the calendars."""
+        net = self.net
+        horizon = net.horizon_h
+        n_days = int(np.ceil(horizon / 24.0))
+        shifts = self.rec.cols["shifts"]
+        changes: dict[tuple[float, int], list[int]] = {}
+        for s in range(len(net.shift_fc)):
+            f = int(net.shift_fc[s])
+            for day in range(-1, n_days + 1):
+                if not net.shift_days[s, net.weekday(day)]:
+                    continue
+                a = max(0.0, 24.0 * day + float(net.shift_start_h[s]))
+                b = min(horizon, 24.0 * day + float(net.shift_end_h[s]))
+                if b <= a:
+                    continue
+                pk, pa = int(net.shift_pickers[s]), int(net.shift_packers[s])
+                for col, v in (("fc", f), ("start_h", a), ("end_h", b), ("pickers", pk),
+                               ("packers", pa)):
+                    shifts[col].append(v)
+                for t, sign in ((a, 1), (b, -1)):
+                    d = changes.setdefault((t, f), [0, 0])
+                    d[0] += sign * pk
+                    d[1] += sign * pa
+        level = [[0, 0] for _ in range(net.n_fcs)]
+        for (t, f), (dpk, dpa) in sorted(changes.items()):
+            level[f][0] += dpk
+            level[f][1] += dpa
+            if (dpk == 0 and dpa == 0) or t >= horizon:
+                continue
+            self._at(t, self._set_staff, (f, level[f][0], level[f][1]))
+        for f in range(net.n_fcs):
+            for day in range(n_days):
+                if net.pickup_days[f, net.weekday(day)]:
+                    for c in net.pickup_cutoffs_h[f]:
+                        if 24.0 * day + c < horizon:
+                            self._at(24.0 * day + c, self._pickup, f)
+
+    def _set_staff(self, value: tuple[int, int, int]) -> None:
+        f, pickers, packers = value
+        self.pickers[f].set_capacity(pickers)
+        self.packers[f].set_capacity(packers)
+
+    # ------------------------------------------------------------------ demand
+    def _start_day(self, day: int) -> None:
+        net = self.net
+        if self.progress is not None:
+            self.progress(24.0 * day, net.horizon_h, self.n_orders)
+        if 24.0 * (day + 1) < net.horizon_h:
+            self._at(24.0 * (day + 1), self._start_day, day + 1)
+        blk = generate_day(net, day, self.rngs)
+        n = len(blk)
+        if n == 0:
+            return
+        # Everything known at the moment of ordering is recorded for the whole day at once.
+        base = self.n_orders
+        ids = np.arange(base, base + n, dtype=np.int32)
+        n_lines = np.diff(blk.line_ptr)
+        n_units = np.add.reduceat(blk.line_units, blk.line_ptr[:-1]) if len(blk.line_units) \
+            else np.zeros(n, np.int64)
+        promise_h = 24.0 * (np.floor(blk.time_h / 24.0) + 1 + net.channel_promise_days[blk.channel])
+        _extend(self.rec.cols["orders"], placed_h=blk.time_h, channel=blk.channel, dest=blk.dest,
+                n_lines=n_lines, n_units=n_units, promise_h=promise_h)
+        _extend(self.rec.cols["order_lines"], order_id=np.repeat(ids, n_lines),
+                sku=blk.line_sku, units=blk.line_units)
+        _extend(self.rec.cols["events"], time_h=blk.time_h, order_id=ids,
+                status=np.full(n, Status.PLACED), fc=np.full(n, -1), shipment_id=np.full(n, -1))
+        # Per-FC task-time factors (by inversion of the same uniforms, see service_factor),
+        # one row per order.
+        F = net.n_fcs
+        pick = np.column_stack([service_factor(blk.pick_u, int(net.pick_dist[f]),
+                                               float(net.pick_cv[f])) for f in range(F)])
+        pack = np.column_stack([service_factor(blk.pack_u, int(net.pack_dist[f]),
+                                               float(net.pack_cv[f])) for f in range(F)])
+        self._day_lists = (blk.time_h.tolist(), blk.channel.tolist(), blk.dest.tolist(),
+                           blk.line_ptr.tolist(), blk.line_sku.tolist(), blk.line_units.tolist(),
+                           promise_h.tolist(), pick.tolist(), pack.tolist())
+        self._i = 0
+        Timeout(self.env, blk.time_h[0] - self.env.now).callbacks.append(
+            self._arrive)
+
+    def _arrive(self, _event: simpy.Event) -> None:
+        i = self._i
+        times, channels, dests, ptr, skus_l, units_l, promise, pick, pack = self._day_lists
+        now = times[i]
+        p0, p1 = ptr[i], ptr[i + 1]
+        view = OrderView(self.n_orders, now, channels[i], dests[i], tuple(skus_l[p0:p1]),
+                         tuple(units_l[p0:p1]), promise[i])
+        self.n_orders += 1
+        self._route(view, (pick[i], pack[i]), held=False)
+        i += 1
+        self._i = i
+        if i < len(times):
+            Timeout(self.env, times[i] - now).callbacks.append(
+                self._arrive)
+
+    # ------------------------------------------------------------------ routing and stock
+    def _route(self, view: OrderView, factors: Factors, held: bool) -> bool:
+        """Ask the policy, allocate and release if stock allows, else hold. True if released."""
+        decision = self.policy.route(view, self.state)
+        n = len(view.skus)
+        if isinstance(decision, int | np.integer) and 0 <= decision < self._n_fcs:
+            assign = [int(decision)] * n
+        else:
+            assign = self._check_decision(decision, view)
+        rows = self.on_hand_rows
+        for f, k, u in zip(assign, view.skus, view.units, strict=True):
+            if rows[f][k] < u:
+                break
+        else:
+            self._release(view, assign, factors, held)
+            return True
+        if not held:
+            self._hold(view, assign[0], factors)
+        return False
+
+    def _check_decision(self, decision: int | Sequence[int], view: OrderView) -> list[int]:
+        n = len(view.skus)
+        F = self._n_fcs
+        assign = [int(decision)] * n if isinstance(decision, int | np.integer) \
+            else [int(f) for f in decision]
+        if len(assign) != n:
+            raise PolicyError(f"routing policy {self.net.routing_policy!r} returned "
+                              f"{len(assign)} FCs for order {view.id}, which has {n} lines")
+        for f in assign:
+            if not 0 <= f < F:
+                raise PolicyError(f"routing policy {self.net.routing_policy!r} returned FC {f} "
+                                  f"for order {view.id}; valid FC ids are 0..{F - 1}")
+        return assign
+
+    def _release(self, view: OrderView, assign: list[int], factors: Factors,
+                 held: bool) -> None:
+        """Allocate the order's stock and send one shipment per FC to the pickers."""
+        oid = view.id
+        f0 = assign[0]
+        if assign.count(f0) == len(assign):
+            groups: list[tuple[int, list[int]]] = [(f0, list(range(len(assign))))]
+        else:
+            by_fc: dict[int, list[int]] = {}
+            for j, f in enumerate(assign):
+                by_fc.setdefault(f, []).append(j)
+            groups = list(by_fc.items())
+        rows = self.on_hand_rows
+        skus_all, units_all = view.skus, view.units
+        review = self._review if self._replenish else None
+        sl_sid, sl_sku, sl_units = self._sl_sid, self._sl_sku, self._sl_units
+        for f, lines in groups:
+            sid = self.n_shipments
+            self.n_shipments = sid + 1
+            self._sh_order(oid)
+            self._sh_fc(f)
+            row = rows[f]
+            n_units = 0
+            for j in lines:
+                k, u = skus_all[j], units_all[j]
+                row[k] -= u
+                n_units += u
+                sl_sid(sid)
+                sl_sku(k)
+                sl_units(u)
+                if review is not None:
+                    review(f, k)
+            if held:
+                self._log(self.env.now, Status.RELEASED, oid, f, sid)
+            a, b, c = self._pick_coef[f]
+            pick_h = (a + b * len(lines) + c * n_units) * factors[0][f]
+            a, b, c = self._pack_coef[f]
+            pack_h = (a + b * len(lines) + c * n_units) * factors[1][f]
+            self.inflight[sid] = (oid, f, pack_h, self._zone[f][view.dest])
+            self.wip[f] += 1
+            self.pickers[f].submit(sid, pick_h)
+
+    def _hold(self, view: OrderView, f: int, factors: Factors) -> None:
+        oid = view.id
+        self._log(self.env.now, Status.ON_HOLD, oid, f, -1)
+        self.held[oid] = (view, f, factors)
+        for k, u in zip(view.skus, view.units, strict=True):
+            self.held_by_sku.setdefault(k, {})[oid] = None
+            self.backordered[f][k] += u
+            if self._replenish:
+                self._review(f, k)
+        if self.net.cancel_after_h is not None:
+            self._at(self.env.now + self.net.cancel_after_h, self._cancel, oid)
+
+    def _unhold(self, oid: int) -> tuple[OrderView, int, Factors]:
+        entry = self.held.pop(oid)
+        view, f, _ = entry
+        for k, u in zip(view.skus, view.units, strict=True):
+            del self.held_by_sku[k][oid]
+            self.backordered[f][k] -= u
+        return entry
+
+    def _cancel(self, oid: int) -> None:
+        if oid in self.held:
+            self._unhold(oid)
+            self._log(self.env.now, Status.CANCELLED, oid, -1, -1)
+
+    def _retry_held(self, sku: int) -> None:
+        """Offer held orders containing ``sku`` to the policy again, first come first served."""
+        waiting = self.held_by_sku.get(sku)
+        if not waiting:
+            return
+        for oid in sorted(waiting):
+            view, f, factors = self._unhold(oid)
+            if not self._route(view, factors, held=True):
+                # still short: back on hold where it was, keeping its place in the queue
+                self.held[oid] = (view, f, factors)
+                for k, u in zip(view.skus, view.units, strict=True):
+                    self.held_by_sku[k][oid] = None
+                    self.backordered[f][k] += u
+
+    def _review_all(self) -> None:
+        if not self._replenish:
+            return
+        for f in range(self._n_fcs):
+            for k in range(self.net.n_skus):
+                self._review(f, k)
+
+    def _review(self, f: int, k: int) -> None:
+        """Continuous-review min/max: order up to S when the inventory position is at s."""
+        position = self.on_hand_rows[f][k] + self.on_order[f][k] - self.backordered[f][k]
+        if position <= self._rop[f][k]:
+            qty = int(self._upto[f][k] - position)
+            if qty > 0:
+                self.on_order[f][k] += qty
+                self._at(self.env.now + self.net.lead_time_h, self._receive, (f, k, qty))
+
+    def _receive(self, value: tuple[int, int, int]) -> None:
+        f, k, qty = value
+        self.on_order[f][k] -= qty
+        self.on_hand_rows[f][k] += qty
+        r = self.rec.cols["receipts"]
+        r["time_h"].append(self.env.now)
+        r["fc"].append(f)
+        r["sku"].append(k)
+        r["units"].append(qty)
+        self._retry_held(k)
+
+    # ------------------------------------------------------------------ floor
+    def _picked(self, sid: int) -> None:
+        _, f, pack_h, _ = self.inflight[sid]
+        self.packers[f].submit(sid, pack_h)
+
+    def _packed(self, sid: int) -> None:
+        f = self.inflight[sid][1]
+        self.wip[f] -= 1
+        self.outbound[f].append(sid)
+
+    def _pickup(self, f: int) -> None:
+        """The carrier collects every packed parcel at FC ``f``; delivery is computed."""
+        parcels = self.outbound[f]
+        if not parcels:
+            return
+        self.outbound[f] = []
+        now = self.env.now
+        deliver_at = self._delivery_times(now)
+        horizon = self.net.horizon_h
+        log = self._log
+        inflight = self.inflight
+        for sid in parcels:
+            oid, _, _, zone = inflight.pop(sid)
+            log(now, Status.SHIPPED, oid, f, sid)
+            t = deliver_at[zone]
+            if t <= horizon:
+                log(t, Status.DELIVERED, oid, f, sid)
+
+    def _delivery_times(self, ship_h: float) -> list[float]:
+        """Delivery time by zone (index 0 unused) for parcels picked up at ``ship_h``."""
+        net = self.net
+        day = int(ship_h // 24.0)
+        transit = net.transit_days_by_zone
+        if net.business_days:
+            start = np.datetime64(net.start_date) + np.timedelta64(day, "D")
+            dates = np.busday_offset(start, transit, roll="forward")
+            days = (dates - np.datetime64(net.start_date)).astype(np.int64)
+        else:
+            days = day + transit
+        out = np.maximum(24.0 * days + net.delivery_hour, ship_h)
+        return [float(x) for x in out]
+
+    def _record_stock(self) -> None:
+        st = self.rec.cols["stock"]
+        F, K = self.on_hand.shape
+        st["fc"].extend(np.repeat(np.arange(F), K).tolist())
+        st["sku"].extend(np.tile(np.arange(K), F).tolist())
+        st["initial"].extend(self.net.initial_stock.ravel().tolist())
+        st["on_hand"].extend(self.on_hand.ravel().tolist())
+        st["on_order"].extend(np.ravel(self.on_order).tolist())
+
+
+def _derive_shipment_columns(log: EventLog, net: Network) -> None:
+    """Quantities of each shipment, from its lines (computed once, after the run)."""
+    sh, sl = log["shipments"], log["shipment_lines"]
+    n = len(sh["order_id"])
+    sid = sl["shipment_id"]
+    units = sl["units"].astype(np.int64)
+    sh["n_lines"] = np.bincount(sid, minlength=n).astype(np.int16)
+    sh["n_units"] = np.bincount(sid, weights=units, minlength=n).astype(np.int32)
+    sh["weight_lb"] = np.bincount(sid, weights=units * net.sku_weight_lb[sl["sku"]],
+                                  minlength=n).astype(np.float32)
+    zone = net.zone[sh["fc"], log["orders"]["dest"][sh["order_id"]]]
+    sh["zone"] = zone.astype(np.int8)
+    sh["cost"] = net.cost_by_zone[zone].astype(np.float32)
+
+
+def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:
+    """Append numpy columns to a table's growable columns (fast: one buffer copy each)."""
+    for name, v in values.items():
+        col = cols[name]
+        col.frombytes(np.ascontiguousarray(v, dtype=np.dtype(col.typecode)).tobytes())
+
+
+def simulate(net: Network, *, replication: int = 0, policy: RoutingPolicy | None = None,
+             progress: ProgressFn | None = None) -> EventLog:
+    """Run one replication of ``net`` and return its event log."""
+    return FulfillmentModel(net, replication=replication, policy=policy,
+                            progress=progress).run()

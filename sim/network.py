@@ -1,0 +1,271 @@
+"""The immutable, array-based form of a scenario that the simulation and the solvers share.
+
+A :class:`Network` replaces names by integer ids and lists by read-only numpy arrays, once, so
+the hot loops of the simulation index arrays instead of looking up names, and so the optimizers
+in ``optimize/`` can read the same distances, zones and forecasts without importing SimPy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import WEEKDAYS, CountDist, Scenario, ServiceTime
+
+EARTH_RADIUS_MI = 3958.8
+DIST_CODES = {"deterministic": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
+
+
+def great_circle_miles(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
+                       lon2: np.ndarray) -> np.ndarray:
+    """Haversine distance in statute miles (broadcasts like numpy)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat = p2 - p1
+    dlon = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_MI * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def zone_of(distance_mi: np.ndarray, zone_max_miles: np.ndarray) -> np.ndarray:
+    """Carrier zone 1-8: the first band whose upper bound the distance does not exceed."""
+    return (np.searchsorted(zone_max_miles, distance_mi, side="left") + 1).astype(np.int8)
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """Everything the model needs, with integer ids: FCs ``0..F-1``, SKUs ``0..K-1``,
+    destinations ``0..D-1``, channels ``0..C-1``.  All arrays are read-only.
+
+    Times are hours from midnight of ``start_date``; weekday 0 is Monday.
+    """
+
+    name: str
+    start_date: dt.date
+    horizon_h: float
+    warmup_h: float
+    seed: int
+    # facilities
+    fc_names: tuple[str, ...]
+    fc_lat: np.ndarray
+    fc_lon: np.ndarray
+    labor_cost_per_hour: np.ndarray
+    pick_coef_h: np.ndarray  # (F, 3): hours per order, per line, per unit
+    pick_dist: np.ndarray  # (F,) code in DIST_CODES
+    pick_cv: np.ndarray
+    pack_coef_h: np.ndarray
+    pack_dist: np.ndarray
+    pack_cv: np.ndarray
+    shift_fc: np.ndarray  # (S,) FC of each shift
+    shift_days: np.ndarray  # (S, 7) bool
+    shift_start_h: np.ndarray
+    shift_end_h: np.ndarray
+    shift_pickers: np.ndarray
+    shift_packers: np.ndarray
+    pickup_cutoffs_h: tuple[tuple[float, ...], ...]
+    pickup_days: np.ndarray  # (F, 7) bool
+    # geography and carrier
+    dest_names: tuple[str, ...]
+    dest_lat: np.ndarray
+    dest_lon: np.ndarray
+    dest_weight: np.ndarray
+    dist_mi: np.ndarray  # (F, D)
+    zone: np.ndarray  # (F, D) int8, 1..8
+    fc_rank: np.ndarray  # (D, F): FC ids by increasing distance from each destination
+    carrier_name: str
+    transit_days_by_zone: np.ndarray  # (9,), index = zone
+    cost_by_zone: np.ndarray  # (9,)
+    business_days: bool
+    delivery_hour: float
+    # catalog and demand
+    sku_ids: tuple[str, ...]
+    sku_weight_lb: np.ndarray
+    sku_dims_in: np.ndarray
+    sku_unit_price: np.ndarray
+    sku_popularity: np.ndarray
+    orders_per_day: float
+    hour_profile: np.ndarray  # (24,), sums to 1
+    weekday_profile: np.ndarray  # (7,), mean 1
+    season_start_day: np.ndarray  # day offsets from start_date (inclusive)
+    season_end_day: np.ndarray  # inclusive
+    season_mult: np.ndarray
+    channel_names: tuple[str, ...]
+    channel_share: np.ndarray
+    channel_promise_days: np.ndarray
+    lines_per_order: CountDist
+    units_per_line: CountDist
+    forecast_units_per_day: np.ndarray  # (F, K) under nearest-FC routing
+    # stock and policies
+    initial_stock: np.ndarray  # (F, K) int64
+    replenishment: str
+    reorder_point: np.ndarray  # (F, K) int64 units
+    order_up_to: np.ndarray  # (F, K) int64 units
+    lead_time_h: float
+    cancel_after_h: float | None
+    routing_policy: str
+    routing_params: MappingProxyType[str, Any]
+    base_dir: Path | None
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+
+    @cached_property
+    def fc_rank_lists(self) -> tuple[tuple[int, ...], ...]:
+        """``fc_rank`` as tuples of Python ints (fast to iterate in policies)."""
+        return tuple(tuple(r) for r in self.fc_rank.tolist())
+
+    @property
+    def n_fcs(self) -> int:
+        return len(self.fc_names)
+
+    @property
+    def n_skus(self) -> int:
+        return len(self.sku_ids)
+
+    @property
+    def n_dests(self) -> int:
+        return len(self.dest_names)
+
+    def weekday(self, day: int) -> int:
+        """Weekday (0 = Monday) of simulated day ``day``."""
+        return (self.start_date.weekday() + day) % 7
+
+    def day_rate_multiplier(self, day: int) -> float:
+        """Weekday x seasonal multiplier of the order rate on simulated day ``day``."""
+        m = float(self.weekday_profile[self.weekday(day)])
+        hit = (self.season_start_day <= day) & (day <= self.season_end_day)
+        if hit.any():
+            m *= float(np.prod(self.season_mult[hit]))
+        return m
+
+    def expected_orders(self) -> float:
+        """Expected number of orders over the horizon (for preallocation and progress)."""
+        total = 0.0
+        full_days = int(self.horizon_h // 24)
+        for d in range(full_days):
+            total += self.day_rate_multiplier(d)
+        frac_h = self.horizon_h - 24 * full_days
+        if frac_h > 0:
+            hp = np.concatenate([np.cumsum(self.hour_profile), [1.0]])
+            part = float(np.interp(frac_h, np.arange(25), np.concatenate([[0.0], hp[:24]])))
+            total += self.day_rate_multiplier(full_days) * part
+        return total * self.orders_per_day
+
+
+def _service(st: ServiceTime) -> tuple[list[float], int, float]:
+    return ([st.per_order_min / 60, st.per_line_min / 60, st.per_unit_min / 60],
+            DIST_CODES[st.dist], st.cv)
+
+
+def build_network(sc: Scenario) -> Network:
+    """Compile a validated scenario into a :class:`Network` (open FCs only)."""
+    t = sc.tables
+    names = sc.open_fc_names
+    fcs = [sc.fcs[n] for n in names]
+    fc_lat = np.array([f.lat for f in fcs])
+    fc_lon = np.array([f.lon for f in fcs])
+    dist = great_circle_miles(fc_lat[:, None], fc_lon[:, None], t.dest_lat[None, :],
+                              t.dest_lon[None, :])
+    zone = zone_of(dist, np.asarray(sc.carrier.zone_max_miles))
+    fc_rank = np.argsort(dist.T, axis=1, kind="stable").astype(np.int64)
+
+    pick = [_service(f.pick_time) for f in fcs]
+    pack = [_service(f.pack_time) for f in fcs]
+    shifts = [(i, s) for i, f in enumerate(fcs) for s in f.shifts.values()]
+
+    d = sc.demand
+    hour = np.asarray(d.hour_profile, float)
+    week = np.asarray(d.weekday_profile, float)
+    start = sc.run.start_date
+    chans = list(d.channels.items())
+
+    units_per_order = d.lines_per_order.expected() * d.units_per_line.expected()
+    catchment = np.bincount(fc_rank[:, 0], weights=t.dest_weight, minlength=len(fcs))
+    forecast = d.orders_per_day * units_per_order * catchment[:, None] * t.sku_popularity[None, :]
+
+    if sc.inventory.file is not None:
+        assert t.stock_units is not None and t.stock_sku is not None
+        stock = np.zeros((len(fcs), len(t.sku_ids)), np.int64)
+        for fc, k, u in zip(t.stock_fc, t.stock_sku, t.stock_units, strict=True):
+            if fc in names:
+                stock[names.index(fc), k] += u
+    else:
+        assert sc.inventory.days is not None
+        stock = np.ceil(forecast * sc.inventory.days).astype(np.int64)
+    rep = sc.replenishment
+    rop = np.ceil(forecast * rep.reorder_point_days).astype(np.int64)
+    out = np.ceil(forecast * rep.order_up_to_days).astype(np.int64)
+
+    return Network(
+        name=sc.name,
+        start_date=start,
+        horizon_h=24.0 * sc.run.horizon_days,
+        warmup_h=24.0 * sc.run.warmup_days,
+        seed=sc.run.seed,
+        fc_names=tuple(names),
+        fc_lat=fc_lat,
+        fc_lon=fc_lon,
+        labor_cost_per_hour=np.array([f.labor_cost_per_hour for f in fcs]),
+        pick_coef_h=np.array([p[0] for p in pick]),
+        pick_dist=np.array([p[1] for p in pick], np.int64),
+        pick_cv=np.array([p[2] for p in pick]),
+        pack_coef_h=np.array([p[0] for p in pack]),
+        pack_dist=np.array([p[1] for p in pack], np.int64),
+        pack_cv=np.array([p[2] for p in pack]),
+        shift_fc=np.array([i for i, _ in shifts], np.int64),
+        shift_days=np.array([[w in s.days for w in WEEKDAYS] for _, s in shifts], bool)
+        .reshape(-1, 7),
+        shift_start_h=np.array([s.start_h for _, s in shifts]),
+        shift_end_h=np.array([s.end_h for _, s in shifts]),
+        shift_pickers=np.array([s.pickers for _, s in shifts], np.int64),
+        shift_packers=np.array([s.packers for _, s in shifts], np.int64),
+        pickup_cutoffs_h=tuple(tuple(sorted(set(f.pickup_cutoffs_h))) for f in fcs),
+        pickup_days=np.array([[w in f.pickup_days for w in WEEKDAYS] for f in fcs], bool),
+        dest_names=t.dest_names,
+        dest_lat=t.dest_lat,
+        dest_lon=t.dest_lon,
+        dest_weight=t.dest_weight,
+        dist_mi=dist,
+        zone=zone,
+        fc_rank=fc_rank,
+        carrier_name=sc.carrier.name,
+        transit_days_by_zone=np.array([0, *sc.carrier.transit_days_by_zone], np.int64),
+        cost_by_zone=np.array([0.0, *sc.carrier.cost_by_zone]),
+        business_days=sc.carrier.business_days,
+        delivery_hour=sc.carrier.delivery_hour,
+        sku_ids=t.sku_ids,
+        sku_weight_lb=t.sku_weight_lb,
+        sku_dims_in=t.sku_dims_in,
+        sku_unit_price=t.sku_unit_price,
+        sku_popularity=t.sku_popularity,
+        orders_per_day=d.orders_per_day,
+        hour_profile=hour / hour.sum(),
+        weekday_profile=week / week.mean(),
+        season_start_day=np.array([(s.start - start).days for s in d.seasonality], np.int64),
+        season_end_day=np.array([(s.end - start).days for s in d.seasonality], np.int64),
+        season_mult=np.array([s.multiplier for s in d.seasonality], float),
+        channel_names=tuple(n for n, _ in chans),
+        channel_share=np.array([c.share for _, c in chans]),
+        channel_promise_days=np.array([c.promise_days for _, c in chans], np.int64),
+        lines_per_order=d.lines_per_order,
+        units_per_line=d.units_per_line,
+        forecast_units_per_day=forecast,
+        initial_stock=stock,
+        replenishment=rep.policy,
+        reorder_point=rop,
+        order_up_to=out,
+        lead_time_h=24.0 * rep.lead_time_days,
+        cancel_after_h=None if sc.hold.cancel_after_days is None
+        else 24.0 * sc.hold.cancel_after_days,
+        routing_policy=sc.routing.policy,
+        routing_params=MappingProxyType(dict(sc.routing.params)),
+        base_dir=sc.source.parent if sc.source is not None else None,
+    )

@@ -1,0 +1,96 @@
+"""Built-in routing policies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+
+from sim.policies.base import Decision
+from sim.state import OrderView, StateView
+
+
+def fewest_shipments_split(order: OrderView, state: StateView, rank: Sequence[int],
+                           max_shipments: int) -> list[int] | None:
+    """Assign each line to an FC with stock, using the fewest FCs (then the nearest ones).
+
+    FC sets are tried by size and, within a size, in lexicographic order of distance rank, so
+    the first set that covers every line is a minimum split that prefers near FCs; each line
+    then goes to the nearest FC of the set that holds it.  This is exact set cover, cheap for
+    the handful of FCs a network has.  Returns ``None`` if no set of at most ``max_shipments``
+    FCs covers the order.
+    """
+    oh = state.on_hand
+    holders = [[f for f in rank if oh[f, k] >= u] for k, u in
+               zip(order.skus, order.units, strict=True)]
+    if any(not h for h in holders):
+        return None
+    for size in range(2, min(max_shipments, len(rank)) + 1):
+        for combo in combinations(rank, size):
+            chosen = set(combo)
+            assignment = []
+            for h in holders:
+                f = next((f for f in h if f in chosen), None)
+                if f is None:
+                    break
+                assignment.append(f)
+            else:
+                if len(set(assignment)) == size:
+                    return assignment
+    return None
+
+
+class Nearest:
+    """ShipBob's rule: the nearest FC that holds the whole order; else the fewest shipments.
+
+    If no FC or set of at most ``max_shipments`` FCs can ship the order from stock, it is
+    assigned to the nearest FC and goes on hold until stock arrives somewhere.
+    """
+
+    def __init__(self, max_shipments: int = 10) -> None:
+        if max_shipments < 1:
+            raise TypeError("max_shipments must be at least 1")
+        self.max_shipments = max_shipments
+
+    def route(self, order: OrderView, state: StateView) -> Decision:
+        rank = state.network.fc_rank_lists[order.dest]
+        for f in rank:
+            if state.has_stock(f, order.skus, order.units):
+                return f
+        if self.max_shipments > 1 and len(order.skus) > 1:
+            split = fewest_shipments_split(order, state, rank, self.max_shipments)
+            if split is not None:
+                return split
+        return rank[0]
+
+
+class NearestIgnoringStock:
+    """Always the nearest FC; the order waits there if stock is short (no split, no re-route)."""
+
+    def route(self, order: OrderView, state: StateView) -> Decision:
+        return int(state.network.fc_rank[order.dest, 0])
+
+
+class LeastLoaded:
+    """The FC with the fewest shipments in process among those holding the whole order.
+
+    Ties go to the nearer FC; ``max_zone`` (optional) excludes FCs too far from the customer.
+    Falls back to :class:`Nearest` when no eligible FC holds the whole order.
+    """
+
+    def __init__(self, max_zone: int = 8, max_shipments: int = 10) -> None:
+        self.max_zone = max_zone
+        self._fallback = Nearest(max_shipments)
+
+    def route(self, order: OrderView, state: StateView) -> Decision:
+        net = state.network
+        best, best_load = -1, 0
+        for f in net.fc_rank_lists[order.dest]:
+            if net.zone[f, order.dest] > self.max_zone:
+                continue
+            if state.has_stock(f, order.skus, order.units):
+                load = state.wip(f)
+                if best < 0 or load < best_load:
+                    best, best_load = f, load
+        if best >= 0:
+            return best
+        return self._fallback.route(order, state)

@@ -1,0 +1,611 @@
+"""Scenario files: TOML on disk, validated into a typed :class:`Scenario`.
+
+A scenario is everything a planner may change: the network, labor, demand, stock, carrier and
+policies.  It is validated once, here, so that every later stage can trust its input.  Every
+error names the file, the field path and what was expected, because the person reading it is a
+planner editing a text file, not a developer reading a traceback.
+
+Scenario files may ``extends = "other.toml"``: the parent is loaded first and the child's tables
+are merged into it key by key (arrays and scalars are replaced).  Collections a planner tweaks
+(FCs, shifts, channels) are tables keyed by name so that a variant can change one number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+
+
+class ScenarioError(ValueError):
+    """A scenario (or one of its data files) is invalid; the message is meant for the user."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Distributions
+# --------------------------------------------------------------------------------------------
+class ServiceTime(_Model):
+    """Work content of a pick or pack task.
+
+    ``(per_order_min + per_line_min * lines + per_unit_min * units) * X`` minutes, where ``X`` is
+    a random factor with mean 1 drawn from ``dist`` (``cv`` is its coefficient of variation).
+    Keeping the mean structure separate from the noise lets engineered standards (seconds per
+    line, per unit) be entered as they are measured on the floor.
+    """
+
+    per_order_min: NonNeg = 0.0
+    per_line_min: NonNeg = 0.0
+    per_unit_min: NonNeg = 0.0
+    dist: Literal["exponential", "lognormal", "gamma", "deterministic"] = "deterministic"
+    cv: NonNeg = 0.0
+
+    @model_validator(mode="after")
+    def _cv_needed(self) -> ServiceTime:
+        if self.dist in ("lognormal", "gamma") and self.cv <= 0:
+            raise ValueError(f"dist '{self.dist}' needs cv > 0 (coefficient of variation)")
+        return self
+
+
+class CountDist(_Model):
+    """A distribution of a positive integer (lines per order, units per line).
+
+    ``shifted_poisson``: 1 + Poisson(mean - 1); ``shifted_geometric``: geometric on 1, 2, ...
+    with the given mean; ``fixed``: always ``mean``; ``empirical``: ``values`` with ``weights``.
+    Draws are capped at ``max``.
+    """
+
+    dist: Literal["fixed", "shifted_poisson", "shifted_geometric", "empirical"] = "fixed"
+    mean: float = Field(default=1.0, ge=1.0)
+    values: list[Annotated[int, Field(ge=1)]] | None = None
+    weights: list[NonNeg] | None = None
+    max: int = Field(default=50, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _empirical(self) -> CountDist:
+        if self.dist == "empirical":
+            if not self.values or not self.weights or len(self.values) != len(self.weights):
+                raise ValueError("dist 'empirical' needs 'values' and 'weights' of equal length")
+            if sum(self.weights) <= 0:
+                raise ValueError("'weights' must not all be zero")
+        elif self.dist == "fixed" and self.mean != int(self.mean):
+            raise ValueError("dist 'fixed' needs an integer 'mean'")
+        return self
+
+    def expected(self) -> float:
+        """Mean of the (uncapped) distribution, used for forecasts."""
+        if self.dist == "empirical":
+            assert self.values is not None and self.weights is not None
+            w = np.asarray(self.weights, float)
+            return float(np.dot(self.values, w) / w.sum())
+        return float(self.mean)
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------
+class RunConfig(_Model):
+    start_date: dt.date
+    horizon_days: Pos
+    warmup_days: NonNeg = 0.0
+    seed: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _warmup(self) -> RunConfig:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError("warmup_days must be smaller than horizon_days")
+        return self
+
+
+def _weekday_list(v: list[str]) -> list[str]:
+    out = []
+    for d in v:
+        key = str(d).strip().lower()[:3]
+        if key not in WEEKDAYS:
+            raise ValueError(f"'{d}' is not a weekday (expected one of {', '.join(WEEKDAYS)})")
+        out.append(key)
+    return out
+
+
+class Shift(_Model):
+    """A labor shift: who is on the floor, on which weekdays, from when to when.
+
+    ``end_h`` may exceed 24 for a shift that runs past midnight (e.g. 22 to 30).
+    """
+
+    days: list[str]
+    start_h: float = Field(ge=0, lt=24)
+    end_h: float = Field(gt=0, le=48)
+    pickers: int = Field(ge=0)
+    packers: int = Field(ge=0)
+
+    _days = field_validator("days")(_weekday_list)
+
+    @model_validator(mode="after")
+    def _order(self) -> Shift:
+        if not self.start_h < self.end_h <= self.start_h + 24:
+            raise ValueError("end_h must be after start_h and at most 24 hours later")
+        return self
+
+
+class FC(_Model):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    labor_cost_per_hour: NonNeg
+    pick_time: ServiceTime
+    pack_time: ServiceTime
+    pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] = Field(min_length=1)
+    pickup_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    shifts: dict[str, Shift]
+
+    _days = field_validator("pickup_days")(_weekday_list)
+
+    @field_validator("shifts")
+    @classmethod
+    def _has_shifts(cls, v: dict[str, Shift]) -> dict[str, Shift]:
+        if not v:
+            raise ValueError("an FC needs at least one shift (nobody would ever pick or pack)")
+        return v
+
+
+class Channel(_Model):
+    share: Pos
+    promise_days: int = Field(ge=0, le=60)
+
+
+class Season(_Model):
+    start: dt.date
+    end: dt.date
+    multiplier: NonNeg
+
+    @model_validator(mode="after")
+    def _order(self) -> Season:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+class FileRef(_Model):
+    file: str
+
+
+class Demand(_Model):
+    """Order arrivals: a non-homogeneous Poisson process with hourly, weekday and seasonal shape.
+
+    The rate in hour ``h`` of a day with weekday ``w`` and date ``d`` is
+    ``orders_per_day * weekday[w] * season(d) * hour[h]`` where the hour profile is normalised
+    to sum to one and the weekday profile to mean one, so ``orders_per_day`` is the average
+    ordinary day.
+    """
+
+    orders_per_day: Pos
+    hour_profile: list[NonNeg] = Field(default_factory=lambda: [1.0] * 24)
+    weekday_profile: list[NonNeg] = Field(default_factory=lambda: [1.0] * 7)
+    seasonality: list[Season] = Field(default_factory=list)
+    channels: dict[str, Channel] = Field(min_length=1)
+    lines_per_order: CountDist = CountDist()
+    units_per_line: CountDist = CountDist()
+    destinations: FileRef
+
+    @field_validator("hour_profile")
+    @classmethod
+    def _hours(cls, v: list[float]) -> list[float]:
+        if len(v) != 24 or sum(v) <= 0:
+            raise ValueError("expected 24 non-negative weights (hours 0-23), not all zero")
+        return v
+
+    @field_validator("weekday_profile")
+    @classmethod
+    def _weekdays(cls, v: list[float]) -> list[float]:
+        if len(v) != 7 or sum(v) <= 0:
+            raise ValueError("expected 7 non-negative weights (Monday first), not all zero")
+        return v
+
+    @field_validator("channels")
+    @classmethod
+    def _shares(cls, v: dict[str, Channel]) -> dict[str, Channel]:
+        total = sum(c.share for c in v.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"channel shares must sum to 1, they sum to {total:g}")
+        return v
+
+
+class InitialStock(_Model):
+    """Either ``rule = "days_of_demand"`` with ``days`` or ``file`` (columns fc, sku, units).
+
+    ``days_of_demand`` stocks every FC with ``days`` of the forecast demand of the destinations
+    nearest to it: the usual starting point of a planner with no better data.
+    """
+
+    rule: Literal["days_of_demand"] | None = None
+    days: NonNeg | None = None
+    file: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> InitialStock:
+        if (self.file is None) == (self.rule is None):
+            raise ValueError("give either rule = 'days_of_demand' (with days) or file")
+        if self.rule is not None and self.days is None:
+            raise ValueError("rule 'days_of_demand' needs 'days'")
+        return self
+
+
+class Replenishment(_Model):
+    """Continuous-review min/max from one supplier with a fixed lead time.
+
+    When an FC's inventory position (on hand + on order) of a SKU falls to the reorder point it
+    orders up to the order-up-to level; both are in days of that FC's forecast demand.
+    """
+
+    policy: Literal["none", "min_max"] = "none"
+    reorder_point_days: NonNeg = 0.0
+    order_up_to_days: NonNeg = 0.0
+    lead_time_days: NonNeg = 0.0
+
+    @model_validator(mode="after")
+    def _levels(self) -> Replenishment:
+        if self.policy == "min_max" and self.order_up_to_days <= self.reorder_point_days:
+            raise ValueError("order_up_to_days must be greater than reorder_point_days")
+        return self
+
+
+class Hold(_Model):
+    cancel_after_days: Pos | None = None
+
+
+class Carrier(_Model):
+    """One ground service: zones from great-circle distance bands, transit and a flat rate.
+
+    ``zone_max_miles`` are the upper bounds of zones 1-7 (zone 8 beyond); defaults are the
+    published USPS bands.  ``transit_days_by_zone`` and ``cost_by_zone`` list zones 1 to 8.
+    """
+
+    name: str = "Ground"
+    zone_max_miles: list[Pos] = Field(
+        default_factory=lambda: [50.0, 150.0, 300.0, 600.0, 1000.0, 1400.0, 1800.0]
+    )
+    transit_days_by_zone: list[Annotated[int, Field(ge=0, le=30)]]
+    cost_by_zone: list[NonNeg]
+    business_days: bool = True
+    delivery_hour: float = Field(default=17.0, ge=0, lt=24)
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Carrier:
+        if len(self.zone_max_miles) != 7 or sorted(self.zone_max_miles) != self.zone_max_miles:
+            raise ValueError("zone_max_miles needs 7 increasing distances (zones 1-7)")
+        if len(self.transit_days_by_zone) != 8 or len(self.cost_by_zone) != 8:
+            raise ValueError("transit_days_by_zone and cost_by_zone need 8 values (zones 1-8)")
+        return self
+
+
+class Routing(_Model):
+    policy: str = "nearest"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class NetworkConfig(_Model):
+    open_fcs: list[str] | None = None
+
+
+class Scenario(_Model):
+    """A validated scenario. Use :func:`load_scenario` to build one from a file."""
+
+    name: str
+    description: str = ""
+    extends: str | None = None
+    run: RunConfig
+    network: NetworkConfig = NetworkConfig()
+    fcs: dict[str, FC] = Field(min_length=1)
+    catalog: FileRef
+    demand: Demand
+    inventory: InitialStock
+    replenishment: Replenishment = Replenishment()
+    hold: Hold = Hold()
+    carrier: Carrier
+    routing: Routing = Routing()
+
+    _tables: ScenarioTables | None = PrivateAttr(default=None)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _open(self) -> Scenario:
+        if self.network.open_fcs is not None:
+            unknown = [n for n in self.network.open_fcs if n not in self.fcs]
+            if unknown:
+                raise ValueError(f"network.open_fcs names unknown FCs {unknown}")
+            if not self.network.open_fcs:
+                raise ValueError("network.open_fcs must name at least one FC")
+        return self
+
+    @property
+    def open_fc_names(self) -> list[str]:
+        return list(self.network.open_fcs) if self.network.open_fcs is not None else list(self.fcs)
+
+    @property
+    def tables(self) -> ScenarioTables:
+        if self._tables is None:
+            raise RuntimeError("scenario data tables not loaded; use load_scenario()")
+        return self._tables
+
+    @property
+    def source(self) -> Path | None:
+        return self._source
+
+    def with_overrides(self, *, seed: int | None = None, horizon_days: float | None = None,
+                       warmup_days: float | None = None) -> Scenario:
+        """Return a copy with run settings replaced (the CLI's ``--seed`` and ``--days``)."""
+        run = self.run.model_dump()
+        if seed is not None:
+            run["seed"] = seed
+        if horizon_days is not None:
+            run["horizon_days"] = horizon_days
+            run["warmup_days"] = min(self.run.warmup_days, horizon_days / 4)
+        if warmup_days is not None:
+            run["warmup_days"] = warmup_days
+        data = self.model_dump()
+        data["run"] = run
+        new = Scenario.model_validate(data)
+        new._tables = self._tables
+        new._source = self._source
+        return new
+
+    def digest(self) -> str:
+        """SHA-256 of the resolved scenario and its data tables: identifies what was run."""
+        h = hashlib.sha256(json.dumps(self.model_dump(mode="json"), sort_keys=True).encode())
+        if self._tables is not None:
+            for arr in self._tables.hash_parts():
+                h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Data tables (CSV)
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScenarioTables:
+    """Data loaded from the CSV files a scenario points to, as numpy arrays."""
+
+    sku_ids: tuple[str, ...]
+    sku_weight_lb: np.ndarray
+    sku_dims_in: np.ndarray  # (K, 3) length, width, height
+    sku_unit_price: np.ndarray
+    sku_popularity: np.ndarray
+    dest_names: tuple[str, ...]
+    dest_lat: np.ndarray
+    dest_lon: np.ndarray
+    dest_weight: np.ndarray
+    stock_fc: tuple[str, ...] = ()
+    stock_sku: np.ndarray | None = None
+    stock_units: np.ndarray | None = None
+
+    def hash_parts(self) -> list[np.ndarray]:
+        parts = [self.sku_weight_lb, self.sku_dims_in, self.sku_unit_price, self.sku_popularity,
+                 self.dest_lat, self.dest_lon, self.dest_weight,
+                 np.frombuffer("\n".join(self.sku_ids).encode(), np.uint8)]
+        if self.stock_units is not None and self.stock_sku is not None:
+            parts += [self.stock_sku, self.stock_units]
+        return parts
+
+
+def _read_csv(path: Path, field: str, required: Mapping[str, str]) -> pd.DataFrame:
+    """Read a CSV and check it has ``required`` columns of the given kinds ('num' or 'str')."""
+    if not path.is_file():
+        raise ScenarioError(f"{field}: file {path} does not exist.")
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ScenarioError(f"{path}: malformed CSV for {field}: {msg}.") from None
+    df.columns = [c.strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ScenarioError(
+            f"{path}: CSV for {field} lacks column(s) {missing}; expected columns "
+            f"{list(required)}, found {list(df.columns)}."
+        )
+    if df.empty:
+        raise ScenarioError(f"{path}: CSV for {field} has no rows.")
+    for col, kind in required.items():
+        if kind == "str":
+            blank = df.index[df[col].str.strip() == ""]
+            if len(blank):
+                raise ScenarioError(
+                    f"{path}, line {blank[0] + 2}, column '{col}': expected a value, found blank."
+                )
+            continue
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.to_numpy(float, na_value=np.nan))
+        if kind == "nonneg":
+            bad |= values < 0
+        elif kind == "pos":
+            bad |= values <= 0
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            expected = {"num": "a number", "nonneg": "a non-negative number",
+                        "pos": "a positive number"}[kind]
+            raise ScenarioError(
+                f"{path}, line {i + 2}, column '{col}': expected {expected}, "
+                f"found '{df[col].iloc[i]}'."
+            )
+        df[col] = values
+    return df
+
+
+def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
+    cat_path = (base / sc.catalog.file).resolve()
+    cat = _read_csv(cat_path, "catalog.file", {
+        "sku": "str", "weight_lb": "pos", "length_in": "pos", "width_in": "pos",
+        "height_in": "pos", "unit_price": "nonneg", "popularity": "nonneg"})
+    cat["sku"] = cat["sku"].str.strip()
+    dup = cat["sku"][cat["sku"].duplicated()]
+    if len(dup):
+        raise ScenarioError(f"{cat_path}: column 'sku': SKU '{dup.iloc[0]}' appears twice.")
+    pop = cat["popularity"].to_numpy(float)
+    if pop.sum() <= 0:
+        raise ScenarioError(f"{cat_path}: column 'popularity': all zero; nothing can be ordered.")
+    dest_path = (base / sc.demand.destinations.file).resolve()
+    dest = _read_csv(dest_path, "demand.destinations.file",
+                     {"lat": "num", "lon": "num", "weight": "nonneg"})
+    for col, lim in (("lat", 90), ("lon", 180)):
+        out = np.flatnonzero(np.abs(dest[col].to_numpy(float)) > lim)
+        if len(out):
+            raise ScenarioError(f"{dest_path}, line {out[0] + 2}, column '{col}': expected a "
+                                f"{'latitude' if col == 'lat' else 'longitude'} within ±{lim}.")
+    if dest["weight"].sum() <= 0:
+        raise ScenarioError(f"{dest_path}: column 'weight': all zero; no order has a destination.")
+    names = tuple(dest["name"]) if "name" in dest.columns else tuple(
+        f"dest{i}" for i in range(len(dest)))
+    sku_ids = tuple(cat["sku"])
+    kw: dict[str, Any] = {}
+    if sc.inventory.file is not None:
+        inv_path = (base / sc.inventory.file).resolve()
+        inv = _read_csv(inv_path, "inventory.file", {"fc": "str", "sku": "str", "units": "nonneg"})
+        index = {s: i for i, s in enumerate(sku_ids)}
+        for i, (fc, sku) in enumerate(zip(inv["fc"].str.strip(), inv["sku"].str.strip(),
+                                          strict=True)):
+            if fc not in sc.fcs:
+                raise ScenarioError(f"{inv_path}, line {i + 2}, column 'fc': unknown FC '{fc}' "
+                                    f"(scenario FCs: {', '.join(sc.fcs)}).")
+            if sku not in index:
+                raise ScenarioError(f"{inv_path}, line {i + 2}, column 'sku': unknown SKU '{sku}' "
+                                    f"(not in catalog {cat_path.name}).")
+        units = inv["units"].to_numpy(float)
+        if np.any(units != np.round(units)):
+            i = int(np.flatnonzero(units != np.round(units))[0])
+            raise ScenarioError(f"{inv_path}, line {i + 2}, column 'units': expected whole units.")
+        kw = {"stock_fc": tuple(inv["fc"].str.strip()),
+              "stock_sku": np.array([index[s] for s in inv["sku"].str.strip()], np.int64),
+              "stock_units": units.astype(np.int64)}
+    return ScenarioTables(
+        sku_ids=sku_ids,
+        sku_weight_lb=cat["weight_lb"].to_numpy(float),
+        sku_dims_in=cat[["length_in", "width_in", "height_in"]].to_numpy(float),
+        sku_unit_price=cat["unit_price"].to_numpy(float),
+        sku_popularity=pop / pop.sum(),
+        dest_names=names,
+        dest_lat=dest["lat"].to_numpy(float),
+        dest_lon=dest["lon"].to_numpy(float),
+        dest_weight=dest["weight"].to_numpy(float) / dest["weight"].sum(),
+        **kw,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
+            out[k] = _deep_merge(dict(out[k]), v)
+        else:
+            out[k] = v
+    return out
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file, resolving ``extends``; relative data paths stay relative to it."""
+    if path in chain:
+        raise ScenarioError(f"{path}: 'extends' forms a cycle: "
+                            + " -> ".join(str(p) for p in (*chain, path)))
+    if not path.is_file():
+        where = f" (extended by {chain[-1]})" if chain else ""
+        raise ScenarioError(f"{path}: scenario file does not exist{where}.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}.") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a UTF-8 text file.") from None
+    # Data files named in this file are relative to this file.
+    for section, key in (("catalog", "file"), ("inventory", "file")):
+        if isinstance(data.get(section), dict) and isinstance(data[section].get(key), str):
+            data[section][key] = str((path.parent / data[section][key]).resolve())
+    dem = data.get("demand")
+    if isinstance(dem, dict) and isinstance(dem.get("destinations"), dict):
+        f = dem["destinations"].get("file")
+        if isinstance(f, str):
+            dem["destinations"]["file"] = str((path.parent / f).resolve())
+    parent = data.get("extends")
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{path}: field 'extends': expected a file name (string).")
+    merged = _deep_merge(_read_toml((path.parent / parent).resolve(), (*chain, path)), data)
+    return merged
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if err["type"] == "missing":
+        return f"field '{loc}' is missing"
+    if err["type"] == "extra_forbidden":
+        return f"field '{loc}' is not a known field (check its spelling)"
+    given = err.get("input")
+    shown = "" if isinstance(given, dict | list) else f" (got {given!r})"
+    return f"field '{loc}': {msg.lower() if msg[:1].isupper() else msg}{shown}"
+
+
+def validate_scenario_dict(data: Mapping[str, Any], path: Path | str = "<scenario>") -> Scenario:
+    """Validate a parsed scenario mapping; raise :class:`ScenarioError` with a readable message."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        parts = [_describe(e) for e in exc.errors()]
+        raise ScenarioError(f"{path}: invalid scenario: " + "; ".join(parts) + ".") from None
+
+
+def load_scenario(path: str | Path, *, check_policy: bool = True) -> Scenario:
+    """Read, merge, validate and load a scenario file with its data tables.
+
+    Raises
+    ------
+    ScenarioError
+        With a one-paragraph message naming the file and field, for any problem.
+    """
+    path = Path(path).resolve()
+    data = _read_toml(path)
+    sc = validate_scenario_dict(data, path)
+    sc._source = path
+    sc._tables = _load_tables(sc, path.parent)
+    if check_policy:
+        from sim.policies import resolve_policy
+
+        try:
+            resolve_policy(sc.routing.policy, sc.routing.params, path.parent)
+        except ValueError as exc:
+            raise ScenarioError(f"{path}: field 'routing.policy': {exc}") from None
+    return sc
+
+
+def expected_units_per_order(sc: Scenario) -> float:
+    """Forecast units per order (mean lines x mean units per line)."""
+    return sc.demand.lines_per_order.expected() * sc.demand.units_per_line.expected()

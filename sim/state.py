@@ -1,0 +1,99 @@
+"""What a policy may see: the order being decided and a read-only view of the simulation.
+
+Policies get views rather than the model so that a user's policy cannot corrupt the state it is
+judged on (arrays are read-only numpy views), and so the model can change its internals without
+breaking anyone's policy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.network import Network
+
+if TYPE_CHECKING:
+    from sim.model import FulfillmentModel
+
+
+class OrderView:
+    """The order a routing policy is asked about.
+
+    Attributes
+    ----------
+    id : int
+        Order id (0, 1, ... in order of arrival).
+    placed_h : float
+        Time the order was placed, hours from the start of the run.
+    channel : int
+        Sales channel id (index into ``Network.channel_names``).
+    dest : int
+        Destination id (index into ``Network.dest_names``).
+    skus, units : tuple of int
+        SKU id and quantity of each order line (SKUs are distinct within an order).
+    promise_h : float
+        Delivery deadline (end of the promised day), hours from the start of the run.
+    """
+
+    __slots__ = ("channel", "dest", "id", "placed_h", "promise_h", "skus", "units")
+
+    def __init__(self, id: int, placed_h: float, channel: int, dest: int,
+                 skus: tuple[int, ...], units: tuple[int, ...], promise_h: float) -> None:
+        self.id = id
+        self.placed_h = placed_h
+        self.channel = channel
+        self.dest = dest
+        self.skus = skus
+        self.units = units
+        self.promise_h = promise_h
+
+    def __repr__(self) -> str:
+        return (f"OrderView(id={self.id}, placed_h={self.placed_h:.3f}, dest={self.dest}, "
+                f"skus={self.skus}, units={self.units})")
+
+
+class StateView:
+    """Read-only view of the simulation state, handed to policies."""
+
+    __slots__ = ("_m", "_on_hand")
+
+    def __init__(self, model: FulfillmentModel) -> None:
+        self._m = model
+        ro = model.on_hand.view()
+        ro.flags.writeable = False
+        self._on_hand = ro
+
+    @property
+    def now(self) -> float:
+        """Current simulated time in hours."""
+        return float(self._m.env.now)
+
+    @property
+    def network(self) -> Network:
+        """The immutable network (distances, zones, catalog, FC parameters)."""
+        return self._m.net
+
+    @property
+    def on_hand(self) -> np.ndarray:
+        """Units on hand and not yet allocated, shape (FCs, SKUs); read-only."""
+        return self._on_hand
+
+    def has_stock(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...]) -> bool:
+        """True if FC ``fc`` can allocate every line (``skus``, ``units``) right now."""
+        row = self._m.on_hand_rows[fc]
+        for k, u in zip(skus, units, strict=True):
+            if row[k] < u:
+                return False
+        return True
+
+    def wip(self, fc: int) -> int:
+        """Shipments released to ``fc`` and not yet packed (queued or in process)."""
+        return self._m.wip[fc]
+
+    def pick_queue(self, fc: int) -> int:
+        """Shipments waiting for a picker at ``fc``."""
+        return len(self._m.pickers[fc].queue)
+
+    def pickers_on_shift(self, fc: int) -> int:
+        return self._m.pickers[fc].capacity
