@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -161,21 +162,41 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------- main
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {value}")
+    return value
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of days, got '{text}'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fulfill", description=__doc__.split("\n\n")[0])
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="simulate a scenario, print its KPIs, write results")
     r.add_argument("scenario", nargs="?", help="scenario file (default: bundled baseline)")
-    r.add_argument("--seed", type=int, help="override the scenario's seed")
-    r.add_argument("--days", type=float, help="override the horizon (days)")
+    r.add_argument("--seed", type=_seed, help="override the scenario's seed")
+    r.add_argument("--days", type=_days, help="override the horizon (days)")
     r.add_argument("--out", help="results directory (default results/<name>-seed<seed>)")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.set_defaults(func=cmd_run)
     c = sub.add_parser("compare", help="compare KPIs of results directories or scenarios")
     c.add_argument("items", nargs="+", metavar="RESULT_DIR_OR_SCENARIO")
-    c.add_argument("--seed", type=int, help="run every scenario file with this seed")
-    c.add_argument("--days", type=float, help="override the horizon of scenario files")
+    c.add_argument("--seed", type=_seed, help="run every scenario file with this seed")
+    c.add_argument("--days", type=_days, help="override the horizon of scenario files")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
     v = sub.add_parser("validate", help="check a scenario file without running it")
@@ -190,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except (ScenarioError, ResultsError, PolicyError) as exc:
-        err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         err.print("interrupted; finished results on disk are intact.")

@@ -146,6 +146,13 @@ class Shift(_Model):
 
     _days = field_validator("days")(_weekday_list)
 
+    @field_validator("days")
+    @classmethod
+    def _some_days(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("a shift needs at least one weekday")
+        return v
+
     @model_validator(mode="after")
     def _order(self) -> Shift:
         if not self.start_h < self.end_h <= self.start_h + 24:
@@ -170,6 +177,9 @@ class FC(_Model):
     def _has_shifts(cls, v: dict[str, Shift]) -> dict[str, Shift]:
         if not v:
             raise ValueError("an FC needs at least one shift (nobody would ever pick or pack)")
+        if not any(s.pickers for s in v.values()) or not any(s.packers for s in v.values()):
+            raise ValueError("no shift has any pickers, or none has any packers: orders sent "
+                             "to this FC could never ship")
         return v
 
 
@@ -369,7 +379,7 @@ class Scenario(_Model):
             run["warmup_days"] = warmup_days
         data = self.model_dump()
         data["run"] = run
-        new = Scenario.model_validate(data)
+        new = validate_scenario_dict(data, self._source or "<scenario>")
         new._tables = self._tables
         new._source = self._source
         return new
@@ -534,8 +544,10 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(f"{path}: 'extends' forms a cycle: "
                             + " -> ".join(str(p) for p in (*chain, path)))
     if not path.is_file():
-        where = f" (extended by {chain[-1]})" if chain else ""
-        raise ScenarioError(f"{path}: scenario file does not exist{where}.")
+        if chain:
+            raise ScenarioError(f"{chain[-1]}: field 'extends': scenario file {path} "
+                                "does not exist.")
+        raise ScenarioError(f"{path}: scenario file does not exist.")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -565,13 +577,14 @@ def _describe(err: Mapping[str, Any]) -> str:
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
+    msg = msg[:1].lower() + msg[1:]
     if err["type"] == "missing":
         return f"field '{loc}' is missing"
     if err["type"] == "extra_forbidden":
         return f"field '{loc}' is not a known field (check its spelling)"
     given = err.get("input")
     shown = "" if isinstance(given, dict | list) else f" (got {given!r})"
-    return f"field '{loc}': {msg.lower() if msg[:1].isupper() else msg}{shown}"
+    return f"field '{loc}': {msg}{shown}"
 
 
 def validate_scenario_dict(data: Mapping[str, Any], path: Path | str = "<scenario>") -> Scenario:

@@ -41,6 +41,9 @@ def _load_class(spec: str, base_dir: Path | None) -> type:
     except ImportError as exc:
         raise ValueError(f"cannot import module '{module_name}' for policy '{spec}': {exc}") \
             from None
+    except Exception as exc:  # a user's module that fails while importing
+        raise ValueError(f"error while importing module '{module_name}' for policy '{spec}': "
+                         f"{type(exc).__name__}: {exc}") from None
     finally:
         if added:
             sys.path.remove(str(base_dir))
@@ -66,6 +69,8 @@ def resolve_policy(name: str, params: Mapping[str, Any] | None = None,
     except TypeError as exc:
         raise ValueError(f"policy '{name}' does not accept parameters {dict(params or {})}: "
                          f"{exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"policy '{name}': invalid parameters: {exc}") from None
     if not callable(getattr(policy, "route", None)):
         raise ValueError(f"policy '{name}' has no method route(order, state)")
     return policy

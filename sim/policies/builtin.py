@@ -48,7 +48,7 @@ class Nearest:
 
     def __init__(self, max_shipments: int = 10) -> None:
         if max_shipments < 1:
-            raise TypeError("max_shipments must be at least 1")
+            raise ValueError(f"max_shipments must be at least 1, got {max_shipments}")
         self.max_shipments = max_shipments
 
     def route(self, order: OrderView, state: StateView) -> Decision:
