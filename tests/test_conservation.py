@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -54,7 +56,7 @@ def check_shipments(log: EventLog) -> None:
         arr = np.full(n, np.nan)
         arr[sid[sel]] = t[sel]
         times[s] = arr
-    for a, b in zip(SHIPMENT_SEQUENCE, SHIPMENT_SEQUENCE[1:], strict=False):
+    for a, b in itertools.pairwise(SHIPMENT_SEQUENCE):
         both = ~np.isnan(times[a]) & ~np.isnan(times[b])
         assert np.all(times[a][both] <= times[b][both]), f"{a.name} after {b.name}"
         # a later stage never happens without the earlier one
