@@ -31,7 +31,8 @@ from sim.runner import RunResult, run_scenario, save_run
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
-out = Console(highlight=False)
+# Tables are wide; when writing to a file or pipe, do not squeeze them into 80 columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
 
 
@@ -93,8 +94,8 @@ def _simulate(sc: Scenario, quiet: bool) -> RunResult:
 
 def kpi_table(title: str, kpis: dict[str, float]) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column("KPI")
-    table.add_column("value", justify="right")
+    table.add_column("KPI", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
     table.add_column("meaning", style="dim")
     for name, v in kpis.items():
         table.add_row(name, fmt(name, v), kpi_doc(name) if "." not in name else "")
@@ -132,7 +133,7 @@ def _column(item: str, seed: int | None, days: float | None, quiet: bool) -> Kpi
 def cmd_compare(args: argparse.Namespace) -> int:
     cols = [_column(i, args.seed, args.days, args.quiet) for i in args.items]
     table = Table(title=f"KPIs compared with {cols[0].label}", title_justify="left")
-    table.add_column("KPI")
+    table.add_column("KPI", no_wrap=True)
     for i, c in enumerate(cols):
         table.add_column(f"{c.label}" + (f"\nseed {c.seed}" if c.seed is not None else ""),
                          justify="right")
@@ -157,7 +158,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     out.print(f"{args.scenario}: OK — scenario '{sc.name}': {net.n_fcs} FCs "
               f"({', '.join(net.fc_names)}), {net.n_skus} SKUs, {net.n_dests} destinations, "
               f"{len(net.channel_names)} channels, routing '{net.routing_policy}', "
-              f"{sc.run.horizon_days:g} days, about {net.expected_orders():,.0f} orders.")
+              f"{sc.run.horizon_days:g} days, about {net.expected_orders():,.0f} orders.",
+              soft_wrap=True)
     return 0
 
 

@@ -16,6 +16,7 @@ to the routing policy again whenever stock of one of its SKUs arrives.
 from __future__ import annotations
 
 import array
+import gc
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -81,23 +82,26 @@ class LaborPool:
         self.capacity = capacity
         self._dispatch()
 
-    def _record(self, task: int, status: int) -> None:
-        t, o, s, f, sh = self._events
-        t(self.env.now)
-        o(self._inflight[task][0])
-        s(status)
-        f(self._fc)
-        sh(task)
-
     def _start(self, task: int, duration_h: float) -> None:
         self.busy += 1
-        self._record(task, self._start_status)
-        Timeout(self.env, duration_h, task).callbacks.append(self._finish)
+        t, o, s, f, sh = self._events
+        env = self.env
+        t(env.now)
+        o(self._inflight[task][0])
+        s(self._start_status)
+        f(self._fc)
+        sh(task)
+        Timeout(env, duration_h, task).callbacks.append(self._finish)
 
     def _finish(self, event: simpy.Event) -> None:
         self.busy -= 1
         task = event._value
-        self._record(task, self._done_status)
+        t, o, s, f, sh = self._events
+        t(self.env.now)
+        o(self._inflight[task][0])
+        s(self._done_status)
+        f(self._fc)
+        sh(task)
         if self.queue and self.busy < self.capacity:
             self._start(*self.queue.popleft())
         self._done(task)
@@ -135,7 +139,8 @@ class FulfillmentModel:
         self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
         F = net.n_fcs
         self.on_hand = np.array(net.initial_stock, dtype=np.int64)
-        self.on_hand_rows = list(self.on_hand)
+        # memoryviews share the array's memory and index twice as fast as numpy scalars
+        self.on_hand_rows = [memoryview(row) for row in self.on_hand]
         # Python lists where only the model reads them (faster than numpy scalars)
         self.on_order = [[0] * net.n_skus for _ in range(F)]
         self.backordered = [[0] * net.n_skus for _ in range(F)]
@@ -182,7 +187,15 @@ class FulfillmentModel:
         self._schedule_calendar()
         self._review_all()
         self._at(0.0, self._start_day, 0)
-        self.env.run(until=net.horizon_h)
+        # The run allocates many short-lived, acyclic objects (events, tuples); the cyclic
+        # garbage collector would rescan the long-lived state again and again for nothing.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=net.horizon_h)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         self.wall_s = time.perf_counter() - t0
         self._record_stock()
         log = self.rec.finish({
@@ -309,20 +322,35 @@ class FulfillmentModel:
     def _route(self, view: OrderView, factors: Factors, held: bool) -> bool:
         """Ask the policy, allocate and release if stock allows, else hold. True if released."""
         decision = self.policy.route(view, self.state)
-        n = len(view.skus)
-        if isinstance(decision, int | np.integer) and 0 <= decision < self._n_fcs:
-            assign = [int(decision)] * n
+        skus, units = view.skus, view.units
+        if type(decision) is int and 0 <= decision < self._n_fcs:
+            # the common case, kept short: the whole order from one FC
+            row = self.on_hand_rows[decision]
+            for k, u in zip(skus, units, strict=True):
+                if row[k] < u:
+                    break
+            else:
+                self._ship(view, decision, skus, units, factors, held)
+                return True
+            first = decision
         else:
             assign = self._check_decision(decision, view)
-        rows = self.on_hand_rows
-        for f, k, u in zip(assign, view.skus, view.units, strict=True):
-            if rows[f][k] < u:
-                break
-        else:
-            self._release(view, assign, factors, held)
-            return True
+            rows = self.on_hand_rows
+            for f, k, u in zip(assign, skus, units, strict=True):
+                if rows[f][k] < u:
+                    break
+            else:
+                by_fc: dict[int, tuple[list[int], list[int]]] = {}
+                for f, k, u in zip(assign, skus, units, strict=True):
+                    ks, us = by_fc.setdefault(f, ([], []))
+                    ks.append(k)
+                    us.append(u)
+                for f, (ks, us) in by_fc.items():
+                    self._ship(view, f, ks, us, factors, held)
+                return True
+            first = assign[0]
         if not held:
-            self._hold(view, assign[0], factors)
+            self._hold(view, first, factors)
         return False
 
     def _check_decision(self, decision: int | Sequence[int], view: OrderView) -> list[int]:
@@ -339,47 +367,39 @@ class FulfillmentModel:
                                   f"for order {view.id}; valid FC ids are 0..{F - 1}")
         return assign
 
-    def _release(self, view: OrderView, assign: list[int], factors: Factors,
-                 held: bool) -> None:
-        """Allocate the order's stock and send one shipment per FC to the pickers."""
+    def _ship(self, view: OrderView, f: int, skus: Sequence[int], units: Sequence[int],
+              factors: Factors, held: bool) -> None:
+        """Allocate the lines ``skus``/``units`` at FC ``f`` and send them to the pickers as
+        one shipment."""
         oid = view.id
-        f0 = assign[0]
-        if assign.count(f0) == len(assign):
-            groups: list[tuple[int, list[int]]] = [(f0, list(range(len(assign))))]
-        else:
-            by_fc: dict[int, list[int]] = {}
-            for j, f in enumerate(assign):
-                by_fc.setdefault(f, []).append(j)
-            groups = list(by_fc.items())
-        rows = self.on_hand_rows
-        skus_all, units_all = view.skus, view.units
-        review = self._review if self._replenish else None
+        sid = self.n_shipments
+        self.n_shipments = sid + 1
+        self._sh_order(oid)
+        self._sh_fc(f)
+        row = self.on_hand_rows[f]
         sl_sid, sl_sku, sl_units = self._sl_sid, self._sl_sku, self._sl_units
-        for f, lines in groups:
-            sid = self.n_shipments
-            self.n_shipments = sid + 1
-            self._sh_order(oid)
-            self._sh_fc(f)
-            row = rows[f]
-            n_units = 0
-            for j in lines:
-                k, u = skus_all[j], units_all[j]
-                row[k] -= u
-                n_units += u
-                sl_sid(sid)
-                sl_sku(k)
-                sl_units(u)
-                if review is not None:
-                    review(f, k)
-            if held:
-                self._log(self.env.now, Status.RELEASED, oid, f, sid)
-            a, b, c = self._pick_coef[f]
-            pick_h = (a + b * len(lines) + c * n_units) * factors[0][f]
-            a, b, c = self._pack_coef[f]
-            pack_h = (a + b * len(lines) + c * n_units) * factors[1][f]
-            self.inflight[sid] = (oid, f, pack_h, self._zone[f][view.dest])
-            self.wip[f] += 1
-            self.pickers[f].submit(sid, pick_h)
+        replenish = self._replenish
+        if replenish:
+            on_order, back, rop = self.on_order[f], self.backordered[f], self._rop[f]
+        n_units = 0
+        for k, u in zip(skus, units, strict=True):
+            row[k] -= u
+            n_units += u
+            sl_sid(sid)
+            sl_sku(k)
+            sl_units(u)
+            if replenish and row[k] + on_order[k] - back[k] <= rop[k]:
+                self._review(f, k)
+        if held:
+            self._log(self.env.now, Status.RELEASED, oid, f, sid)
+        n_lines = len(skus)
+        a, b, c = self._pick_coef[f]
+        pick_h = (a + b * n_lines + c * n_units) * factors[0][f]
+        a, b, c = self._pack_coef[f]
+        pack_h = (a + b * n_lines + c * n_units) * factors[1][f]
+        self.inflight[sid] = (oid, f, pack_h, self._zone[f][view.dest])
+        self.wip[f] += 1
+        self.pickers[f].submit(sid, pick_h)
 
     def _hold(self, view: OrderView, f: int, factors: Factors) -> None:
         oid = view.id

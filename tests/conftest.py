@@ -83,11 +83,14 @@ MakeScenario = Callable[..., Scenario]
 
 @pytest.fixture
 def make_scenario(tmp_path: Path) -> MakeScenario:
-    """Build the small scenario with ``changes`` deep-merged in, written to ``tmp_path``."""
+    """Build the small scenario with changes, written to ``tmp_path``."""
     counter = iter(range(1_000_000))
 
-    def make(changes: Mapping[str, Any] | None = None, **kw: Any) -> Scenario:
-        data = deep_merge(SMALL, {**(changes or {}), **kw})
+    def make(changes: Mapping[str, Any] | None = None, *,
+             replace: Mapping[str, Any] | None = None, **kw: Any) -> Scenario:
+        """``changes``/keywords are merged into the small scenario; ``replace`` swaps whole
+        top-level sections."""
+        data = {**deep_merge(SMALL, {**(changes or {}), **kw}), **(replace or {})}
         path = write_scenario(tmp_path, data, f"s{next(counter)}.toml")
         return load_scenario(path)
 

@@ -1,0 +1,116 @@
+"""KPIs on a hand-built event log, where every figure can be checked with a pencil."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.eventlog import SCHEMA, EventLog, Status
+from sim.kpis import compute_kpis, open_orders_by_status, order_outcomes
+
+S = Status
+
+
+def hand_log() -> EventLog:
+    """Two FCs, horizon 100 h, warm-up 10 h.
+
+    order 0: placed at 5 h (inside the warm-up: excluded from window KPIs)
+    order 1: placed 20 h, FC0, picked 21-22, packed 22-23, shipped 30, delivered 60; promise 70
+    order 2: placed 30 h, split FC0 + FC1; FC0 ships 40 / delivers 90; FC1 ships 50 / delivers
+             80; promise 72 -> late (last delivery 90)
+    order 3: placed 40 h, on hold at FC1, cancelled at 88
+    order 4: placed 95 h, FC1, picked 96-97 h, not packed by the horizon (open); promise 150
+    """
+    ev_rows = [
+        # time, order, status, fc, shipment
+        (5.0, 0, S.PLACED, -1, -1), (6.0, 0, S.PICK_START, 0, 0), (7.0, 0, S.PICKED, 0, 0),
+        (7.0, 0, S.PACK_START, 0, 0), (8.0, 0, S.PACKED, 0, 0), (12.0, 0, S.SHIPPED, 0, 0),
+        (20.0, 1, S.PLACED, -1, -1), (21.0, 1, S.PICK_START, 0, 1), (22.0, 1, S.PICKED, 0, 1),
+        (22.0, 1, S.PACK_START, 0, 1), (23.0, 1, S.PACKED, 0, 1), (30.0, 1, S.SHIPPED, 0, 1),
+        (60.0, 1, S.DELIVERED, 0, 1),
+        (30.0, 2, S.PLACED, -1, -1),
+        (31.0, 2, S.PICK_START, 0, 2), (33.0, 2, S.PICKED, 0, 2), (33.0, 2, S.PACK_START, 0, 2),
+        (34.0, 2, S.PACKED, 0, 2), (40.0, 2, S.SHIPPED, 0, 2), (90.0, 2, S.DELIVERED, 0, 2),
+        (32.0, 2, S.PICK_START, 1, 3), (35.0, 2, S.PICKED, 1, 3), (35.0, 2, S.PACK_START, 1, 3),
+        (36.0, 2, S.PACKED, 1, 3), (50.0, 2, S.SHIPPED, 1, 3), (80.0, 2, S.DELIVERED, 1, 3),
+        (40.0, 3, S.PLACED, -1, -1), (40.0, 3, S.ON_HOLD, 1, -1), (88.0, 3, S.CANCELLED, -1, -1),
+        (95.0, 4, S.PLACED, -1, -1), (96.0, 4, S.PICK_START, 1, 4), (97.0, 4, S.PICKED, 1, 4),
+    ]
+    t, o, s, f, sh = zip(*ev_rows, strict=True)
+    tables = {name: {c: np.array([], dtype=code) for c, code in cols.items()}
+              for name, cols in SCHEMA.items()}
+    tables["events"] = {"time_h": np.array(t), "order_id": np.array(o, np.int32),
+                        "status": np.array(s, np.int8), "fc": np.array(f, np.int8),
+                        "shipment_id": np.array(sh, np.int32)}
+    tables["orders"] = {"placed_h": np.array([5.0, 20, 30, 40, 95]),
+                        "promise_h": np.array([48.0, 70, 72, 96, 150]),
+                        "channel": np.zeros(5, np.int8), "dest": np.zeros(5, np.int32),
+                        "n_lines": np.ones(5, np.int16), "n_units": np.ones(5, np.int32)}
+    tables["shipments"] = {"order_id": np.array([0, 1, 2, 2, 4], np.int32),
+                           "fc": np.array([0, 0, 0, 1, 1], np.int8),
+                           "cost": np.array([5.0, 8.0, 9.0, 11.0, 7.0], np.float32),
+                           "zone": np.array([2, 4, 5, 3, 2], np.int8)}
+    # FC0: 2 pickers + 1 packer for 0-100 h; FC1: 1 picker + 1 packer for 50-100 h
+    tables["shifts"] = {"fc": np.array([0, 1], np.int8), "start_h": np.array([0.0, 50.0]),
+                        "end_h": np.array([100.0, 100.0]), "pickers": np.array([2, 1]),
+                        "packers": np.array([1, 1])}
+    meta = {"horizon_h": 100.0, "warmup_h": 10.0, "fc_names": ["a", "b"],
+            "labor_cost_per_hour": [10.0, 20.0]}
+    return EventLog(tables=tables, meta=meta)
+
+
+def test_order_outcomes() -> None:
+    oc = order_outcomes(hand_log())
+    np.testing.assert_array_equal(oc.n_shipments, [1, 1, 2, 0, 1])
+    np.testing.assert_array_equal(oc.shipped_h, [12, 30, 50, np.nan, np.nan])
+    np.testing.assert_array_equal(oc.delivered_h, [np.nan, 60, 90, np.nan, np.nan])
+    np.testing.assert_array_equal(oc.cancelled, [False, False, False, True, False])
+    np.testing.assert_array_equal(oc.held, [False, False, False, True, False])
+    assert oc.last_status[4] == S.PICKED
+
+
+def test_kpis_by_hand() -> None:
+    k = compute_kpis(hand_log())
+    assert k["orders_placed"] == 4  # order 0 is in the warm-up
+    assert k["orders_shipped"] == 2 and k["orders_delivered"] == 2
+    assert k["orders_cancelled"] == 1 and k["orders_open"] == 1
+    # click-to-ship: order 1 10 h, order 2 20 h
+    assert k["click_to_ship_h_mean"] == pytest.approx(15.0)
+    assert k["click_to_ship_h_p50"] == pytest.approx(15.0)
+    assert k["click_to_ship_h_p90"] == pytest.approx(19.0)  # linear interpolation
+    # click-to-deliver: 40 h and 60 h
+    assert k["click_to_deliver_days_mean"] == pytest.approx(50.0 / 24)
+    # due before the horizon: orders 1, 2, 3 (promises 70, 72, 96); only order 1 on time
+    assert k["on_time_rate"] == pytest.approx(1 / 3)
+    # labor in window [10, 100]: FC0 (2+1) x 90 h x 10 = 2700; FC1 (1+1) x 50 h x 20 = 2000
+    assert k["labor_cost_per_order"] == pytest.approx(4700 / 4)
+    # shipping of fully shipped window orders: order 1: 8, order 2: 9 + 11 = 20 -> mean 14
+    assert k["shipping_cost_per_order"] == pytest.approx(14.0)
+    assert k["cost_per_order"] == pytest.approx(4700 / 4 + 14.0)
+    # released window orders 1, 2, 4 with 1, 2, 1 shipments
+    assert k["shipments_per_order"] == pytest.approx(4 / 3)
+    assert k["split_shipment_rate"] == pytest.approx(1 / 3)
+    assert k["hold_rate"] == pytest.approx(1 / 4)
+    # picking inside [10, 100]: FC0 1 h (order 1) + 2 h (order 2) = 3 of 180 paid;
+    # FC1 3 h (order 2) + 1 h (order 4) = 4 of 50 paid
+    assert k["picker_utilization.a"] == pytest.approx(3 / 180)
+    assert k["picker_utilization.b"] == pytest.approx(4 / 50)
+    # packing: FC0 1 + 1 = 2 of 90; FC1 1 of 50
+    assert k["packer_utilization.a"] == pytest.approx(2 / 90)
+    assert k["packer_utilization.b"] == pytest.approx(1 / 50)
+    # shipments of window orders: FC0 2 (orders 1, 2), FC1 2 (orders 2, 4)
+    assert k["shipment_share.a"] == pytest.approx(0.5)
+
+
+def test_open_orders_by_status() -> None:
+    assert open_orders_by_status(hand_log()) == {"picked": 1}
+
+
+def test_empty_window_gives_nan_not_error() -> None:
+    log = hand_log()
+    log.meta["warmup_h"] = 99.0
+    k = compute_kpis(log)
+    assert k["orders_placed"] == 0
+    assert math.isnan(k["click_to_ship_h_mean"]) and math.isnan(k["on_time_rate"])

@@ -1,0 +1,68 @@
+"""Scenario files: extends/merge semantics, network compilation, zones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.network import build_network, great_circle_miles, zone_of
+from sim.scenario import ScenarioError, load_scenario
+from tests.conftest import SMALL, write_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_extends_merges_tables_by_key(tmp_path: Path) -> None:
+    write_scenario(tmp_path, SMALL, "base.toml")
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\nname = "child"\n[fcs.east.shifts.day]\npickers = 9\n')
+    child = load_scenario(tmp_path / "child.toml")
+    assert child.name == "child"
+    assert child.fcs["east"].shifts["day"].pickers == 9
+    assert child.fcs["east"].shifts["day"].packers == 3  # kept from the parent
+    assert child.fcs["west"].shifts["day"].pickers == 3
+
+
+def test_extends_cycle_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(tmp_path / "a.toml")
+
+
+def test_variant_single_fc_keeps_all_demand() -> None:
+    base = build_network(load_scenario(ROOT / "scenarios" / "baseline.toml"))
+    one = build_network(load_scenario(ROOT / "scenarios" / "single_fc_chicago.toml"))
+    assert one.fc_names == ("chicago",)
+    assert one.forecast_units_per_day.sum() == pytest.approx(base.forecast_units_per_day.sum())
+    assert one.expected_orders() == pytest.approx(base.expected_orders())
+
+
+def test_great_circle_and_zones() -> None:
+    # Chicago -> New York: about 711 miles (great circle)
+    d = great_circle_miles(np.array(41.85), np.array(-87.65), np.array(40.7143),
+                           np.array(-74.006))
+    assert float(d) == pytest.approx(711, abs=5)
+    bands = np.array([50, 150, 300, 600, 1000, 1400, 1800], float)
+    z = zone_of(np.array([0, 50, 50.01, 150, 600, 999, 1800, 1800.1, 3000]), bands)
+    assert z.tolist() == [1, 1, 2, 2, 4, 5, 7, 8, 8]
+
+
+def test_network_is_read_only(tmp_path: Path) -> None:
+    net = build_network(load_scenario(write_scenario(tmp_path, SMALL)))
+    with pytest.raises(ValueError):
+        net.dist_mi[0, 0] = 1.0
+    assert net.fc_rank.shape == (net.n_dests, net.n_fcs)
+    # each destination's first FC is its nearest
+    assert np.all(net.dist_mi[net.fc_rank[:, 0], np.arange(net.n_dests)]
+                  == net.dist_mi.min(axis=0))
+
+
+def test_days_of_demand_inventory(tmp_path: Path) -> None:
+    net = build_network(load_scenario(write_scenario(tmp_path, SMALL)))
+    # 400 orders/day x E[lines] 1.8 x E[units] 1.4, split by catchment, times 3 days
+    total = 400 * 1.8 * 1.4
+    assert net.forecast_units_per_day.sum() == pytest.approx(total)
+    assert net.initial_stock.sum() == pytest.approx(3 * total, abs=net.initial_stock.size)
