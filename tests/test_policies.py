@@ -88,7 +88,8 @@ def test_stockout_at_nearest_routes_to_next_fc(make_scenario: MakeScenario,
     rows = ["fc,sku,units"] + [f"{f},{s},100000" for f in ("east", "west")
                                for s in "ABCDEF" if (f, s) != ("east", "A")]
     (tmp_path / "stock.csv").write_text("\n".join(rows) + "\n")
-    sc = make_scenario(replace={"inventory": {"file": "stock.csv"}}, replenishment={"policy": "none"},
+    sc = make_scenario(replace={"inventory": {"file": "stock.csv"}},
+                       replenishment={"policy": "none"},
                        demand={"lines_per_order": {"dist": "fixed", "mean": 1}})
     log = run(sc)
     net = build_network(sc)
@@ -108,7 +109,8 @@ def test_nearest_ignoring_stock_holds_then_cancels(make_scenario: MakeScenario,
     rows = ["fc,sku,units"] + [f"{f},{s},100000" for f in ("east", "west")
                                for s in "ABCDEF" if (f, s) != ("east", "A")]
     (tmp_path / "stock.csv").write_text("\n".join(rows) + "\n")
-    sc = make_scenario(replace={"inventory": {"file": "stock.csv"}}, replenishment={"policy": "none"},
+    sc = make_scenario(replace={"inventory": {"file": "stock.csv"}},
+                       replenishment={"policy": "none"},
                        demand={"lines_per_order": {"dist": "fixed", "mean": 1}},
                        routing={"policy": "nearest_ignoring_stock"})
     log = run(sc)
