@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import importlib.util
 import json
 import os
@@ -458,19 +459,54 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
+def source_fingerprint(scenario: Path) -> str:
+    """SHA-256 of the code and data measured: the ``sim`` package, the reference and scenario.
+
+    Compared before and after a benchmark to detect sources edited while it ran.
+
+    Parameters
+    ----------
+    scenario : Path
+        The scenario file (its directory's data files are included too).
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    import sim
+
+    files = sorted(Path(sim.__file__).resolve().parent.rglob("*.py"))
+    files += [HERE / "reference_simpy.py", scenario]
+    data_dir = scenario.parent / "data"
+    if data_dir.is_dir():
+        files += sorted(p for p in data_dir.iterdir() if p.suffix == ".csv")
+    h = hashlib.sha256()
+    for f in files:
+        h.update(str(f).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def environment() -> Record:
-    """Versions, machine and commit, to record with the results."""
+    """Versions, machine, commit and uncommitted changes, to record with the results."""
     import numpy
     import simpy
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
-                                text=True, check=False).stdout.strip() or None
-    except OSError:
-        commit = None
+    def git(*cmd: str) -> str | None:
+        try:
+            proc = subprocess.run(["git", *cmd], cwd=HERE, capture_output=True, text=True,
+                                  check=False)
+        except OSError:
+            return None
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--untracked-files=no")
     return {"python": platform.python_version(), "simpy": simpy.__version__,
             "numpy": numpy.__version__, "platform": platform.platform(),
-            "machine": platform.machine(), "cpu_count": os.cpu_count(), "git_commit": commit}
+            "machine": platform.machine(), "cpu_count": os.cpu_count(),
+            "git_commit": git("rev-parse", "HEAD"),
+            "git_modified": status.splitlines() if status else []}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -512,6 +548,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     started = datetime.now()
+    scenario_path = scenario or default_scenario_path()
+    env_start, fp_start = environment(), source_fingerprint(scenario_path)
     plan = schedule(args.size_list, args.repeat)
     records: list[Record] = []
     for i, (model, n, r) in enumerate(plan, 1):
@@ -531,14 +569,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     ratios = speed_ratios(rows)
     targets = check_targets(rows, ratios)
     print(format_report(rows, ratios, targets))
+    env_end, fp_end = environment(), source_fingerprint(scenario_path)
+    if fp_end != fp_start:
+        print("\nWARNING: the model, reference or scenario files changed while the benchmark "
+              "ran (commit " f"{env_start['git_commit']} -> {env_end['git_commit']}); the runs "
+              "may mix code versions.")
 
     out = OUT_DIR / f"bench-{started:%Y%m%d-%H%M%S}.json"
     write_json_atomic(out, {
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now().isoformat(timespec="seconds"),
         "argv": sys.argv[1:], "sizes": args.size_list, "repeat": args.repeat,
-        "scenario": str(scenario or default_scenario_path()),
-        "environment": environment(),
+        "scenario": str(scenario_path),
+        "environment": env_start,
+        "environment_at_end": env_end,
+        "source_fingerprint": {"start": fp_start, "end": fp_end, "changed": fp_end != fp_start},
         "summary": rows,
         "speed_ratio_full_over_reference": {str(n): x for n, x in ratios.items()},
         "targets": targets,

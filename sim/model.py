@@ -54,11 +54,11 @@ class LaborPool:
     hands the task on with ``done(task)``.
     """
 
-    __slots__ = ("_done", "_done_status", "_events", "_fc", "_inflight", "_start_status", "busy",
+    __slots__ = ("_done", "_done_status", "_events", "_fc", "_order_of", "_start_status", "busy",
                  "capacity", "env", "queue")
 
     def __init__(self, env: simpy.Environment, fc: int, statuses: tuple[Status, Status],
-                 events: dict[str, array.array], inflight: dict[int, tuple[int, int, float, int]],
+                 events: dict[str, array.array], order_of: array.array,
                  done: Callable[[int], None]) -> None:
         self.env = env
         self.capacity = 0
@@ -69,7 +69,7 @@ class LaborPool:
         self._events = (events["time_h"].append, events["order_id"].append,
                         events["status"].append, events["fc"].append,
                         events["shipment_id"].append)
-        self._inflight = inflight
+        self._order_of = order_of
         self._done = done
 
     def submit(self, task: int, duration_h: float) -> None:
@@ -87,7 +87,7 @@ class LaborPool:
         t, o, s, f, sh = self._events
         env = self.env
         t(env.now)
-        o(self._inflight[task][0])
+        o(self._order_of[task])
         s(self._start_status)
         f(self._fc)
         sh(task)
@@ -98,7 +98,7 @@ class LaborPool:
         task = event._value
         t, o, s, f, sh = self._events
         t(self.env.now)
-        o(self._inflight[task][0])
+        o(self._order_of[task])
         s(self._done_status)
         f(self._fc)
         sh(task)
@@ -156,10 +156,11 @@ class FulfillmentModel:
         # in-flight shipment -> (order id, FC, pack hours, zone); removed when shipped
         self.inflight: dict[int, tuple[int, int, float, int]] = {}
         events = self.rec.cols["events"]
+        order_of = self.rec.cols["shipments"]["order_id"]  # shipment id -> order id
         self.pickers = [LaborPool(self.env, f, (Status.PICK_START, Status.PICKED), events,
-                                  self.inflight, self._picked) for f in range(F)]
+                                  order_of, self._picked) for f in range(F)]
         self.packers = [LaborPool(self.env, f, (Status.PACK_START, Status.PACKED), events,
-                                  self.inflight, self._packed) for f in range(F)]
+                                  order_of, self._packed) for f in range(F)]
         self.outbound: list[list[int]] = [[] for _ in range(F)]
         # held order -> its data; and SKU -> held orders containing it (insertion = FCFS)
         self.held: dict[int, tuple[OrderView, int, Factors]] = {}
@@ -520,18 +521,33 @@ class FulfillmentModel:
 
 
 def _derive_shipment_columns(log: EventLog, net: Network) -> None:
-    """Quantities of each shipment, from its lines (computed once, after the run)."""
+    """Quantities of each shipment, from its lines (computed once, after the run).
+
+    A shipment's lines are recorded together, so they are contiguous and sums are
+    ``reduceat`` over runs, in the columns' own small dtypes (this step sets the run's peak
+    memory, so it avoids float64/int64 temporaries).
+    """
     sh, sl = log["shipments"], log["shipment_lines"]
     n = len(sh["order_id"])
     sid = sl["shipment_id"]
-    units = sl["units"].astype(np.int64)
-    sh["n_lines"] = np.bincount(sid, minlength=n).astype(np.int16)
-    sh["n_units"] = np.bincount(sid, weights=units, minlength=n).astype(np.int32)
-    sh["weight_lb"] = np.bincount(sid, weights=units * net.sku_weight_lb[sl["sku"]],
-                                  minlength=n).astype(np.float32)
+    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]) if len(sid) else \
+        np.zeros(0, np.int64)
+    if len(starts) != n or (n and not np.array_equal(sid[starts], np.arange(n))):
+        raise AssertionError("shipment lines are not grouped by shipment")
+    if n:
+        sh["n_lines"] = np.diff(np.r_[starts, len(sid)]).astype(np.int16)
+        sh["n_units"] = np.add.reduceat(sl["units"], starts).astype(np.int32)
+        line_w = net.sku_weight_lb.astype(np.float32)[sl["sku"]]
+        line_w *= sl["units"]
+        sh["weight_lb"] = np.add.reduceat(line_w, starts)
+        del line_w
+    else:
+        sh["n_lines"] = np.zeros(0, np.int16)
+        sh["n_units"] = np.zeros(0, np.int32)
+        sh["weight_lb"] = np.zeros(0, np.float32)
     zone = net.zone[sh["fc"], log["orders"]["dest"][sh["order_id"]]]
-    sh["zone"] = zone.astype(np.int8)
-    sh["cost"] = net.cost_by_zone[zone].astype(np.float32)
+    sh["zone"] = zone
+    sh["cost"] = net.cost_by_zone.astype(np.float32)[zone]
 
 
 def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:
