@@ -47,7 +47,7 @@ def fmt(name: str, v: float) -> str:
         return "–"
     if is_share(name):
         return f"{100 * v:.1f}%"
-    if name.startswith("orders_"):
+    if name.startswith(("orders_", "shipments.")):
         return f"{int(v):,}"
     return f"{v:,.2f}"
 
@@ -58,7 +58,7 @@ def fmt_delta(name: str, d: float, rel: float) -> str:
         return "–"
     if is_share(name):
         return f"{100 * d:+.1f} pp"
-    if name.startswith("orders_"):
+    if name.startswith(("orders_", "shipments.")):
         text = f"{int(d):+,}"
     else:
         text = f"{d:+,.2f}"
@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="simulate a scenario, print its KPIs, write results")
     r.add_argument("scenario", nargs="?", help="scenario file (default: bundled baseline)")
     r.add_argument("--seed", type=_seed, help="override the scenario's seed")
-    r.add_argument("--days", type=_days, help="override the horizon (days)")
+    r.add_argument("--days", type=_days,
+                   help="override the horizon (days); the warm-up is capped at a quarter of it")
     r.add_argument("--out", help="results directory (default results/<name>-seed<seed>)")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.set_defaults(func=cmd_run)

@@ -39,6 +39,7 @@ KPI_DOC: dict[str, str] = {
     "hold_rate": "share of orders that waited on hold for stock at least once",
     "picker_utilization": "picking hours worked / picker hours paid, per FC",
     "packer_utilization": "packing hours worked / packer hours paid, per FC",
+    "shipments": "shipments of the window's orders sent from each FC",
     "shipment_share": "share of the window's shipments sent from each FC",
 }
 
@@ -192,6 +193,7 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     for f, name in enumerate(log.fc_names):
         k[f"picker_utilization.{name}"] = _ratio(float(pick_busy[f]), float(pick_paid[f]))
         k[f"packer_utilization.{name}"] = _ratio(float(pack_busy[f]), float(pack_paid[f]))
+        k[f"shipments.{name}"] = int(per_fc[f])
         k[f"shipment_share.{name}"] = _ratio(float(per_fc[f]), float(per_fc.sum()))
     return k
 

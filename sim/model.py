@@ -27,7 +27,7 @@ import simpy
 from simpy.events import Timeout
 
 from sim import __version__
-from sim.demand import STREAM_NAMES, DayOrders, generate_day, service_factor
+from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.eventlog import EventLog, Recorder, Status
 from sim.network import Network
 from sim.policies import RoutingPolicy, resolve_policy
@@ -167,7 +167,6 @@ class FulfillmentModel:
         self.held_by_sku: dict[int, dict[int, None]] = {}
         self.n_orders = 0
         self.n_shipments = 0
-        self._day: DayOrders | None = None
         self._day_lists: tuple[list[Any], ...] = ()
         self._i = 0
         ev = self.rec.cols["events"]

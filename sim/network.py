@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import WEEKDAYS, CountDist, Scenario, ServiceTime
+from sim.scenario import WEEKDAYS, CountDist, Scenario, ServiceTime, expected_units_per_order
 
 EARTH_RADIUS_MI = 3958.8
 DIST_CODES = {"deterministic": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
@@ -187,7 +187,7 @@ def build_network(sc: Scenario) -> Network:
     start = sc.run.start_date
     chans = list(d.channels.items())
 
-    units_per_order = d.lines_per_order.expected() * d.units_per_line.expected()
+    units_per_order = expected_units_per_order(sc)
     catchment = np.bincount(fc_rank[:, 0], weights=t.dest_weight, minlength=len(fcs))
     forecast = d.orders_per_day * units_per_order * catchment[:, None] * t.sku_popularity[None, :]
 

@@ -102,6 +102,7 @@ def test_kpis_by_hand() -> None:
     assert k["packer_utilization.b"] == pytest.approx(1 / 50)
     # shipments of window orders: FC0 2 (orders 1, 2), FC1 2 (orders 2, 4)
     assert k["shipment_share.a"] == pytest.approx(0.5)
+    assert k["shipments.a"] == 2 and k["shipments.b"] == 2
 
 
 def test_open_orders_by_status() -> None:
