@@ -3,6 +3,7 @@
 ``fulfill run [SCENARIO]``          simulate, print KPIs, write a results directory
 ``fulfill compare A B ...``         KPIs side by side (results directories or scenario files)
 ``fulfill validate SCENARIO``       check a scenario file without running it
+``fulfill zones CHART``             agreement of distance-band zones with a real zone chart
 
 Bad input exits with status 2 and a one-paragraph message on stderr, never a traceback.
 """
@@ -23,6 +24,7 @@ from rich.table import Table
 
 from sim import __version__
 from sim.compare import KpiColumn, comparison_rows, is_share
+from sim.geo import USPS_ZONE_MAX_MILES, GeoError, load_zip3, read_zone_chart, zone_agreement
 from sim.kpis import compute_kpis, kpi_doc, open_orders_by_status
 from sim.model import PolicyError
 from sim.network import build_network
@@ -163,6 +165,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_zones(args: argparse.Namespace) -> int:
+    chart, skipped = read_zone_chart(Path(args.chart))
+    a = zone_agreement(chart, load_zip3(), USPS_ZONE_MAX_MILES)
+    out.print(f"{args.chart}: {a.pairs:,} origin-destination ZIP3 pairs compared "
+              f"({skipped:,} rows without a 3-digit pair or zone, {a.skipped_unknown_zip3:,} "
+              "with a ZIP3 unknown to the centroid table or zone 9, skipped)", soft_wrap=True)
+    out.print(f"distance bands {USPS_ZONE_MAX_MILES.astype(int).tolist()} mi between ZIP3 "
+              f"centroids give the chart's zone for [bold]{100 * a.exact:.1f}%[/] of pairs, "
+              f"within one zone for [bold]{100 * a.within_one:.2f}%[/] "
+              f"(mean absolute error {a.mean_abs_error:.3f} zones)", soft_wrap=True)
+    table = Table(title="pairs by chart zone (rows) and band zone (columns)",
+                  title_justify="left")
+    table.add_column("chart \\ bands")
+    cols = list(a.confusion.columns)
+    for c in cols:
+        table.add_column(str(c), justify="right")
+    for z, row in a.confusion.iterrows():
+        table.add_row(str(z), *(f"{int(row[c]):,}" for c in cols))
+    out.print(table)
+    return 0
+
+
 # ---------------------------------------------------------------------------------- main
 def _seed(text: str) -> int:
     try:
@@ -205,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a scenario file without running it")
     v.add_argument("scenario")
     v.set_defaults(func=cmd_validate)
+    z = sub.add_parser("zones", help="measure distance-band zones against a real zone chart")
+    z.add_argument("chart", help="CSV (or .csv.gz) with origin_zip, dest_zip, zone")
+    z.set_defaults(func=cmd_zones)
     return p
 
 
@@ -213,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except (ScenarioError, ResultsError, PolicyError) as exc:
+    except (ScenarioError, ResultsError, PolicyError, GeoError) as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

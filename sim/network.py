@@ -16,25 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import WEEKDAYS, CountDist, Scenario, ServiceTime, expected_units_per_order
+from sim.geo import great_circle_miles, load_zip3, zone_of
+from sim.scenario import (
+    FC,
+    WEEKDAYS,
+    CountDist,
+    Scenario,
+    ServiceTime,
+    expected_units_per_order,
+)
 
-EARTH_RADIUS_MI = 3958.8
 DIST_CODES = {"deterministic": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
-
-
-def great_circle_miles(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
-                       lon2: np.ndarray) -> np.ndarray:
-    """Haversine distance in statute miles (broadcasts like numpy)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat = p2 - p1
-    dlon = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_MI * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-def zone_of(distance_mi: np.ndarray, zone_max_miles: np.ndarray) -> np.ndarray:
-    """Carrier zone 1-8: the first band whose upper bound the distance does not exceed."""
-    return (np.searchsorted(zone_max_miles, distance_mi, side="left") + 1).astype(np.int8)
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,16 +157,49 @@ def _service(st: ServiceTime) -> tuple[list[float], int, float]:
             DIST_CODES[st.dist], st.cv)
 
 
+def _fc_coordinates(fcs: list[FC]) -> tuple[np.ndarray, np.ndarray]:
+    """FC positions: their own lat/lon, else the centroid of their ZIP3."""
+    need = [f.zip for f in fcs if f.lat is None and f.zip is not None]
+    found = iter(zip(*load_zip3().locate(need, "fcs.*.zip"), strict=True)) if need else iter(())
+    lat, lon = [], []
+    for f in fcs:
+        if f.lat is not None and f.lon is not None:
+            lat.append(f.lat)
+            lon.append(f.lon)
+        else:
+            a, b = next(found)
+            lat.append(float(a))
+            lon.append(float(b))
+    return np.array(lat), np.array(lon)
+
+
+def _chart_zones(band: np.ndarray, fc_zip3: list[str | None], dest_zip3: tuple[str, ...],
+                 chart: dict[tuple[str, str], int]) -> np.ndarray:
+    """Zones from the chart where both ZIP3s are known and listed; bands elsewhere."""
+    zone = band.copy()
+    if not dest_zip3:
+        return zone
+    for i, o in enumerate(fc_zip3):
+        if o is None:
+            continue
+        for j, d in enumerate(dest_zip3):
+            z = chart.get((o, d)) if d else None
+            if z is not None:
+                zone[i, j] = z
+    return zone
+
+
 def build_network(sc: Scenario) -> Network:
     """Compile a validated scenario into a :class:`Network` (open FCs only)."""
     t = sc.tables
     names = sc.open_fc_names
     fcs = [sc.fcs[n] for n in names]
-    fc_lat = np.array([f.lat for f in fcs])
-    fc_lon = np.array([f.lon for f in fcs])
+    fc_lat, fc_lon = _fc_coordinates(fcs)
     dist = great_circle_miles(fc_lat[:, None], fc_lon[:, None], t.dest_lat[None, :],
                               t.dest_lon[None, :])
     zone = zone_of(dist, np.asarray(sc.carrier.zone_max_miles))
+    if t.zone_chart is not None:
+        zone = _chart_zones(zone, [f.zip for f in fcs], t.dest_zip3, t.zone_chart)
     fc_rank = np.argsort(dist.T, axis=1, kind="stable").astype(np.int64)
 
     pick = [_service(f.pick_time) for f in fcs]

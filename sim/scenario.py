@@ -33,6 +33,8 @@ from pydantic import (
     model_validator,
 )
 
+from sim.geo import GeoError, load_zip3, read_zone_chart, zip3_of
+
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 NonNeg = Annotated[float, Field(ge=0)]
@@ -161,8 +163,14 @@ class Shift(_Model):
 
 
 class FC(_Model):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    """A fulfillment center, placed by ``lat``/``lon`` or by its ``zip`` (ZIP3 centroid).
+
+    With a ``zip`` the FC's zones can come from a real zone chart (``carrier.zone_chart``).
+    """
+
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    zip: str | None = None
     labor_cost_per_hour: NonNeg
     pick_time: ServiceTime
     pack_time: ServiceTime
@@ -171,6 +179,19 @@ class FC(_Model):
     shifts: dict[str, Shift]
 
     _days = field_validator("pickup_days")(_weekday_list)
+
+    @field_validator("zip")
+    @classmethod
+    def _zip(cls, v: str | None) -> str | None:
+        return None if v is None else zip3_of(v)
+
+    @model_validator(mode="after")
+    def _placed(self) -> FC:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither (and a zip)")
+        if self.lat is None and self.zip is None:
+            raise ValueError("give lat and lon, or a zip")
+        return self
 
     @field_validator("shifts")
     @classmethod
@@ -292,7 +313,9 @@ class Carrier(_Model):
     """One ground service: zones from great-circle distance bands, transit and a flat rate.
 
     ``zone_max_miles`` are the upper bounds of zones 1-7 (zone 8 beyond); defaults are the
-    published USPS bands.  ``transit_days_by_zone`` and ``cost_by_zone`` list zones 1 to 8.
+    published USPS bands.  ``zone_chart`` (CSV ``origin_zip, dest_zip, zone``) replaces the
+    bands for every FC-destination pair whose ZIP3s it lists.  ``transit_days_by_zone`` and
+    ``cost_by_zone`` list zones 1 to 8.
     """
 
     name: str = "Ground"
@@ -303,6 +326,7 @@ class Carrier(_Model):
     cost_by_zone: list[NonNeg]
     business_days: bool = True
     delivery_hour: float = Field(default=17.0, ge=0, lt=24)
+    zone_chart: str | None = None
 
     @model_validator(mode="after")
     def _lengths(self) -> Carrier:
@@ -409,6 +433,8 @@ class ScenarioTables:
     dest_lat: np.ndarray
     dest_lon: np.ndarray
     dest_weight: np.ndarray
+    dest_zip3: tuple[str, ...] = ()
+    zone_chart: dict[tuple[str, str], int] | None = None
     stock_fc: tuple[str, ...] = ()
     stock_sku: np.ndarray | None = None
     stock_units: np.ndarray | None = None
@@ -479,8 +505,19 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     if pop.sum() <= 0:
         raise ScenarioError(f"{cat_path}: column 'popularity': all zero; nothing can be ordered.")
     dest_path = (base / sc.demand.destinations.file).resolve()
-    dest = _read_csv(dest_path, "demand.destinations.file",
-                     {"lat": "num", "lon": "num", "weight": "nonneg"})
+    dest = _read_csv(dest_path, "demand.destinations.file", {"weight": "nonneg"})
+    if "zip" in dest.columns and not {"lat", "lon"} <= set(dest.columns):
+        try:
+            zips = [zip3_of(z) for z in dest["zip"]]
+            lat, lon = load_zip3().locate(zips, f"{dest_path}, column 'zip'")
+        except (ValueError, GeoError) as exc:
+            raise ScenarioError(f"{dest_path}, column 'zip': {exc}.") from None
+        dest["lat"], dest["lon"] = lat, lon
+    else:
+        dest = _read_csv(dest_path, "demand.destinations.file",
+                         {"lat": "num", "lon": "num", "weight": "nonneg"})
+        zips = [zip3_of(z) if str(z).strip() else "" for z in dest["zip"]] \
+            if "zip" in dest.columns else []
     for col, lim in (("lat", 90), ("lon", 180)):
         out = np.flatnonzero(np.abs(dest[col].to_numpy(float)) > lim)
         if len(out):
@@ -488,6 +525,19 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
                                 f"{'latitude' if col == 'lat' else 'longitude'} within ±{lim}.")
     if dest["weight"].sum() <= 0:
         raise ScenarioError(f"{dest_path}: column 'weight': all zero; no order has a destination.")
+    zip3 = load_zip3().index()
+    for name, fc in sc.fcs.items():
+        if fc.zip is not None and fc.zip not in zip3:
+            raise ScenarioError(f"field 'fcs.{name}.zip': '{fc.zip}' is not a known US 3-digit "
+                                "ZIP prefix.")
+    chart = None
+    if sc.carrier.zone_chart is not None:
+        try:
+            df, _ = read_zone_chart((base / sc.carrier.zone_chart).resolve())
+        except GeoError as exc:
+            raise ScenarioError(f"carrier.zone_chart: {exc}") from None
+        chart = dict(zip(zip(df["origin"], df["dest"], strict=True),
+                         np.minimum(df["zone"], 8).tolist(), strict=True))
     names = tuple(dest["name"]) if "name" in dest.columns else tuple(
         f"dest{i}" for i in range(len(dest)))
     sku_ids = tuple(cat["sku"])
@@ -521,6 +571,8 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
         dest_lat=dest["lat"].to_numpy(float),
         dest_lon=dest["lon"].to_numpy(float),
         dest_weight=dest["weight"].to_numpy(float) / dest["weight"].sum(),
+        dest_zip3=tuple(zips),
+        zone_chart=chart,
         **kw,
     )
 
@@ -555,7 +607,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a UTF-8 text file.") from None
     # Data files named in this file are relative to this file.
-    for section, key in (("catalog", "file"), ("inventory", "file")):
+    for section, key in (("catalog", "file"), ("inventory", "file"), ("carrier", "zone_chart")):
         if isinstance(data.get(section), dict) and isinstance(data[section].get(key), str):
             data[section][key] = str((path.parent / data[section][key]).resolve())
     dem = data.get("demand")
