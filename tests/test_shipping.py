@@ -1,0 +1,141 @@
+"""Parcel economics with hand-computed values: dimensional weight, rates, cartons, services."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.shipping import (
+    FILL_FACTOR,
+    Cartons,
+    Service,
+    billable_weight_lb,
+    choose_service,
+    delivery_times_by_zone,
+    dim_weight_lb,
+    pack_items,
+)
+
+
+def service(**kw: object) -> Service:
+    rates = np.zeros((9, 5))
+    rates[1:] = np.array([8.0, 9.0, 10.0, 12.0, 15.0]) + np.arange(8)[:, None]  # zone 1..8
+    base = dict(name="ground", carrier="X", weight_breaks_lb=np.array([1, 2, 3, 5, 10.0]),
+                rates=rates, dim_divisor=139.0, dim_min_cubic_in=0.0, fuel_surcharge_pct=12.5,
+                residential_surcharge=4.95, transit_days_by_zone=np.array([0, 1, 1, 2, 2, 3, 4,
+                                                                           5, 5]),
+                late_probability=0.0, exception_probability=0.0, business_days=True,
+                pickup_cutoffs_h=None, pickup_days=None)
+    base.update(kw)
+    return Service(**base)  # type: ignore[arg-type]
+
+
+def test_dimensional_weight_rounds_up() -> None:
+    assert dim_weight_lb(12, 12, 12, 139) == 13  # 1728 / 139 = 12.43
+    assert dim_weight_lb(10, 10, 10, 166) == 7  # 1000 / 166 = 6.02
+    assert dim_weight_lb(13.9, 10, 1, 139) == 1  # exactly 1.0: no rounding up
+    assert dim_weight_lb(10, 10, 10, 100) == 10
+
+
+def test_billable_weight_rules() -> None:
+    # carrier divisor 139: a light big box bills its dimensional weight
+    assert billable_weight_lb(2.0, (12, 12, 12), 139) == 13
+    # heavy small box bills actual weight, rounded up to the next pound
+    assert billable_weight_lb(14.2, (6, 6, 6), 139) == 15
+    # USPS: dimensional weight only over 1,728 cubic inches
+    assert billable_weight_lb(2.0, (12, 12, 12), 166, 1728) == 2
+    assert billable_weight_lb(2.0, (12, 12, 12.5), 166, 1728) == 11  # 1800 / 166 = 10.8
+    # never below one pound
+    assert billable_weight_lb(0.1, (4, 4, 2), 139) == 1
+
+
+def test_price_with_surcharges_and_weight_breaks() -> None:
+    s = service()
+    # zone 1, 1 lb: 8.00 x 1.125 + 4.95 = 13.95
+    assert s.price(1, 1) == pytest.approx(13.95)
+    # zone 3 (base +2), 4 lb -> the 5 lb break: 12 + 2 = 14 -> 15.75 + 4.95
+    assert s.price(3, 4) == pytest.approx(14 * 1.125 + 4.95)
+    # exactly on a break uses that break
+    assert s.price(1, 3) == pytest.approx(10 * 1.125 + 4.95)
+    # over the heaviest break: the service cannot take it
+    assert s.price(1, 11) == math.inf
+    assert service(fuel_surcharge_pct=0.0, residential_surcharge=0.0).price(8, 10) == 22.0
+
+
+def test_delivery_dates_business_days() -> None:
+    monday = np.datetime64("2026-11-02")
+    transit = np.array([0, 1, 1, 2, 2, 3, 4, 5, 5])
+    # picked up Monday 18:00, one business day: Tuesday 17:00 (day 1)
+    assert delivery_times_by_zone(monday, 18.0, transit, True, 17.0)[1] == 24 + 17
+    # Friday 18:00 (day 4), one business day: Monday (day 7)
+    assert delivery_times_by_zone(monday, 4 * 24 + 18.0, transit, True, 17.0)[1] == 7 * 24 + 17
+    # Saturday pickup rolls to Monday first: +1 business day = Tuesday (day 8)
+    assert delivery_times_by_zone(monday, 5 * 24 + 12.0, transit, True, 17.0)[1] == 8 * 24 + 17
+    # calendar days: Friday + 1 = Saturday
+    assert delivery_times_by_zone(monday, 4 * 24 + 18.0, transit, False, 17.0)[1] == 5 * 24 + 17
+    # Friday + 5 business days (zone 8) = next Friday (day 11)
+    assert delivery_times_by_zone(monday, 4 * 24 + 10.0, transit, True, 17.0)[8] == 11 * 24 + 17
+    # same-day service picked up after the delivery hour delivers at pickup, not before
+    assert delivery_times_by_zone(monday, 18.0, np.zeros(9, int), False, 17.0)[1] == 18.0
+
+
+def test_rate_shop_edges() -> None:
+    prices = [7.0, 12.0, 25.0]  # ground, 2-day, overnight
+    arrive = [100.0, 60.0, 40.0]
+    # promise exactly met by ground: ground
+    assert choose_service("rate_shop", prices, arrive, promise_h=100.0) == 0
+    # ground misses by a hair: the cheapest that meets it is 2-day
+    assert choose_service("rate_shop", prices, arrive, promise_h=99.99) == 1
+    # nothing meets the promise: the fastest
+    assert choose_service("rate_shop", prices, arrive, promise_h=10.0) == 2
+    assert choose_service("cheapest", prices, arrive, promise_h=10.0) == 0
+    assert choose_service("fastest", prices, arrive, promise_h=1e9) == 2
+    assert choose_service("rate_shop", prices, arrive, promise_h=1e9, fixed=1) == 1
+    # a service that cannot carry the parcel is skipped
+    assert choose_service("rate_shop", [math.inf, 12.0, 25.0], arrive, promise_h=200.0) == 1
+
+
+def cartons() -> Cartons:
+    dims = np.array([[10, 8, 4], [14, 12, 6], [20, 16, 12]], float)
+    return Cartons(names=("S", "M", "L"), dims_in=dims, max_weight_lb=np.array([10, 30, 50.0]),
+                   cost=np.array([0.30, 0.60, 1.20]))
+
+
+def test_single_carton_cheapest_with_postage() -> None:
+    c = cartons()
+    # a 6x5x3 item fits S (cheapest carton); without postage S wins
+    p = pack_items(c, [(6, 5, 3)], [1.0])
+    assert p.cartons == (0,) and p.carton_cost == pytest.approx(0.30)
+    # if postage made S dearer than M (say S lands in a worse weight break), M wins
+    p = pack_items(c, [(6, 5, 3)], [1.0], postage=lambda k, w: 5.0 if k == 0 else 1.0)
+    assert p.cartons == (1,)
+    # an item too long for S goes to M
+    assert pack_items(c, [(13, 3, 3)], [1.0]).cartons == (1,)
+
+
+def test_multi_carton_bin_packing_is_minimal() -> None:
+    c = Cartons(names=("B",), dims_in=np.array([[10.0, 10.0, 10.0]]),
+                max_weight_lb=np.array([100.0]), cost=np.array([1.0]))
+    cap = FILL_FACTOR * 1000  # usable volume per carton: 900 in^3
+    # volumes 500, 500, 400, 400, 300, 300 (total 2,400 > 2 x 900): three cartons is the
+    # optimum (500+400, 500+400, 300+300)
+    vols = [500, 500, 400, 400, 300, 300]
+    dims = [(v / 100, 10, 10) for v in vols]
+    p = pack_items(c, dims, [1.0] * 6)
+    assert len(p.cartons) == 3
+    assert sum(p.weights_lb) == pytest.approx(6.0)
+    assert 2 * cap < sum(vols) <= 3 * cap
+
+
+def test_weight_limit_forces_more_cartons() -> None:
+    c = Cartons(names=("B",), dims_in=np.array([[20.0, 20.0, 20.0]]),
+                max_weight_lb=np.array([20.0]), cost=np.array([1.0]))
+    p = pack_items(c, [(5, 5, 5)] * 3, [8.0] * 3)  # 24 lb: volume fits one, weight needs two
+    assert len(p.cartons) == 2 and max(p.weights_lb) <= 20.0
+
+
+def test_item_that_fits_no_carton_is_an_error() -> None:
+    with pytest.raises(ValueError, match="fits no carton"):
+        pack_items(cartons(), [(30, 30, 30), (1, 1, 1)], [1.0, 1.0])
