@@ -32,7 +32,7 @@ def run_reference(net: Network, n_orders: int, seed: int = 1) -> dict[str, float
     pickup = [env.event() for _ in range(F)]
     nearest = net.fc_rank[:, 0].tolist()
     zone = net.zone.tolist()
-    transit_h = (24.0 * net.transit_days_by_zone).tolist()
+    transit_h = (24.0 * net.services[0].transit_days_by_zone).tolist()
     dest_cdf = np.cumsum(net.dest_weight).tolist()
     rate_per_h = net.orders_per_day / 24.0
     pick_mean = float(net.pick_coef_h[:, :2].sum(axis=1).mean() + net.pick_coef_h[:, 1].mean())

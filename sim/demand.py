@@ -36,7 +36,8 @@ class DayOrders:
         return len(self.time_h)
 
 
-STREAM_NAMES = ("arrivals", "channel", "destination", "lines", "skus", "units", "pick", "pack")
+STREAM_NAMES = ("arrivals", "channel", "destination", "lines", "skus", "units", "pick", "pack",
+                "transit")
 
 
 def draw_counts(rng: np.random.Generator, dist: CountDist, n: int) -> np.ndarray:

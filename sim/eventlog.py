@@ -29,6 +29,7 @@ class Status(IntEnum):
     SHIPPED = 7
     DELIVERED = 8
     CANCELLED = 9
+    EXCEPTION = 10  # delivery exception: the carrier never delivered the parcel
 
 
 # table -> column -> array.array typecode
@@ -37,9 +38,12 @@ SCHEMA: dict[str, dict[str, str]] = {
     "orders": {"placed_h": "d", "channel": "b", "dest": "i", "n_lines": "h", "n_units": "i",
                "promise_h": "d"},
     "order_lines": {"order_id": "i", "sku": "i", "units": "i"},
-    # shipments also get n_lines, n_units, weight_lb, zone and cost, derived after the run
+    # shipments also get n_lines, n_units, weight_lb and zone, derived after the run
     "shipments": {"order_id": "i", "fc": "b"},
     "shipment_lines": {"shipment_id": "i", "sku": "i", "units": "i"},
+    # one row per shipment labelled (at packing): service chosen and what it costs
+    "labels": {"shipment_id": "i", "service": "b", "parcels": "b", "billable_lb": "f",
+               "postage": "f", "carton_cost": "f"},
     "shifts": {"fc": "b", "start_h": "d", "end_h": "d", "pickers": "i", "packers": "i"},
     "receipts": {"time_h": "d", "fc": "b", "sku": "i", "units": "i"},
     "stock": {"fc": "b", "sku": "i", "initial": "q", "on_hand": "q", "on_order": "q"},

@@ -145,6 +145,21 @@ def paid_hours(log: EventLog, lo: float, hi: float) -> tuple[np.ndarray, np.ndar
             np.bincount(fc, weights=hours * sh["packers"], minlength=F))
 
 
+def shipping_cost_by_shipment(log: EventLog) -> np.ndarray:
+    """Postage plus carton cost of each shipment (NaN until it is labelled at packing)."""
+    lb = log["labels"]
+    cost = np.full(log.n_rows("shipments"), np.nan)
+    cost[lb["shipment_id"]] = lb["postage"].astype(float) + lb["carton_cost"]
+    return cost
+
+
+def shipping_cost_by_order(log: EventLog) -> np.ndarray:
+    """Shipping cost of each order (sum over its shipments; NaN if one is not labelled)."""
+    sh = log["shipments"]
+    return np.bincount(sh["order_id"], weights=shipping_cost_by_shipment(log),
+                       minlength=log.n_rows("orders"))
+
+
 def compute_kpis(log: EventLog) -> dict[str, float]:
     """All KPIs of one run, for orders placed in the measurement window.
 
@@ -179,8 +194,7 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     labor_cost = float(np.dot(pick_paid + pack_paid, wage))
     k["labor_cost_per_order"] = _ratio(labor_cost, n_win)
     sh = log["shipments"]
-    order_cost = np.bincount(sh["order_id"], weights=sh["cost"], minlength=len(oc.placed_h))
-    k["shipping_cost_per_order"] = _mean(order_cost[shipped])
+    k["shipping_cost_per_order"] = _mean(shipping_cost_by_order(log)[shipped])
     k["cost_per_order"] = k["labor_cost_per_order"] + k["shipping_cost_per_order"]
     k["shipments_per_order"] = _mean(oc.n_shipments[released].astype(float))
     k["split_shipment_rate"] = _mean((oc.n_shipments[released] > 1).astype(float))

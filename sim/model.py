@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import array
 import gc
+import math
 import time
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -32,6 +34,7 @@ from sim.eventlog import EventLog, Recorder, Status
 from sim.network import Network
 from sim.policies import RoutingPolicy, resolve_policy
 from sim.rng import stream
+from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone
 from sim.state import OrderView, StateView
 
 Factors = tuple[list[float], list[float]]
@@ -154,14 +157,23 @@ class FulfillmentModel:
         self.wip = [0] * F
         self.state = StateView(self)
         # in-flight shipment -> (order id, FC, pack hours, zone); removed when shipped
-        self.inflight: dict[int, tuple[int, int, float, int]] = {}
+        self.inflight: dict[int, tuple[int, int, float, int, Plan]] = {}
         events = self.rec.cols["events"]
         order_of = self.rec.cols["shipments"]["order_id"]  # shipment id -> order id
         self.pickers = [LaborPool(self.env, f, (Status.PICK_START, Status.PICKED), events,
                                   order_of, self._picked) for f in range(F)]
         self.packers = [LaborPool(self.env, f, (Status.PACK_START, Status.PACKED), events,
                                   order_of, self._packed) for f in range(F)]
-        self.outbound: list[list[int]] = [[] for _ in range(F)]
+        S = len(net.services)
+        self.outbound: list[list[list[int]]] = [[[] for _ in range(S)] for _ in range(F)]
+        self._pickup_times: list[list[list[float]]] = [[[] for _ in range(S)] for _ in range(F)]
+        self.shipper = Shipper.for_network(net)
+        self._fixed_service = (net.service_names.index(net.shipping_policy[6:])
+                               if net.shipping_policy.startswith("fixed:") else -1)
+        self._promise = self.rec.cols["orders"]["promise_h"]  # order id -> deadline
+        self._labels = self.rec.cols["labels"]
+        self._arrivals: dict[tuple[int, int, float], tuple[list[float], list[float]]] = {}
+        self._start_day64 = np.datetime64(net.start_date)
         # held order -> its data; and SKU -> held orders containing it (insertion = FCFS)
         self.held: dict[int, tuple[OrderView, int, Factors]] = {}
         self.held_by_sku: dict[int, dict[int, None]] = {}
@@ -254,11 +266,12 @@ class FulfillmentModel:
                 continue
             self._at(t, self._set_staff, (f, level[f][0], level[f][1]))
         for f in range(net.n_fcs):
-            for day in range(n_days):
-                if net.pickup_days[f, net.weekday(day)]:
-                    for c in net.pickup_cutoffs_h[f]:
-                        if 24.0 * day + c < horizon:
-                            self._at(24.0 * day + c, self._pickup, f)
+            for s, (cutoffs, days) in enumerate(net.service_pickups[f]):
+                times = [24.0 * day + c for day in range(n_days) if days[net.weekday(day)]
+                         for c in cutoffs if 24.0 * day + c < horizon]
+                self._pickup_times[f][s] = times
+                for t in times:
+                    self._at(t, self._pickup, (f, s))
 
     def _set_staff(self, value: tuple[int, int, int]) -> None:
         f, pickers, packers = value
@@ -397,7 +410,9 @@ class FulfillmentModel:
         pick_h = (a + b * n_lines + c * n_units) * factors[0][f]
         a, b, c = self._pack_coef[f]
         pack_h = (a + b * n_lines + c * n_units) * factors[1][f]
-        self.inflight[sid] = (oid, f, pack_h, self._zone[f][view.dest])
+        zone = self._zone[f][view.dest]
+        plan = self.shipper.plan(tuple(skus), tuple(units), zone)
+        self.inflight[sid] = (oid, f, pack_h, zone, plan)
         self.wip[f] += 1
         self.pickers[f].submit(sid, pick_h)
 
@@ -469,45 +484,80 @@ class FulfillmentModel:
 
     # ------------------------------------------------------------------ floor
     def _picked(self, sid: int) -> None:
-        _, f, pack_h, _ = self.inflight[sid]
+        _, f, pack_h, _, _ = self.inflight[sid]
         self.packers[f].submit(sid, pack_h)
 
     def _packed(self, sid: int) -> None:
-        f = self.inflight[sid][1]
+        """Packed: the label is created now, with the service the shipping policy picks."""
+        oid, f, _, zone, plan = self.inflight[sid]
         self.wip[f] -= 1
-        self.outbound[f].append(sid)
+        n = len(plan.prices)
+        if self._fixed_service >= 0:
+            s = self._fixed_service
+        elif n == 1:
+            s = 0
+        else:
+            now = self.env.now
+            arrive = []
+            for k in range(n):
+                times = self._pickup_times[f][k]
+                i = bisect_left(times, now)
+                arrive.append(self._arrival(f, k, times[i])[0][zone] if i < len(times)
+                              else math.inf)
+            s = choose_service(self.net.shipping_policy, plan.prices, arrive, self._promise[oid])
+        lb = self._labels
+        lb["shipment_id"].append(sid)
+        lb["service"].append(s)
+        lb["parcels"].append(plan.parcels)
+        lb["billable_lb"].append(plan.billable_lb[s])
+        lb["postage"].append(plan.prices[s])
+        lb["carton_cost"].append(plan.carton_cost)
+        self.outbound[f][s].append(sid)
 
-    def _pickup(self, f: int) -> None:
-        """The carrier collects every packed parcel at FC ``f``; delivery is computed."""
-        parcels = self.outbound[f]
+    def _arrival(self, f: int, s: int, pickup_h: float) -> tuple[list[float], list[float]]:
+        """Expected delivery time by zone of parcels picked up at ``pickup_h``: on time, and
+        one transit day late."""
+        key = (f, s, pickup_h)
+        hit = self._arrivals.get(key)
+        if hit is None:
+            svc = self.net.services[s]
+            args = (self._start_day64, pickup_h)
+            on_time = delivery_times_by_zone(*args, svc.transit_days_by_zone, svc.business_days,
+                                             self.net.delivery_hour)
+            late = delivery_times_by_zone(*args, svc.transit_days_by_zone + 1,
+                                          svc.business_days, self.net.delivery_hour)
+            hit = (on_time.tolist(), late.tolist())
+            self._arrivals[key] = hit
+        return hit
+
+    def _pickup(self, value: tuple[int, int]) -> None:
+        """The carrier collects every parcel labelled for service ``s`` at FC ``f``; each is
+        delivered (on time or a day late) or ends in an exception, computed now."""
+        f, s = value
+        parcels = self.outbound[f][s]
         if not parcels:
             return
-        self.outbound[f] = []
+        self.outbound[f][s] = []
         now = self.env.now
-        deliver_at = self._delivery_times(now)
+        on_time, late = self._arrival(f, s, now)
+        svc = self.net.services[s]
+        n = len(parcels)
+        u = self.rngs["transit"].random((2, n)).tolist()
         horizon = self.net.horizon_h
         log = self._log
         inflight = self.inflight
-        for sid in parcels:
-            oid, _, _, zone = inflight.pop(sid)
+        p_late, p_exc = svc.late_probability, svc.exception_probability
+        for j, sid in enumerate(parcels):
+            oid, _, _, zone, _ = inflight.pop(sid)
             log(now, Status.SHIPPED, oid, f, sid)
-            t = deliver_at[zone]
+            if u[1][j] < p_exc:
+                t = on_time[zone]
+                if t <= horizon:
+                    log(t, Status.EXCEPTION, oid, f, sid)
+                continue
+            t = late[zone] if u[0][j] < p_late else on_time[zone]
             if t <= horizon:
                 log(t, Status.DELIVERED, oid, f, sid)
-
-    def _delivery_times(self, ship_h: float) -> list[float]:
-        """Delivery time by zone (index 0 unused) for parcels picked up at ``ship_h``."""
-        net = self.net
-        day = int(ship_h // 24.0)
-        transit = net.transit_days_by_zone
-        if net.business_days:
-            start = np.datetime64(net.start_date) + np.timedelta64(day, "D")
-            dates = np.busday_offset(start, transit, roll="forward")
-            days = (dates - np.datetime64(net.start_date)).astype(np.int64)
-        else:
-            days = day + transit
-        out = np.maximum(24.0 * days + net.delivery_hour, ship_h)
-        return [float(x) for x in out]
 
     def _record_stock(self) -> None:
         st = self.rec.cols["stock"]
@@ -544,9 +594,7 @@ def _derive_shipment_columns(log: EventLog, net: Network) -> None:
         sh["n_lines"] = np.zeros(0, np.int16)
         sh["n_units"] = np.zeros(0, np.int32)
         sh["weight_lb"] = np.zeros(0, np.float32)
-    zone = net.zone[sh["fc"], log["orders"]["dest"][sh["order_id"]]]
-    sh["zone"] = zone
-    sh["cost"] = net.cost_by_zone.astype(np.float32)[zone]
+    sh["zone"] = net.zone[sh["fc"], log["orders"]["dest"][sh["order_id"]]]
 
 
 def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:

@@ -25,6 +25,7 @@ from sim.scenario import (
     ServiceTime,
     expected_units_per_order,
 )
+from sim.shipping import Cartons, Service
 
 DIST_CODES = {"deterministic": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
 
@@ -69,10 +70,12 @@ class Network:
     dist_mi: np.ndarray  # (F, D)
     zone: np.ndarray  # (F, D) int8, 1..8
     fc_rank: np.ndarray  # (D, F): FC ids by increasing distance from each destination
-    carrier_name: str
-    transit_days_by_zone: np.ndarray  # (9,), index = zone
-    cost_by_zone: np.ndarray  # (9,)
-    business_days: bool
+    services: tuple[Service, ...]
+    service_names: tuple[str, ...]
+    service_pickups: tuple[tuple[tuple[tuple[float, ...], np.ndarray], ...], ...]
+    # ^ [fc][service] -> (cut-off hours, (7,) bool weekdays)
+    cartons: Cartons | None
+    shipping_policy: str
     delivery_hour: float
     # catalog and demand
     sku_ids: tuple[str, ...]
@@ -189,6 +192,40 @@ def _chart_zones(band: np.ndarray, fc_zip3: list[str | None], dest_zip3: tuple[s
     return zone
 
 
+def build_services(sc: Scenario) -> tuple[Service, ...]:
+    """The scenario's carrier services; without ``[services]``, one flat-rate service built from
+    ``[carrier]`` (a price per parcel by zone, whatever its weight)."""
+    t = sc.tables
+    if not sc.services:
+        c = sc.carrier
+        assert c.transit_days_by_zone is not None and c.cost_by_zone is not None
+        rates = np.zeros((9, 1))
+        rates[1:, 0] = c.cost_by_zone
+        return (Service(name=c.name, carrier=c.name, weight_breaks_lb=np.array([1e6]),
+                        rates=rates, dim_divisor=0.0, dim_min_cubic_in=0.0,
+                        fuel_surcharge_pct=0.0, residential_surcharge=0.0,
+                        transit_days_by_zone=np.array([0, *c.transit_days_by_zone], np.int64),
+                        late_probability=0.0, exception_probability=0.0,
+                        business_days=c.business_days, pickup_cutoffs_h=None,
+                        pickup_days=None),)
+    out = []
+    for name, s in sc.services.items():
+        assert t.service_rates is not None
+        breaks, rates = t.service_rates[name]
+        out.append(Service(
+            name=name, carrier=s.carrier or name, weight_breaks_lb=breaks, rates=rates,
+            dim_divisor=s.dim_divisor, dim_min_cubic_in=s.dim_min_cubic_in,
+            fuel_surcharge_pct=s.fuel_surcharge_pct, residential_surcharge=s.residential_surcharge,
+            transit_days_by_zone=np.array([0, *s.transit_days_by_zone], np.int64),
+            late_probability=s.late_probability, exception_probability=s.exception_probability,
+            business_days=s.business_days,
+            pickup_cutoffs_h=None if s.pickup_cutoffs_h is None
+            else tuple(sorted(set(s.pickup_cutoffs_h))),
+            pickup_days=None if s.pickup_days is None
+            else np.array([w in s.pickup_days for w in WEEKDAYS], bool)))
+    return tuple(out)
+
+
 def build_network(sc: Scenario) -> Network:
     """Compile a validated scenario into a :class:`Network` (open FCs only)."""
     t = sc.tables
@@ -226,6 +263,7 @@ def build_network(sc: Scenario) -> Network:
         assert sc.inventory.days is not None
         stock = np.ceil(forecast * sc.inventory.days).astype(np.int64)
     rep = sc.replenishment
+    services = build_services(sc)
     rop = np.ceil(forecast * rep.reorder_point_days).astype(np.int64)
     out = np.ceil(forecast * rep.order_up_to_days).astype(np.int64)
 
@@ -261,10 +299,15 @@ def build_network(sc: Scenario) -> Network:
         dist_mi=dist,
         zone=zone,
         fc_rank=fc_rank,
-        carrier_name=sc.carrier.name,
-        transit_days_by_zone=np.array([0, *sc.carrier.transit_days_by_zone], np.int64),
-        cost_by_zone=np.array([0.0, *sc.carrier.cost_by_zone]),
-        business_days=sc.carrier.business_days,
+        services=services,
+        service_names=tuple(s.name for s in services),
+        service_pickups=tuple(tuple(
+            (tuple(sorted(set(s.pickup_cutoffs_h or fc.pickup_cutoffs_h))),
+             s.pickup_days if s.pickup_days is not None
+             else np.array([w in fc.pickup_days for w in WEEKDAYS], bool))
+            for s in services) for fc in fcs),
+        cartons=t.cartons,
+        shipping_policy=sc.shipping.policy,
         delivery_hour=sc.carrier.delivery_hour,
         sku_ids=t.sku_ids,
         sku_weight_lb=t.sku_weight_lb,

@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from sim.geo import GeoError, load_zip3, read_zone_chart, zip3_of
+from sim.shipping import Cartons, check_policy
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -309,21 +310,24 @@ class Hold(_Model):
     cancel_after_days: Pos | None = None
 
 
+ZoneDays = list[Annotated[int, Field(ge=0, le=30)]]
+
+
 class Carrier(_Model):
-    """One ground service: zones from great-circle distance bands, transit and a flat rate.
+    """The zone model, and a simple flat-rate ground service when no ``[services]`` are given.
 
     ``zone_max_miles`` are the upper bounds of zones 1-7 (zone 8 beyond); defaults are the
     published USPS bands.  ``zone_chart`` (CSV ``origin_zip, dest_zip, zone``) replaces the
     bands for every FC-destination pair whose ZIP3s it lists.  ``transit_days_by_zone`` and
-    ``cost_by_zone`` list zones 1 to 8.
+    ``cost_by_zone`` (a flat price per parcel) list zones 1 to 8.
     """
 
     name: str = "Ground"
     zone_max_miles: list[Pos] = Field(
         default_factory=lambda: [50.0, 150.0, 300.0, 600.0, 1000.0, 1400.0, 1800.0]
     )
-    transit_days_by_zone: list[Annotated[int, Field(ge=0, le=30)]]
-    cost_by_zone: list[NonNeg]
+    transit_days_by_zone: ZoneDays | None = None
+    cost_by_zone: list[NonNeg] | None = None
     business_days: bool = True
     delivery_hour: float = Field(default=17.0, ge=0, lt=24)
     zone_chart: str | None = None
@@ -332,9 +336,59 @@ class Carrier(_Model):
     def _lengths(self) -> Carrier:
         if len(self.zone_max_miles) != 7 or sorted(self.zone_max_miles) != self.zone_max_miles:
             raise ValueError("zone_max_miles needs 7 increasing distances (zones 1-7)")
-        if len(self.transit_days_by_zone) != 8 or len(self.cost_by_zone) != 8:
-            raise ValueError("transit_days_by_zone and cost_by_zone need 8 values (zones 1-8)")
+        for name in ("transit_days_by_zone", "cost_by_zone"):
+            v = getattr(self, name)
+            if v is not None and len(v) != 8:
+                raise ValueError(f"{name} needs 8 values (zones 1-8)")
         return self
+
+
+class ServiceConfig(_Model):
+    """A carrier service: its rate table, dimensional-weight rule, surcharges and transit.
+
+    ``rates`` is a CSV with a ``weight_lb`` column (every whole pound from 1 up to the
+    service's maximum) and one price column per zone ``1`` to ``8``.  ``dim_divisor`` 139 is
+    UPS/FedEx daily rates, 166 USPS (with ``dim_min_cubic_in = 1728``: dimensional weight only
+    for parcels over one cubic foot); 0 turns dimensional weight off.  A parcel is late (one
+    more transit day) with ``late_probability``; it ends in a delivery exception (never
+    delivered) with ``exception_probability``.  Pickups follow each FC's cut-offs unless the
+    service sets its own.
+    """
+
+    carrier: str = ""
+    rates: str
+    dim_divisor: NonNeg = 0.0
+    dim_min_cubic_in: NonNeg = 0.0
+    fuel_surcharge_pct: NonNeg = 0.0
+    residential_surcharge: NonNeg = 0.0
+    transit_days_by_zone: ZoneDays
+    late_probability: float = Field(default=0.0, ge=0, le=1)
+    exception_probability: float = Field(default=0.0, ge=0, le=1)
+    business_days: bool = True
+    pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] | None = None
+    pickup_days: list[str] | None = None
+
+    _days = field_validator("pickup_days")(_weekday_list)
+
+    @field_validator("transit_days_by_zone")
+    @classmethod
+    def _eight(cls, v: list[int]) -> list[int]:
+        if len(v) != 8:
+            raise ValueError("needs 8 values (zones 1-8)")
+        return v
+
+
+class Shipping(_Model):
+    """How each shipment's service is chosen and what it is packed in.
+
+    ``policy``: ``rate_shop`` (cheapest service whose expected delivery meets the order's
+    promise, else the fastest), ``cheapest``, ``fastest`` or ``fixed:<service>``.
+    ``cartons``: CSV ``carton, length_in, width_in, height_in, max_weight_lb, cost``; without it
+    parcels bill their actual weight (no dimensional weight, no carton cost).
+    """
+
+    policy: str = "rate_shop"
+    cartons: FileRef | None = None
 
 
 class Routing(_Model):
@@ -361,10 +415,25 @@ class Scenario(_Model):
     replenishment: Replenishment = Replenishment()
     hold: Hold = Hold()
     carrier: Carrier
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
+    shipping: Shipping = Shipping()
     routing: Routing = Routing()
 
     _tables: ScenarioTables | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _shipping(self) -> Scenario:
+        if not self.services and (self.carrier.transit_days_by_zone is None
+                                  or self.carrier.cost_by_zone is None):
+            raise ValueError("without [services], carrier.transit_days_by_zone and "
+                             "carrier.cost_by_zone are required")
+        names = list(self.services) or [self.carrier.name]
+        try:
+            check_policy(self.shipping.policy, names)
+        except ValueError as exc:
+            raise ValueError(f"shipping.policy: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _open(self) -> Scenario:
@@ -435,6 +504,8 @@ class ScenarioTables:
     dest_weight: np.ndarray
     dest_zip3: tuple[str, ...] = ()
     zone_chart: dict[tuple[str, str], int] | None = None
+    service_rates: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    cartons: Cartons | None = None
     stock_fc: tuple[str, ...] = ()
     stock_sku: np.ndarray | None = None
     stock_units: np.ndarray | None = None
@@ -445,6 +516,13 @@ class ScenarioTables:
                  np.frombuffer("\n".join(self.sku_ids).encode(), np.uint8)]
         if self.stock_units is not None and self.stock_sku is not None:
             parts += [self.stock_sku, self.stock_units]
+        for w, r in (self.service_rates or {}).values():
+            parts += [w, r]
+        if self.cartons is not None:
+            parts += [self.cartons.dims_in, self.cartons.max_weight_lb, self.cartons.cost]
+        if self.zone_chart is not None:
+            text = "\n".join(f"{o},{d},{z}" for (o, d), z in sorted(self.zone_chart.items()))
+            parts.append(np.frombuffer(text.encode(), np.uint8))
         return parts
 
 
@@ -492,6 +570,50 @@ def _read_csv(path: Path, field: str, required: Mapping[str, str]) -> pd.DataFra
     return df
 
 
+ZONE_COLUMNS = tuple(str(z) for z in range(1, 9))
+
+
+def _load_rates(path: Path, field: str) -> tuple[np.ndarray, np.ndarray]:
+    """A rate table: ``weight_lb`` 1, 2, ... N and a price column per zone 1-8."""
+    df = _read_csv(path, field, {"weight_lb": "pos", **{z: "nonneg" for z in ZONE_COLUMNS}})
+    w = df["weight_lb"].to_numpy(float)
+    expected = np.arange(1, len(w) + 1, dtype=float)
+    if not np.array_equal(w, expected):
+        i = int(np.flatnonzero(w != expected)[0])
+        raise ScenarioError(f"{path}, line {i + 2}, column 'weight_lb': expected the weight break "
+                            f"{i + 1} lb (every whole pound from 1 up), found {w[i]:g}; "
+                            f"weight break {i + 1} lb is missing or out of order.")
+    rates = np.zeros((9, len(w)))
+    rates[1:] = df[list(ZONE_COLUMNS)].to_numpy(float).T
+    return w, rates
+
+
+def _load_cartons(path: Path, sc_tables: tuple[tuple[str, ...], np.ndarray, np.ndarray]) \
+        -> Cartons:
+    """The carton catalog; every SKU must fit (alone) in at least one carton."""
+    df = _read_csv(path, "shipping.cartons.file", {
+        "carton": "str", "length_in": "pos", "width_in": "pos", "height_in": "pos",
+        "max_weight_lb": "pos", "cost": "nonneg"})
+    dims = -np.sort(-df[["length_in", "width_in", "height_in"]].to_numpy(float), axis=1)
+    cartons = Cartons(names=tuple(df["carton"].str.strip()), dims_in=dims,
+                      max_weight_lb=df["max_weight_lb"].to_numpy(float),
+                      cost=df["cost"].to_numpy(float))
+    sku_ids, sku_dims, sku_weight = sc_tables
+    item = -np.sort(-sku_dims, axis=1)
+    fits = np.all(item[:, None, :] <= dims[None, :, :] * (1 + 1e-9), axis=2) \
+        & (sku_weight[:, None] <= cartons.max_weight_lb[None, :])
+    bad = np.flatnonzero(~fits.any(axis=1))
+    if len(bad):
+        k = int(bad[0])
+        big = int(np.argmax(cartons.volume))
+        raise ScenarioError(
+            f"{path}: no carton holds SKU '{sku_ids[k]}' ({' x '.join(f'{d:g}' for d in item[k])}"
+            f" in, {sku_weight[k]:g} lb); the largest carton '{cartons.names[big]}' is "
+            f"{' x '.join(f'{d:g}' for d in dims[big])} in, up to "
+            f"{cartons.max_weight_lb[big]:g} lb. Add a larger carton.")
+    return cartons
+
+
 def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     cat_path = (base / sc.catalog.file).resolve()
     cat = _read_csv(cat_path, "catalog.file", {
@@ -530,6 +652,12 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
         if fc.zip is not None and fc.zip not in zip3:
             raise ScenarioError(f"field 'fcs.{name}.zip': '{fc.zip}' is not a known US 3-digit "
                                 "ZIP prefix.")
+    rates = {name: _load_rates((base / svc.rates).resolve(), f"services.{name}.rates")
+             for name, svc in sc.services.items()}
+    cartons = None if sc.shipping.cartons is None else _load_cartons(
+        (base / sc.shipping.cartons.file).resolve(),
+        (tuple(cat["sku"]), cat[["length_in", "width_in", "height_in"]].to_numpy(float),
+         cat["weight_lb"].to_numpy(float)))
     chart = None
     if sc.carrier.zone_chart is not None:
         try:
@@ -573,6 +701,8 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
         dest_weight=dest["weight"].to_numpy(float) / dest["weight"].sum(),
         dest_zip3=tuple(zips),
         zone_chart=chart,
+        service_rates=rates,
+        cartons=cartons,
         **kw,
     )
 
@@ -610,6 +740,14 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     for section, key in (("catalog", "file"), ("inventory", "file"), ("carrier", "zone_chart")):
         if isinstance(data.get(section), dict) and isinstance(data[section].get(key), str):
             data[section][key] = str((path.parent / data[section][key]).resolve())
+    for svc in (data.get("services") or {}).values() if isinstance(data.get("services"),
+                                                                    dict) else ():
+        if isinstance(svc, dict) and isinstance(svc.get("rates"), str):
+            svc["rates"] = str((path.parent / svc["rates"]).resolve())
+    ship = data.get("shipping")
+    if isinstance(ship, dict) and isinstance(ship.get("cartons"), dict) \
+            and isinstance(ship["cartons"].get("file"), str):
+        ship["cartons"]["file"] = str((path.parent / ship["cartons"]["file"]).resolve())
     dem = data.get("demand")
     if isinstance(dem, dict) and isinstance(dem.get("destinations"), dict):
         f = dem["destinations"].get("file")

@@ -245,3 +245,77 @@ def choose_service(policy: str, prices: Sequence[float], arrive_h: Sequence[floa
         if ok:
             return min(ok, key=lambda s: (prices[s], arrive_h[s]))
     return min(range(n), key=lambda s: (prices[s] == math.inf, arrive_h[s], prices[s]))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a shipment travels: its parcels and, for each service, billable pounds and price.
+
+    ``prices[s]`` is the postage of all parcels with service ``s`` (``inf`` if the service
+    cannot carry one of them); ``carton_cost`` is paid whatever the service.
+    """
+
+    parcels: int
+    billable_lb: tuple[float, ...]
+    prices: tuple[float, ...]
+    carton_cost: float
+
+
+class Shipper:
+    """Cartonization and price quotes for one run, cached by shipment contents and zone.
+
+    Parameters
+    ----------
+    services : sequence of Service
+    cartons : Cartons or None
+        Without cartons a shipment is one parcel billed on its actual weight.
+    sku_dims_in, sku_weight_lb : array
+        Catalog dimensions (K, 3) and unit weights (K,).
+    """
+
+    def __init__(self, services: Sequence[Service], cartons: Cartons | None,
+                 sku_dims_in: np.ndarray, sku_weight_lb: np.ndarray) -> None:
+        self.services = tuple(services)
+        self.cartons = cartons
+        self.sku_dims = [tuple(float(x) for x in row) for row in sku_dims_in]
+        self.sku_weight = [float(x) for x in sku_weight_lb]
+        self._cache: dict[tuple[tuple[int, ...], tuple[int, ...], int], Plan] = {}
+
+    @classmethod
+    def for_network(cls, net: object) -> Shipper:
+        return cls(net.services, net.cartons, net.sku_dims_in,  # type: ignore[attr-defined]
+                   net.sku_weight_lb)  # type: ignore[attr-defined]
+
+    def plan(self, skus: tuple[int, ...], units: tuple[int, ...], zone: int) -> Plan:
+        key = (skus, units, zone)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._plan(skus, units, zone)
+            self._cache[key] = hit
+        return hit
+
+    def _plan(self, skus: tuple[int, ...], units: tuple[int, ...], zone: int) -> Plan:
+        weights = [self.sku_weight[k] for k, u in zip(skus, units, strict=True)
+                   for _ in range(u)]
+        if self.cartons is None:
+            w = sum(weights)
+            whole = [s.billable(w, (0.0, 0.0, 0.0)) for s in self.services]
+            return Plan(1, tuple(float(b) for b in whole),
+                        tuple(s.price(zone, b) for s, b in zip(self.services, whole,
+                                                                strict=True)), 0.0)
+        cartons = self.cartons
+        dims = [self.sku_dims[k] for k, u in zip(skus, units, strict=True) for _ in range(u)]
+
+        def cheapest_postage(c: int, w: float) -> float:
+            d = cartons.dims_in[c]
+            return min(s.price(zone, s.billable(w, d)) for s in self.services)
+
+        packing = pack_items(cartons, dims, weights, cheapest_postage)
+        bill: list[float] = []
+        price: list[float] = []
+        for s in self.services:
+            b = [s.billable(w, cartons.dims_in[c])
+                 for c, w in zip(packing.cartons, packing.weights_lb, strict=True)]
+            bill.append(float(sum(b)))
+            price.append(float(sum(s.price(zone, x) for x in b)))
+        return Plan(len(packing.cartons), tuple(bill), tuple(price), packing.carton_cost)

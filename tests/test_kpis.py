@@ -50,8 +50,14 @@ def hand_log() -> EventLog:
                         "n_lines": np.ones(5, np.int16), "n_units": np.ones(5, np.int32)}
     tables["shipments"] = {"order_id": np.array([0, 1, 2, 2, 4], np.int32),
                            "fc": np.array([0, 0, 0, 1, 1], np.int8),
-                           "cost": np.array([5.0, 8.0, 9.0, 11.0, 7.0], np.float32),
                            "zone": np.array([2, 4, 5, 3, 2], np.int8)}
+    # shipments 0-3 were labelled at packing (shipment 4 was not packed); cost = postage +
+    # carton: 5, 8, 9, 11
+    tables["labels"] = {"shipment_id": np.array([0, 1, 3, 2], np.int32),
+                        "service": np.zeros(4, np.int8), "parcels": np.ones(4, np.int8),
+                        "billable_lb": np.ones(4, np.float32),
+                        "postage": np.array([4.5, 7.5, 10.5, 8.5], np.float32),
+                        "carton_cost": np.full(4, 0.5, np.float32)}
     # FC0: 2 pickers + 1 packer for 0-100 h; FC1: 1 picker + 1 packer for 50-100 h
     tables["shifts"] = {"fc": np.array([0, 1], np.int8), "start_h": np.array([0.0, 50.0]),
                         "end_h": np.array([100.0, 100.0]), "pickers": np.array([2, 1]),
