@@ -19,7 +19,6 @@ import array
 import gc
 import math
 import time
-from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,11 +33,12 @@ from sim.eventlog import EventLog, Recorder, Status
 from sim.network import Network
 from sim.policies import RoutingPolicy, resolve_policy
 from sim.rng import stream
-from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone
+from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, quote_orders
 from sim.state import OrderView, StateView
 
-Factors = tuple[list[float], list[float]]
-"""An order's pick- and pack-time factors, one per FC."""
+Factors = tuple[list[float], list[float], Any]
+"""An order's pick- and pack-time factors (one per FC) and its whole-order packing
+``(single parcel?, billable pounds by service, carton cost)``."""
 
 ProgressFn = Callable[[float, float, int], None]
 """Called with (simulated hours done, horizon hours, orders so far) once per simulated day."""
@@ -157,7 +157,8 @@ class FulfillmentModel:
         self.wip = [0] * F
         self.state = StateView(self)
         # in-flight shipment -> (order id, FC, pack hours, zone); removed when shipped
-        self.inflight: dict[int, tuple[int, int, float, int, Plan]] = {}
+        # shipment -> (order, FC, pack hours, zone, (billable, carton cost) or Plan)
+        self.inflight: dict[int, tuple[int, int, float, int, Any]] = {}
         events = self.rec.cols["events"]
         order_of = self.rec.cols["shipments"]["order_id"]  # shipment id -> order id
         self.pickers = [LaborPool(self.env, f, (Status.PICK_START, Status.PICKED), events,
@@ -171,8 +172,16 @@ class FulfillmentModel:
         self._fixed_service = (net.service_names.index(net.shipping_policy[6:])
                                if net.shipping_policy.startswith("fixed:") else -1)
         self._promise = self.rec.cols["orders"]["promise_h"]  # order id -> deadline
-        self._labels = self.rec.cols["labels"]
+        lab = self.rec.cols["labels"]
+        self._label_cols = (lab["shipment_id"].append, lab["service"].append,
+                            lab["postage"].append)
+        self._n_services = S
+        self._by_pound = self.shipper._by_pound
         self._arrivals: dict[tuple[int, int, float], tuple[list[float], list[float]]] = {}
+        self._never = [math.inf] * 9
+        self._pickup_idx = [[-1] * S for _ in range(F)]
+        self._next_arrival: list[list[list[float]]] = [[self._never] * S for _ in range(F)]
+        self._rate_shop = net.shipping_policy == "rate_shop"
         self._start_day64 = np.datetime64(net.start_date)
         # held order -> its data; and SKU -> held orders containing it (insertion = FCFS)
         self.held: dict[int, tuple[OrderView, int, Factors]] = {}
@@ -219,6 +228,7 @@ class FulfillmentModel:
             "sim_wall_s": self.wall_s, "orders": self.n_orders,
         })
         _derive_shipment_columns(log, net)
+        _derive_label_columns(log, self.shipper)
         return log
 
     # ------------------------------------------------------------------ helpers
@@ -272,6 +282,8 @@ class FulfillmentModel:
                 self._pickup_times[f][s] = times
                 for t in times:
                     self._at(t, self._pickup, (f, s))
+                self._pickup_idx[f][s] = -1
+                self._advance_pickup(f, s)
 
     def _set_staff(self, value: tuple[int, int, int]) -> None:
         f, pickers, packers = value
@@ -309,22 +321,25 @@ class FulfillmentModel:
                                                float(net.pick_cv[f])) for f in range(F)])
         pack = np.column_stack([service_factor(blk.pack_u, int(net.pack_dist[f]),
                                                float(net.pack_cv[f])) for f in range(F)])
+        q = quote_orders(self.shipper, blk.line_ptr, blk.line_sku, blk.line_units)
+        quotes = list(zip(q.single, q.billable, q.carton_cost, strict=True))
         self._day_lists = (blk.time_h.tolist(), blk.channel.tolist(), blk.dest.tolist(),
                            blk.line_ptr.tolist(), blk.line_sku.tolist(), blk.line_units.tolist(),
-                           promise_h.tolist(), pick.tolist(), pack.tolist())
+                           promise_h.tolist(), pick.tolist(), pack.tolist(), quotes)
         self._i = 0
         Timeout(self.env, blk.time_h[0] - self.env.now).callbacks.append(
             self._arrive)
 
     def _arrive(self, _event: simpy.Event) -> None:
         i = self._i
-        times, channels, dests, ptr, skus_l, units_l, promise, pick, pack = self._day_lists
+        times, channels, dests, ptr, skus_l, units_l, promise, pick, pack, quotes = \
+            self._day_lists
         now = times[i]
         p0, p1 = ptr[i], ptr[i + 1]
         view = OrderView(self.n_orders, now, channels[i], dests[i], tuple(skus_l[p0:p1]),
                          tuple(units_l[p0:p1]), promise[i])
         self.n_orders += 1
-        self._route(view, (pick[i], pack[i]), held=False)
+        self._route(view, (pick[i], pack[i], quotes[i]), held=False)
         i += 1
         self._i = i
         if i < len(times):
@@ -411,8 +426,10 @@ class FulfillmentModel:
         a, b, c = self._pack_coef[f]
         pack_h = (a + b * n_lines + c * n_units) * factors[1][f]
         zone = self._zone[f][view.dest]
-        plan = self.shipper.plan(tuple(skus), tuple(units), zone)
-        self.inflight[sid] = (oid, f, pack_h, zone, plan)
+        quote = factors[2]  # (one parcel?, billable by service, carton cost) for the whole order
+        if not quote[0] or n_lines != len(view.skus):
+            quote = self.shipper.plan(tuple(skus), tuple(units), zone)
+        self.inflight[sid] = (oid, f, pack_h, zone, quote)
         self.wip[f] += 1
         self.pickers[f].submit(sid, pick_h)
 
@@ -489,30 +506,58 @@ class FulfillmentModel:
 
     def _packed(self, sid: int) -> None:
         """Packed: the label is created now, with the service the shipping policy picks."""
-        oid, f, _, zone, plan = self.inflight[sid]
+        oid, f, _, zone, q = self.inflight[sid]
         self.wip[f] -= 1
-        n = len(plan.prices)
+        bill: Any  # whole pounds by service (one parcel) or totals (a Plan)
+        prices: Sequence[float] | None
+        if type(q) is Plan:  # several parcels: priced in advance by the Shipper
+            bill, prices = q.billable_lb, q.prices
+        else:  # one parcel (whole pounds by service): price only what the choice needs
+            bill, prices = q[1], None
+        n = self._n_services
+        s, best = -1, math.inf
         if self._fixed_service >= 0:
             s = self._fixed_service
         elif n == 1:
             s = 0
-        else:
-            now = self.env.now
-            arrive = []
+        elif self._rate_shop:  # inline: the cheapest service that meets the promise
+            nxt = self._next_arrival[f]
+            promise = self._promise[oid]
             for k in range(n):
-                times = self._pickup_times[f][k]
-                i = bisect_left(times, now)
-                arrive.append(self._arrival(f, k, times[i])[0][zone] if i < len(times)
-                              else math.inf)
-            s = choose_service(self.net.shipping_policy, plan.prices, arrive, self._promise[oid])
-        lb = self._labels
-        lb["shipment_id"].append(sid)
-        lb["service"].append(s)
-        lb["parcels"].append(plan.parcels)
-        lb["billable_lb"].append(plan.billable_lb[s])
-        lb["postage"].append(plan.prices[s])
-        lb["carton_cost"].append(plan.carton_cost)
+                if nxt[k][zone] <= promise:
+                    if prices is None:
+                        row, b = self._by_pound[k][zone], bill[k]
+                        p = row[b] if b < len(row) else math.inf
+                    else:
+                        p = prices[k]
+                    if p < best:
+                        s, best = k, p
+        if s < 0:  # nothing meets the promise, or a policy other than rate shopping
+            if prices is None:
+                prices = self.shipper.prices(zone, bill)
+            nxt = self._next_arrival[f]
+            s = choose_service(self.net.shipping_policy, prices,
+                               [nxt[k][zone] for k in range(n)], self._promise[oid])
+        if prices is not None:
+            postage = prices[s]
+        elif self._rate_shop and n > 1:
+            postage = best
+        else:
+            row, b = self._by_pound[s][zone], bill[s]
+            postage = row[b] if b < len(row) else math.inf
+        t_sid, t_service, t_postage = self._label_cols
+        t_sid(sid)
+        t_service(s)
+        t_postage(postage)
         self.outbound[f][s].append(sid)
+
+    def _advance_pickup(self, f: int, s: int) -> None:
+        """Point (f, s) at its next pickup: labels created from now on expect that one."""
+        i = self._pickup_idx[f][s] + 1
+        self._pickup_idx[f][s] = i
+        times = self._pickup_times[f][s]
+        self._next_arrival[f][s] = self._arrival(f, s, times[i])[0] if i < len(times) \
+            else self._never
 
     def _arrival(self, f: int, s: int, pickup_h: float) -> tuple[list[float], list[float]]:
         """Expected delivery time by zone of parcels picked up at ``pickup_h``: on time, and
@@ -534,6 +579,7 @@ class FulfillmentModel:
         """The carrier collects every parcel labelled for service ``s`` at FC ``f``; each is
         delivered (on time or a day late) or ends in an exception, computed now."""
         f, s = value
+        self._advance_pickup(f, s)
         parcels = self.outbound[f][s]
         if not parcels:
             return
@@ -595,6 +641,38 @@ def _derive_shipment_columns(log: EventLog, net: Network) -> None:
         sh["n_units"] = np.zeros(0, np.int32)
         sh["weight_lb"] = np.zeros(0, np.float32)
     sh["zone"] = net.zone[sh["fc"], log["orders"]["dest"][sh["order_id"]]]
+
+
+def _derive_label_columns(log: EventLog, shipper: Shipper, chunk: int = 20_000) -> None:
+    """Parcels, billable pounds and carton cost of each label, recomputed after the run from
+    the shipment's contents and chosen service (the same deterministic packing the model used,
+    kept out of the hot path)."""
+    lb, sl = log["labels"], log["shipment_lines"]
+    sid = lb["shipment_id"]
+    n = len(sid)
+    parcels = np.ones(n, np.int8)
+    billable = np.zeros(n, np.float32)
+    carton = np.zeros(n, np.float32)
+    starts = np.searchsorted(sl["shipment_id"], np.arange(log.n_rows("shipments") + 1))
+    zone = log["shipments"]["zone"]
+    for a in range(0, n, chunk):
+        ids = sid[a:a + chunk]
+        lo, hi = starts[ids], starts[ids + 1]
+        ptr = np.concatenate([[0], np.cumsum(hi - lo)])
+        take = np.repeat(lo - ptr[:-1], hi - lo) + np.arange(ptr[-1])
+        q = quote_orders(shipper, ptr, sl["sku"][take], sl["units"][take].astype(np.int64))
+        svc = lb["service"][a:a + chunk].astype(np.int64)
+        bill = np.asarray(q.billable)[np.arange(len(ids)), svc]
+        billable[a:a + chunk] = bill
+        carton[a:a + chunk] = q.carton_cost
+        for j in np.flatnonzero(~np.asarray(q.single, bool)):
+            rows = np.arange(lo[j], hi[j])
+            plan = shipper.plan(tuple(sl["sku"][rows].tolist()), tuple(sl["units"][rows].tolist()),
+                                int(zone[ids[j]]))
+            parcels[a + j] = plan.parcels
+            billable[a + j] = plan.billable_lb[svc[j]]
+            carton[a + j] = plan.carton_cost
+    lb["parcels"], lb["billable_lb"], lb["carton_cost"] = parcels, billable, carton
 
 
 def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:

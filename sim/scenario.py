@@ -125,7 +125,9 @@ class RunConfig(_Model):
         return self
 
 
-def _weekday_list(v: list[str]) -> list[str]:
+def _weekday_list(v: list[str] | None) -> list[str] | None:
+    if v is None:
+        return None
     out = []
     for d in v:
         key = str(d).strip().lower()[:3]

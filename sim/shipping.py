@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 Postage = Callable[[int, float], float]
 """Postage of one parcel given its carton type and actual weight (lb)."""
+
+REFERENCE_ZONE = 5
+"""Cartons are chosen for the postage of a mid-distance zone, so one packing serves a shipment's
+contents wherever it goes (zone 5 is the median zone of US e-commerce parcels)."""
 
 FILL_FACTOR = 0.9
 """Share of a carton's volume that items may fill (room for dunnage and imperfect packing)."""
@@ -66,6 +71,8 @@ class Service:
     business_days: bool
     pickup_cutoffs_h: tuple[float, ...] | None  # None: the FC's own cut-offs
     pickup_days: np.ndarray | None  # (7,) bool, or None: the FC's own days
+    _price: list[list[float]] = field(init=False, repr=False)
+    _every_pound: bool = field(init=False, repr=False)
 
     @property
     def max_weight_lb(self) -> float:
@@ -74,16 +81,27 @@ class Service:
     def billable(self, actual_lb: float, dims_in: Sequence[float]) -> int:
         return billable_weight_lb(actual_lb, dims_in, self.dim_divisor, self.dim_min_cubic_in)
 
+    def __post_init__(self) -> None:
+        # prices with surcharges, as Python lists by zone (looked up once per parcel)
+        total = self.rates * (1 + self.fuel_surcharge_pct / 100) + self.residential_surcharge
+        object.__setattr__(self, "_price", np.round(total, 4).tolist())
+        breaks = self.weight_breaks_lb
+        object.__setattr__(self, "_every_pound", bool(
+            np.array_equal(breaks, np.arange(1, len(breaks) + 1))))
+
     def price(self, zone: int, billable_lb: float) -> float:
         """Price of one parcel: base rate x (1 + fuel surcharge) + residential surcharge.
 
-        Returns ``inf`` above the service's heaviest weight break (it will not take it).
+        The rate row is the first weight break at or above the billable weight; ``inf`` above
+        the service's heaviest break (it will not take the parcel).
         """
-        w = int(np.searchsorted(self.weight_breaks_lb, billable_lb - 1e-9, side="left"))
+        if self._every_pound and billable_lb == int(billable_lb):
+            w = int(billable_lb) - 1
+        else:
+            w = int(np.searchsorted(self.weight_breaks_lb, billable_lb - 1e-9, side="left"))
         if w >= len(self.weight_breaks_lb):
             return math.inf
-        base = float(self.rates[zone, w])
-        return round(base * (1 + self.fuel_surcharge_pct / 100) + self.residential_surcharge, 4)
+        return float(self._price[zone][max(w, 0)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,6 +112,17 @@ class Cartons:
     dims_in: np.ndarray  # (C, 3), each row sorted descending
     max_weight_lb: np.ndarray
     cost: np.ndarray
+    dims: list[tuple[float, ...]] = field(init=False, repr=False)
+    volumes: list[float] = field(init=False, repr=False)
+    max_weights: list[float] = field(init=False, repr=False)
+    costs: list[float] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # plain-Python copies for the per-shipment loops
+        object.__setattr__(self, "dims", [tuple(float(x) for x in r) for r in self.dims_in])
+        object.__setattr__(self, "volumes", [a * b * c for a, b, c in self.dims])
+        object.__setattr__(self, "max_weights", [float(x) for x in self.max_weight_lb])
+        object.__setattr__(self, "costs", [float(x) for x in self.cost])
 
     @property
     def volume(self) -> np.ndarray:
@@ -115,13 +144,20 @@ class Packing:
 
 def _fits_one(cartons: Cartons, c: int, vols: Sequence[float], weights: Sequence[float],
               dims: Sequence[Sequence[float]]) -> bool:
-    return (sum(vols) <= FILL_FACTOR * cartons.volume[c]
-            and sum(weights) <= cartons.max_weight_lb[c]
-            and all(cartons.fits_item(c, d) for d in dims))
+    """Every item fits carton ``c`` by size (each sorted dimension), volume and weight.
+
+    Items fit one by one iff the largest first, second and third dimensions over all items fit
+    the carton's sorted dimensions (the conditions are independent per dimension).
+    """
+    if sum(vols) > FILL_FACTOR * cartons.volumes[c] or sum(weights) > cartons.max_weights[c]:
+        return False
+    big = [max(x) for x in zip(*(sorted(d, reverse=True) for d in dims), strict=True)]
+    a, b, h = cartons.dims[c]
+    return big[0] <= a and big[1] <= b and big[2] <= h
 
 
 def pack_items(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequence[float],
-               postage: Postage | None = None, time_limit_s: float = 2.0) -> Packing:
+               postage: Postage | None = None, time_limit_s: float = 0.5) -> Packing:
     """Put items (one entry per unit) in cartons at the lowest carton cost plus postage.
 
     One carton is tried first (every type that holds everything, priced with ``postage``);
@@ -132,14 +168,64 @@ def pack_items(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Seque
     vols = [d[0] * d[1] * d[2] for d in dims]
     price: Postage = postage or (lambda c, w: 0.0)
     best: tuple[float, int] | None = None
-    for c in range(len(cartons.names)):
-        if _fits_one(cartons, c, vols, weights, dims):
-            total = float(cartons.cost[c]) + price(c, sum(weights))
+    total_w = float(sum(weights))
+    total_v = float(sum(vols)) / FILL_FACTOR
+    big = [max(x) for x in zip(*(sorted(d, reverse=True) for d in dims), strict=True)]
+    for c, (a, b, h) in enumerate(cartons.dims):
+        if (total_v <= cartons.volumes[c] and total_w <= cartons.max_weights[c]
+                and big[0] <= a and big[1] <= b and big[2] <= h):
+            total = cartons.costs[c] + price(c, total_w)
             if best is None or total < best[0]:
                 best = (total, c)
     if best is not None:
-        return Packing((best[1],), (float(sum(weights)),), float(cartons.cost[best[1]]))
-    return _bin_pack(cartons, dims, weights, vols, price, time_limit_s)
+        return Packing((best[1],), (total_w,), cartons.costs[best[1]])
+    greedy = _first_fit_decreasing(cartons, dims, weights, vols)
+    if greedy is not None and len(greedy.cartons) <= _min_cartons(cartons, vols, weights):
+        return greedy  # provably as few cartons as possible
+    try:
+        return _bin_pack(cartons, dims, weights, vols, price, time_limit_s)
+    except ValueError:
+        if greedy is None:
+            raise
+        return greedy
+
+
+def _min_cartons(cartons: Cartons, vols: Sequence[float], weights: Sequence[float]) -> int:
+    """A lower bound on the number of cartons: by volume and by weight."""
+    return max(math.ceil(sum(vols) / (FILL_FACTOR * float(cartons.volume.max()))),
+               math.ceil(sum(weights) / float(cartons.max_weight_lb.max())), 1)
+
+
+def _first_fit_decreasing(cartons: Cartons, dims: Sequence[Sequence[float]],
+                          weights: Sequence[float], vols: Sequence[float]) -> Packing | None:
+    """Largest items first, each into the first open carton it fits, else a new carton of the
+    largest type that holds it; finally each carton is shrunk to the cheapest type that still
+    holds its load.  None if an item fits no carton."""
+    order = sorted(range(len(vols)), key=lambda i: -vols[i])
+    by_size = sorted(range(len(cartons.names)), key=lambda c: -cartons.volume[c])
+    bins: list[list[int]] = []
+    kinds: list[int] = []
+    for i in order:
+        for b, items in enumerate(bins):
+            trial = [*items, i]
+            if _fits_one(cartons, kinds[b], [vols[j] for j in trial],
+                         [weights[j] for j in trial], [dims[j] for j in trial]):
+                items.append(i)
+                break
+        else:
+            c = next((c for c in by_size if _fits_one(cartons, c, [vols[i]], [weights[i]],
+                                                       [dims[i]])), None)
+            if c is None:
+                return None
+            bins.append([i])
+            kinds.append(c)
+    for b, items in enumerate(bins):
+        fits = [c for c in range(len(cartons.names))
+                if _fits_one(cartons, c, [vols[j] for j in items], [weights[j] for j in items],
+                             [dims[j] for j in items])]
+        kinds[b] = min(fits, key=lambda c: float(cartons.cost[c]))
+    return Packing(tuple(kinds), tuple(float(sum(weights[j] for j in items)) for items in bins),
+                   float(sum(cartons.cost[c] for c in kinds)))
 
 
 def _bin_pack(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequence[float],
@@ -178,6 +264,7 @@ def _bin_pack(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequen
     m.minimize(sum(round(100 * full_cost[c]) * y[b, c] for b in range(B) for c in range(C)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
+    solver.parameters.random_seed = 0  # reproducible packings
     solver.parameters.num_workers = 1
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -247,8 +334,7 @@ def choose_service(policy: str, prices: Sequence[float], arrive_h: Sequence[floa
     return min(range(n), key=lambda s: (prices[s] == math.inf, arrive_h[s], prices[s]))
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """How a shipment travels: its parcels and, for each service, billable pounds and price.
 
     ``prices[s]`` is the postage of all parcels with service ``s`` (``inf`` if the service
@@ -256,8 +342,8 @@ class Plan:
     """
 
     parcels: int
-    billable_lb: tuple[float, ...]
-    prices: tuple[float, ...]
+    billable_lb: Sequence[float]
+    prices: Sequence[float]
     carton_cost: float
 
 
@@ -279,12 +365,36 @@ class Shipper:
         self.cartons = cartons
         self.sku_dims = [tuple(float(x) for x in row) for row in sku_dims_in]
         self.sku_weight = [float(x) for x in sku_weight_lb]
+        self.sku_weight_arr = np.asarray(sku_weight_lb, float)
+        self.sku_sorted_dims = -np.sort(-np.asarray(sku_dims_in, float), axis=1)
+        self.sku_volume = np.prod(self.sku_sorted_dims, axis=1)
         self._cache: dict[tuple[tuple[int, ...], tuple[int, ...], int], Plan] = {}
+        self._packings: dict[tuple[tuple[int, ...], tuple[int, ...]], Packing] = {}
+        # price by zone and whole billable pound (index = pounds), for quick lookups
+        self._by_pound = [[[s.price(z, b) if b else math.inf
+                            for b in range(int(s.max_weight_lb) + 1 if s.max_weight_lb < 1e5
+                                           else 1001)] for z in range(9)]
+                          for s in self.services]
+        # dimensional weight of each carton under each service (0 where it does not apply)
+        self._dimw = [[0 if cartons is None or s.dim_divisor <= 0
+                       or cartons.volumes[c] <= s.dim_min_cubic_in
+                       else dim_weight_lb(cartons.dims[c][0], cartons.dims[c][1],
+                                          cartons.dims[c][2], s.dim_divisor)
+                       for c in range(0 if cartons is None else len(cartons.names))]
+                      for s in self.services]
 
     @classmethod
     def for_network(cls, net: object) -> Shipper:
         return cls(net.services, net.cartons, net.sku_dims_in,  # type: ignore[attr-defined]
                    net.sku_weight_lb)  # type: ignore[attr-defined]
+
+    def prices(self, zone: int, billable: Sequence[int]) -> list[float]:
+        """Price of one parcel of ``billable[s]`` whole pounds with each service ``s``."""
+        out = []
+        for table, b in zip(self._by_pound, billable, strict=True):
+            row = table[zone]
+            out.append(row[b] if b < len(row) else math.inf)
+        return out
 
     def plan(self, skus: tuple[int, ...], units: tuple[int, ...], zone: int) -> Plan:
         key = (skus, units, zone)
@@ -304,18 +414,84 @@ class Shipper:
                         tuple(s.price(zone, b) for s, b in zip(self.services, whole,
                                                                 strict=True)), 0.0)
         cartons = self.cartons
-        dims = [self.sku_dims[k] for k, u in zip(skus, units, strict=True) for _ in range(u)]
+        packing = self._packings.get((skus, units))
+        if packing is None:
+            dims = [self.sku_dims[k] for k, u in zip(skus, units, strict=True)
+                    for _ in range(u)]
 
-        def cheapest_postage(c: int, w: float) -> float:
-            d = cartons.dims_in[c]
-            return min(s.price(zone, s.billable(w, d)) for s in self.services)
+            def cheapest_postage(c: int, w: float) -> float:
+                actual = max(1, math.ceil(round(w, 9)))
+                return min(s.price(REFERENCE_ZONE, max(actual, self._dimw[i][c]))
+                           for i, s in enumerate(self.services))
 
-        packing = pack_items(cartons, dims, weights, cheapest_postage)
+            packing = pack_items(cartons, dims, weights, cheapest_postage)
+            self._packings[(skus, units)] = packing
         bill: list[float] = []
         price: list[float] = []
-        for s in self.services:
-            b = [s.billable(w, cartons.dims_in[c])
+        for i, s in enumerate(self.services):
+            b = [max(1, math.ceil(round(w, 9)), self._dimw[i][c])
                  for c, w in zip(packing.cartons, packing.weights_lb, strict=True)]
             bill.append(float(sum(b)))
             price.append(float(sum(s.price(zone, x) for x in b)))
         return Plan(len(packing.cartons), tuple(bill), tuple(price), packing.carton_cost)
+
+
+@dataclass(frozen=True)
+class DayQuotes:
+    """Whole-order packings and prices for a block of orders, computed with numpy.
+
+    ``single[i]`` is true when order ``i`` travels as one parcel (one carton, or no carton
+    catalog); the others need several cartons and go through :meth:`Shipper.plan`.
+    ``billable[i][s]`` is the parcel's billable weight with service ``s``; prices follow from
+    the zone once the order is routed (:meth:`Shipper.prices`).
+    """
+
+    single: list[bool]
+    carton_cost: list[float]
+    billable: list[list[int]]
+
+
+def _price_table(svc: Service, zone: int, billable: np.ndarray) -> np.ndarray:
+    """Vectorised :meth:`Service.price` for one zone."""
+    idx = np.searchsorted(svc.weight_breaks_lb, billable - 1e-9, side="left")
+    row = np.asarray(svc._price[zone])
+    return np.where(idx < len(row), row[np.minimum(idx, len(row) - 1)], np.inf)
+
+
+def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
+                 line_units: np.ndarray) -> DayQuotes:
+    """Pack every order of a block as one shipment and weigh it for every service.
+
+    Gives the same single-carton choice as :func:`pack_items` (cheapest carton cost plus the
+    cheapest service's postage at :data:`REFERENCE_ZONE`), for a whole day of orders at once.
+    """
+    n = len(line_ptr) - 1
+    services = shipper.services
+    S = len(services)
+    w_line = line_units * shipper.sku_weight_arr[line_sku]
+    starts = line_ptr[:-1]
+    weight = np.add.reduceat(w_line, starts) if n else np.zeros(0)
+    actual = np.maximum(1, np.ceil(np.round(weight, 9)))
+    cartons = shipper.cartons
+    if cartons is None:
+        single = np.ones(n, bool)
+        bill = np.repeat(actual[:, None], S, axis=1)
+        ccost = np.zeros(n)
+    else:
+        vol = np.add.reduceat(line_units * shipper.sku_volume[line_sku], starts) / FILL_FACTOR
+        big = np.maximum.reduceat(shipper.sku_sorted_dims[line_sku], starts, axis=0)
+        cd = np.asarray(cartons.dims)
+        fits = ((vol[:, None] <= np.asarray(cartons.volumes)[None, :])
+                & (weight[:, None] <= np.asarray(cartons.max_weights)[None, :])
+                & np.all(big[:, None, :] <= cd[None, :, :], axis=2))
+        dimw = np.asarray(shipper._dimw, float)  # (S, C)
+        bill_c = np.maximum(actual[:, None, None], dimw.T[None, :, :])  # (N, C, S)
+        ref = np.min(np.stack([_price_table(svc, REFERENCE_ZONE, bill_c[:, :, s])
+                               for s, svc in enumerate(services)], axis=2), axis=2)
+        total = np.where(fits, ref + np.asarray(cartons.costs)[None, :], np.inf)
+        carton = np.argmin(total, axis=1)
+        single = np.isfinite(total[np.arange(n), carton])
+        bill = bill_c[np.arange(n), carton, :]
+        ccost = np.where(single, np.asarray(cartons.costs)[carton], 0.0)
+    return DayQuotes(single=single.tolist(), carton_cost=ccost.tolist(),
+                     billable=bill.astype(np.int64).tolist())
