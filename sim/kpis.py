@@ -39,6 +39,18 @@ KPI_DOC: dict[str, str] = {
     "hold_rate": "share of orders that waited on hold for stock at least once",
     "picker_utilization": "picking hours worked / picker hours paid, per FC",
     "packer_utilization": "packing hours worked / packer hours paid, per FC",
+    "shipping_cost_per_shipment": "postage + carton of a shipped shipment, mean",
+    "shipping_cost_per_unit": "postage + cartons of shipped shipments per unit shipped",
+    "billable_to_actual_weight": "billable pounds / actual pounds, over shipped shipments",
+    "dim_weight_share": "share of shipped shipments billed on dimensional weight",
+    "parcels_per_shipment": "cartons per shipped shipment",
+    "transit_days_p50": "median calendar days from carrier pickup to delivery",
+    "transit_days_p90": "90th percentile of the same",
+    "exception_rate": "share of shipped shipments ending in a delivery exception",
+    "zone_share": "share of shipped shipments by carrier zone",
+    "service_share": "share of shipped shipments by carrier service",
+    "service_on_time_rate": "share of a service's shipments due before the horizon that "
+                            "arrived by the order's promise",
     "shipments": "shipments of the window's orders sent from each FC",
     "shipment_share": "share of the window's shipments sent from each FC",
 }
@@ -160,6 +172,60 @@ def shipping_cost_by_order(log: EventLog) -> np.ndarray:
                        minlength=log.n_rows("orders"))
 
 
+def _event_time(log: EventLog, status: Status) -> np.ndarray:
+    """Time of ``status`` for each shipment (NaN if it did not happen)."""
+    ev = log["events"]
+    out = np.full(log.n_rows("shipments"), np.nan)
+    m = ev["status"] == status
+    out[ev["shipment_id"][m]] = ev["time_h"][m]
+    return out
+
+
+def shipping_kpis(log: EventLog, win: np.ndarray, oc: OrderOutcomes) -> dict[str, float]:
+    """Parcel economics of the shipped shipments of the window's orders."""
+    k: dict[str, float] = {}
+    sh, lb = log["shipments"], log["labels"]
+    shipped_h = _event_time(log, Status.SHIPPED)
+    delivered_h = _event_time(log, Status.DELIVERED)
+    exception_h = _event_time(log, Status.EXCEPTION)
+    sel = win[sh["order_id"]] & ~np.isnan(shipped_h)  # shipments, shipped, of window orders
+    cost = shipping_cost_by_shipment(log)
+    n_sel = int(sel.sum())
+    k["shipping_cost_per_shipment"] = _mean(cost[sel])
+    k["shipping_cost_per_unit"] = _ratio(float(np.nansum(cost[sel])),
+                                         float(sh["n_units"][sel].sum()))
+    billable = np.full(log.n_rows("shipments"), np.nan)
+    billable[lb["shipment_id"]] = lb["billable_lb"]
+    parcels = np.zeros(log.n_rows("shipments"))
+    parcels[lb["shipment_id"]] = lb["parcels"]
+    actual = sh["weight_lb"].astype(float)
+    k["billable_to_actual_weight"] = _ratio(float(np.nansum(billable[sel])),
+                                            float(actual[sel].sum()))
+    rounded = np.maximum(parcels, np.ceil(np.round(actual, 6)))
+    k["dim_weight_share"] = _mean((billable[sel] > rounded[sel]).astype(float))
+    k["parcels_per_shipment"] = _mean(parcels[sel])
+    transit = (delivered_h - shipped_h)[sel] / 24.0
+    transit = transit[~np.isnan(transit)]
+    k["transit_days_p50"] = _pct(transit, 50)
+    k["transit_days_p90"] = _pct(transit, 90)
+    k["exception_rate"] = _ratio(int((~np.isnan(exception_h[sel])).sum()), n_sel)
+    zones = np.bincount(sh["zone"][sel].astype(np.int64), minlength=9)
+    for z in range(1, 9):
+        k[f"zone_share.{z}"] = _ratio(int(zones[z]), n_sel)
+    service = np.full(log.n_rows("shipments"), -1)
+    service[lb["shipment_id"]] = lb["service"]
+    promise = oc.promise_h[sh["order_id"]]
+    due = sel & (promise <= log.horizon_h)
+    names = list(log.meta.get("service_names", []))  # type: ignore[call-overload]
+    for s, name in enumerate(names):
+        mine = sel & (service == s)
+        k[f"service_share.{name}"] = _ratio(int(mine.sum()), n_sel)
+        d = due & (service == s)
+        k[f"service_on_time_rate.{name}"] = _ratio(
+            int((delivered_h[d] <= promise[d]).sum()), int(d.sum()))
+    return k
+
+
 def compute_kpis(log: EventLog) -> dict[str, float]:
     """All KPIs of one run, for orders placed in the measurement window.
 
@@ -199,6 +265,8 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     k["shipments_per_order"] = _mean(oc.n_shipments[released].astype(float))
     k["split_shipment_rate"] = _mean((oc.n_shipments[released] > 1).astype(float))
     k["hold_rate"] = _mean(oc.held[win].astype(float))
+
+    k.update(shipping_kpis(log, win, oc))
 
     pick_busy = task_busy_hours(log, Status.PICK_START, Status.PICKED, lo, hi)
     pack_busy = task_busy_hours(log, Status.PACK_START, Status.PACKED, lo, hi)

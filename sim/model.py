@@ -225,6 +225,8 @@ class FulfillmentModel:
             "fc_names": list(net.fc_names), "channel_names": list(net.channel_names),
             "sku_ids_count": net.n_skus, "labor_cost_per_hour": net.labor_cost_per_hour.tolist(),
             "policy": net.routing_policy, "package_version": __version__,
+            "service_names": list(net.service_names),
+            "shipping_policy": net.shipping_policy,
             "sim_wall_s": self.wall_s, "orders": self.n_orders,
         })
         _derive_shipment_columns(log, net)
