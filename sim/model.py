@@ -279,11 +279,13 @@ class FulfillmentModel:
             self._at(t, self._set_staff, (f, level[f][0], level[f][1]))
         for f in range(net.n_fcs):
             for s, (cutoffs, days) in enumerate(net.service_pickups[f]):
-                times = [24.0 * day + c for day in range(n_days) if days[net.weekday(day)]
-                         for c in cutoffs if 24.0 * day + c < horizon]
+                # pickups past the horizon too: labels made near the end still expect them
+                times = [24.0 * day + c for day in range(n_days + 21) if days[net.weekday(day)]
+                         for c in cutoffs]
                 self._pickup_times[f][s] = times
                 for t in times:
-                    self._at(t, self._pickup, (f, s))
+                    if t < horizon:
+                        self._at(t, self._pickup, (f, s))
                 self._pickup_idx[f][s] = -1
                 self._advance_pickup(f, s)
 

@@ -776,6 +776,8 @@ def _describe(err: Mapping[str, Any]) -> str:
         return f"field '{loc}' is not a known field (check its spelling)"
     given = err.get("input")
     shown = "" if isinstance(given, dict | list) else f" (got {given!r})"
+    if not err["loc"]:  # a check across sections: the message names its fields itself
+        return f"field {msg}" if msg.startswith("shipping.") else msg
     return f"field '{loc}': {msg}{shown}"
 
 

@@ -75,6 +75,17 @@ CASES = [
           id="catalog-non-numeric-weight"),
     _case("catalog_missing_column.toml", "skus_no_popularity.csv", "popularity",
           id="catalog-missing-column"),
+    # --- carrier services and cartons
+    _case("service_unknown.toml", "service_unknown.toml", "unknown service 'overnight'",
+          id="shipping-policy-unknown-service"),
+    _case("rates_missing_zone.toml", "rates_no_zone5.csv", "['5']",
+          id="rate-table-missing-zone"),
+    _case("rates_missing_break.toml", "rates_gap.csv", "weight break 3 lb",
+          id="rate-table-missing-weight-break"),
+    _case("carton_too_small.toml", "cartons_tiny.csv", "no carton holds SKU",
+          id="carton-smaller-than-largest-sku"),
+    _case("negative_surcharge.toml", "negative_surcharge.toml",
+          "services.ground.residential_surcharge", id="negative-surcharge"),
     # the message must be printed literally, not as rich markup
     _case("markup_in_value.toml", "markup_in_value.toml", "[/many]",
           id="value-that-looks-like-markup"),

@@ -50,12 +50,14 @@ def hand_log() -> EventLog:
                         "n_lines": np.ones(5, np.int16), "n_units": np.ones(5, np.int32)}
     tables["shipments"] = {"order_id": np.array([0, 1, 2, 2, 4], np.int32),
                            "fc": np.array([0, 0, 0, 1, 1], np.int8),
-                           "zone": np.array([2, 4, 5, 3, 2], np.int8)}
+                           "zone": np.array([2, 4, 5, 3, 2], np.int8),
+                           "n_units": np.ones(5, np.int32),
+                           "weight_lb": np.array([1.0, 2.0, 0.5, 3.0, 1.0], np.float32)}
     # shipments 0-3 were labelled at packing (shipment 4 was not packed); cost = postage +
     # carton: 5, 8, 9, 11
     tables["labels"] = {"shipment_id": np.array([0, 1, 3, 2], np.int32),
                         "service": np.zeros(4, np.int8), "parcels": np.ones(4, np.int8),
-                        "billable_lb": np.ones(4, np.float32),
+                        "billable_lb": np.array([1, 3, 3, 4], np.float32),
                         "postage": np.array([4.5, 7.5, 10.5, 8.5], np.float32),
                         "carton_cost": np.full(4, 0.5, np.float32)}
     # FC0: 2 pickers + 1 packer for 0-100 h; FC1: 1 picker + 1 packer for 50-100 h
@@ -63,7 +65,7 @@ def hand_log() -> EventLog:
                         "end_h": np.array([100.0, 100.0]), "pickers": np.array([2, 1]),
                         "packers": np.array([1, 1])}
     meta = {"horizon_h": 100.0, "warmup_h": 10.0, "fc_names": ["a", "b"],
-            "labor_cost_per_hour": [10.0, 20.0]}
+            "labor_cost_per_hour": [10.0, 20.0], "service_names": ["ground"]}
     return EventLog(tables=tables, meta=meta)
 
 
@@ -109,6 +111,24 @@ def test_kpis_by_hand() -> None:
     # shipments of window orders: FC0 2 (orders 1, 2), FC1 2 (orders 2, 4)
     assert k["shipment_share.a"] == pytest.approx(0.5)
     assert k["shipments.a"] == 2 and k["shipments.b"] == 2
+
+
+def test_shipping_kpis_by_hand() -> None:
+    """Shipped shipments of window orders: 1 (order 1), 2 and 3 (order 2)."""
+    k = compute_kpis(hand_log())
+    assert k["shipping_cost_per_shipment"] == pytest.approx((8 + 9 + 11) / 3)
+    assert k["shipping_cost_per_unit"] == pytest.approx(28 / 3)
+    # billable 3 + 4 + 3 pounds against 2.0 + 0.5 + 3.0 actual
+    assert k["billable_to_actual_weight"] == pytest.approx(10 / 5.5)
+    # dimensional: shipment 1 (3 > 2) and 2 (4 > 1), not 3 (3 = 3)
+    assert k["dim_weight_share"] == pytest.approx(2 / 3)
+    # transit 30 h, 50 h, 30 h
+    assert k["transit_days_p50"] == pytest.approx(30 / 24)
+    assert k["zone_share.4"] == pytest.approx(1 / 3) and k["zone_share.8"] == 0
+    assert k["service_share.ground"] == pytest.approx(1.0)
+    # due: order 1 (promise 70, delivered 60) on time; order 2's two shipments (80, 90) late
+    assert k["service_on_time_rate.ground"] == pytest.approx(1 / 3)
+    assert k["exception_rate"] == 0
 
 
 def test_open_orders_by_status() -> None:
