@@ -2,6 +2,7 @@
 
 A results directory holds one Parquet file per table of the event log, ``kpis.json`` and
 ``manifest.json`` (scenario name and SHA-256, seed, package version, timings, row counts), and
+``tracking.parquet`` (carrier scans derived from the log, see :mod:`sim.tracking`),
 ``scenario.json`` (the fully resolved scenario, so a run can be understood without its source
 files).  It is written to a temporary sibling directory and renamed into place, so a reader never
 sees half a result and an interrupted run leaves the previous result intact.
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.eventlog import EventLog
+from sim.tracking import tracking_events
 
 MANIFEST = "manifest.json"
 
@@ -61,6 +63,9 @@ def write_results(out: Path, log: EventLog, kpis: dict[str, float], scenario_jso
             table = pa.table({c: pa.array(a) for c, a in cols.items()})
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             rows[name] = table.num_rows
+        track = tracking_events(log)
+        pq.write_table(pa.table({c: pa.array(v) for c, v in track.items()}),
+                       tmp / "tracking.parquet", compression="zstd")
         write_json_atomic(tmp / "kpis.json", kpis)
         write_json_atomic(tmp / "scenario.json", scenario_json)
         full = {"format": 1, "package_version": __version__, "rows": rows,

@@ -141,3 +141,19 @@ def test_empty_window_gives_nan_not_error() -> None:
     k = compute_kpis(log)
     assert k["orders_placed"] == 0
     assert math.isnan(k["click_to_ship_h_mean"]) and math.isnan(k["on_time_rate"])
+
+
+def test_tracking_scans_by_hand() -> None:
+    from sim.tracking import tracking_events
+
+    log = hand_log()
+    log.meta["scenario_sha256"] = "abcdef0123"
+    t = tracking_events(log)
+    one = t["shipment_id"] == 1  # packed 23, picked up 30, delivered 60 (day 2)
+    assert list(t["scan"][one]) == ["label_created", "picked_up", "in_transit",
+                                    "out_for_delivery", "delivered"]
+    np.testing.assert_allclose(t["time_h"][one], [23, 30, 31, 56, 60])
+    zero = t["shipment_id"] == 0  # shipped, not delivered within the horizon
+    assert list(t["scan"][zero]) == ["label_created", "picked_up", "in_transit"]
+    assert set(t["tracking_number"][one]) == {"FWABCDEF000000000001"}
+    assert 4 not in set(t["shipment_id"].tolist())  # never packed: no label, no scans
