@@ -75,6 +75,7 @@ class Network:
     service_pickups: tuple[tuple[tuple[tuple[float, ...], np.ndarray], ...], ...]
     # ^ [fc][service] -> (cut-off hours, (7,) bool weekdays)
     cartons: Cartons | None
+    oversize: str
     shipping_policy: str
     delivery_hour: float
     # catalog and demand
@@ -307,6 +308,7 @@ def build_network(sc: Scenario) -> Network:
              else np.array([w in fc.pickup_days for w in WEEKDAYS], bool))
             for s in services) for fc in fcs),
         cartons=t.cartons,
+        oversize=sc.shipping.oversize,
         shipping_policy=sc.shipping.policy,
         delivery_hour=sc.carrier.delivery_hour,
         sku_ids=t.sku_ids,

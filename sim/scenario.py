@@ -228,6 +228,36 @@ class FileRef(_Model):
     file: str
 
 
+WEIGHT_TO_LB = {"lb": 1.0, "oz": 1 / 16, "kg": 2.20462262, "g": 0.00220462262}
+LENGTH_TO_IN = {"in": 1.0, "cm": 1 / 2.54, "mm": 1 / 25.4}
+CATALOG_FIELDS = ("sku", "weight", "length", "width", "height", "unit_price", "popularity")
+
+
+class CatalogRef(_Model):
+    """The SKU catalog file and how to read it.
+
+    By default the columns are ``sku, weight_lb, length_in, width_in, height_in, unit_price,
+    popularity``.  A shop's own export can be read as it is: ``columns`` maps the fields
+    (sku, weight, length, width, height, unit_price, popularity) to its column names, and
+    ``weight_unit`` / ``length_unit`` convert (g, kg, oz, lb; mm, cm, in).  Without a
+    popularity column every SKU is equally popular; without a price column prices are 0.
+    ``drop_incomplete`` skips rows with a missing weight or dimension (and says how many)
+    instead of refusing the file.
+    """
+
+    file: str
+    columns: dict[Literal["sku", "weight", "length", "width", "height", "unit_price",
+                          "popularity"], str] = Field(default_factory=dict)
+    weight_unit: Literal["lb", "oz", "kg", "g"] = "lb"
+    length_unit: Literal["in", "cm", "mm"] = "in"
+    drop_incomplete: bool = False
+
+    def column(self, name: str) -> str:
+        default = {"weight": "weight_lb", "length": "length_in", "width": "width_in",
+                   "height": "height_in"}.get(name, name)
+        return self.columns.get(name, default)  # type: ignore[call-overload]
+
+
 class Demand(_Model):
     """Order arrivals: a non-homogeneous Poisson process with hourly, weekday and seasonal shape.
 
@@ -386,11 +416,13 @@ class Shipping(_Model):
     ``policy``: ``rate_shop`` (cheapest service whose expected delivery meets the order's
     promise, else the fastest), ``cheapest``, ``fastest`` or ``fixed:<service>``.
     ``cartons``: CSV ``carton, length_in, width_in, height_in, max_weight_lb, cost``; without it
-    parcels bill their actual weight (no dimensional weight, no carton cost).
+    parcels bill their actual weight (no dimensional weight, no carton cost).  ``oversize``:
+    a SKU that fits no carton is an ``error`` (the default), or ships in its ``own_box``.
     """
 
     policy: str = "rate_shop"
     cartons: FileRef | None = None
+    oversize: Literal["error", "own_box"] = "error"
 
 
 class Routing(_Model):
@@ -411,7 +443,7 @@ class Scenario(_Model):
     run: RunConfig
     network: NetworkConfig = NetworkConfig()
     fcs: dict[str, FC] = Field(min_length=1)
-    catalog: FileRef
+    catalog: CatalogRef
     demand: Demand
     inventory: InitialStock
     replenishment: Replenishment = Replenishment()
@@ -528,8 +560,8 @@ class ScenarioTables:
         return parts
 
 
-def _read_csv(path: Path, field: str, required: Mapping[str, str]) -> pd.DataFrame:
-    """Read a CSV and check it has ``required`` columns of the given kinds ('num' or 'str')."""
+def _load_csv(path: Path, field: str) -> pd.DataFrame:
+    """Read a CSV as text columns, with a clear error for a missing or malformed file."""
     if not path.is_file():
         raise ScenarioError(f"{field}: file {path} does not exist.")
     try:
@@ -538,6 +570,16 @@ def _read_csv(path: Path, field: str, required: Mapping[str, str]) -> pd.DataFra
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScenarioError(f"{path}: malformed CSV for {field}: {msg}.") from None
     df.columns = [c.strip() for c in df.columns]
+    return df
+
+
+def _read_csv(path: Path, field: str, required: Mapping[str, str],
+              df: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Read a CSV (or take ``df``, read from ``path`` earlier) and check it has ``required``
+    columns of the given kinds ('str', 'num', 'nonneg', 'pos'); error lines count from the
+    file's header, so rows dropped earlier keep their line numbers."""
+    if df is None:
+        df = _load_csv(path, field)
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise ScenarioError(
@@ -565,7 +607,7 @@ def _read_csv(path: Path, field: str, required: Mapping[str, str]) -> pd.DataFra
             expected = {"num": "a number", "nonneg": "a non-negative number",
                         "pos": "a positive number"}[kind]
             raise ScenarioError(
-                f"{path}, line {i + 2}, column '{col}': expected {expected}, "
+                f"{path}, line {df.index[i] + 2}, column '{col}': expected {expected}, "
                 f"found '{df[col].iloc[i]}'."
             )
         df[col] = values
@@ -590,8 +632,8 @@ def _load_rates(path: Path, field: str) -> tuple[np.ndarray, np.ndarray]:
     return w, rates
 
 
-def _load_cartons(path: Path, sc_tables: tuple[tuple[str, ...], np.ndarray, np.ndarray]) \
-        -> Cartons:
+def _load_cartons(path: Path, sc_tables: tuple[tuple[str, ...], np.ndarray, np.ndarray],
+                  oversize_ok: bool = False) -> Cartons:
     """The carton catalog; every SKU must fit (alone) in at least one carton."""
     df = _read_csv(path, "shipping.cartons.file", {
         "carton": "str", "length_in": "pos", "width_in": "pos", "height_in": "pos",
@@ -605,7 +647,7 @@ def _load_cartons(path: Path, sc_tables: tuple[tuple[str, ...], np.ndarray, np.n
     fits = np.all(item[:, None, :] <= dims[None, :, :] * (1 + 1e-9), axis=2) \
         & (sku_weight[:, None] <= cartons.max_weight_lb[None, :])
     bad = np.flatnonzero(~fits.any(axis=1))
-    if len(bad):
+    if len(bad) and not oversize_ok:
         k = int(bad[0])
         big = int(np.argmax(cartons.volume))
         raise ScenarioError(
@@ -616,18 +658,42 @@ def _load_cartons(path: Path, sc_tables: tuple[tuple[str, ...], np.ndarray, np.n
     return cartons
 
 
+def _read_catalog(path: Path, ref: CatalogRef) -> pd.DataFrame:
+    """The catalog with standard column names, in pounds and inches."""
+    col = ref.column
+    required = {col("sku"): "str", col("weight"): "pos", col("length"): "pos",
+                col("width"): "pos", col("height"): "pos"}
+    raw = _load_csv(path, "catalog.file")
+    if ref.drop_incomplete:
+        dims = [col(f) for f in ("weight", "length", "width", "height") if col(f) in raw]
+        nums = raw[dims].apply(pd.to_numeric, errors="coerce")
+        raw = raw[(nums > 0).all(axis=1)]
+    for optional in ("unit_price", "popularity"):
+        if col(optional) in raw.columns:
+            required[col(optional)] = "nonneg"
+    df = _read_csv(path, "catalog.file", required, raw)
+    out = pd.DataFrame({
+        "sku": df[col("sku")].str.strip(),
+        "weight_lb": df[col("weight")] * WEIGHT_TO_LB[ref.weight_unit],
+        "length_in": df[col("length")] * LENGTH_TO_IN[ref.length_unit],
+        "width_in": df[col("width")] * LENGTH_TO_IN[ref.length_unit],
+        "height_in": df[col("height")] * LENGTH_TO_IN[ref.length_unit],
+        "unit_price": df[col("unit_price")] if col("unit_price") in df else 0.0,
+        "popularity": df[col("popularity")] if col("popularity") in df else 1.0,
+    })
+    dup = out["sku"][out["sku"].duplicated()]
+    if len(dup):
+        raise ScenarioError(f"{path}: column '{col('sku')}': SKU '{dup.iloc[0]}' appears twice.")
+    if out["popularity"].sum() <= 0:
+        raise ScenarioError(f"{path}: column '{col('popularity')}': all zero; nothing can be "
+                            "ordered.")
+    return out
+
+
 def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     cat_path = (base / sc.catalog.file).resolve()
-    cat = _read_csv(cat_path, "catalog.file", {
-        "sku": "str", "weight_lb": "pos", "length_in": "pos", "width_in": "pos",
-        "height_in": "pos", "unit_price": "nonneg", "popularity": "nonneg"})
-    cat["sku"] = cat["sku"].str.strip()
-    dup = cat["sku"][cat["sku"].duplicated()]
-    if len(dup):
-        raise ScenarioError(f"{cat_path}: column 'sku': SKU '{dup.iloc[0]}' appears twice.")
+    cat = _read_catalog(cat_path, sc.catalog)
     pop = cat["popularity"].to_numpy(float)
-    if pop.sum() <= 0:
-        raise ScenarioError(f"{cat_path}: column 'popularity': all zero; nothing can be ordered.")
     dest_path = (base / sc.demand.destinations.file).resolve()
     dest = _read_csv(dest_path, "demand.destinations.file", {"weight": "nonneg"})
     if "zip" in dest.columns and not {"lat", "lon"} <= set(dest.columns):
@@ -659,7 +725,7 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     cartons = None if sc.shipping.cartons is None else _load_cartons(
         (base / sc.shipping.cartons.file).resolve(),
         (tuple(cat["sku"]), cat[["length_in", "width_in", "height_in"]].to_numpy(float),
-         cat["weight_lb"].to_numpy(float)))
+         cat["weight_lb"].to_numpy(float)), sc.shipping.oversize == "own_box")
     chart = None
     if sc.carrier.zone_chart is not None:
         try:

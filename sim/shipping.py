@@ -135,11 +135,23 @@ class Cartons:
 
 @dataclass(frozen=True)
 class Packing:
-    """Cartons chosen for a shipment: carton type, actual weight of each parcel."""
+    """Cartons chosen for a shipment: carton type, actual weight of each parcel.
+
+    Carton ``-1`` is an item that fits no carton and ships in its own box; ``own_dims`` gives
+    that parcel's dimensions (``None`` for real cartons).
+    """
 
     cartons: tuple[int, ...]
     weights_lb: tuple[float, ...]
     carton_cost: float
+    own_dims: tuple[tuple[float, ...] | None, ...] = ()
+
+    def with_own_boxes(self, dims: Sequence[Sequence[float]],
+                       weights: Sequence[float]) -> Packing:
+        """Add parcels shipped in their own box."""
+        base = self.own_dims or (None,) * len(self.cartons)
+        return Packing((*self.cartons, *(-1,) * len(dims)), (*self.weights_lb, *weights),
+                       self.carton_cost, (*base, *(tuple(d) for d in dims)))
 
 
 def _fits_one(cartons: Cartons, c: int, vols: Sequence[float], weights: Sequence[float],
@@ -157,14 +169,28 @@ def _fits_one(cartons: Cartons, c: int, vols: Sequence[float], weights: Sequence
 
 
 def pack_items(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequence[float],
-               postage: Postage | None = None, time_limit_s: float = 0.5) -> Packing:
+               postage: Postage | None = None, time_limit_s: float = 0.5,
+               own_box: bool = False) -> Packing:
     """Put items (one entry per unit) in cartons at the lowest carton cost plus postage.
+
+    With ``own_box`` an item that fits no carton ships alone in its own packaging (as large
+    items do); otherwise such an item is an error.
 
     One carton is tried first (every type that holds everything, priced with ``postage``);
     if none can, the items are bin-packed by volume (with the fill factor), weight and size
     with OR-Tools CP-SAT, minimising carton cost plus the postage each carton type costs when
     full to its dimensional weight (a greedy first-fit can need more cartons than necessary).
     """
+    if own_box:
+        holds = [any(cartons.fits_item(c, d) and w <= cartons.max_weights[c]
+                     for c in range(len(cartons.names))) for d, w in zip(dims, weights,
+                                                                      strict=True)]
+        if not all(holds):
+            keep = [i for i, h in enumerate(holds) if h]
+            own = [i for i, h in enumerate(holds) if not h]
+            inner = pack_items(cartons, [dims[i] for i in keep], [weights[i] for i in keep],
+                               postage, time_limit_s) if keep else Packing((), (), 0.0)
+            return inner.with_own_boxes([dims[i] for i in own], [weights[i] for i in own])
     vols = [d[0] * d[1] * d[2] for d in dims]
     price: Postage = postage or (lambda c, w: 0.0)
     best: tuple[float, int] | None = None
@@ -360,7 +386,9 @@ class Shipper:
     """
 
     def __init__(self, services: Sequence[Service], cartons: Cartons | None,
-                 sku_dims_in: np.ndarray, sku_weight_lb: np.ndarray) -> None:
+                 sku_dims_in: np.ndarray, sku_weight_lb: np.ndarray,
+                 own_box: bool = False) -> None:
+        self.own_box = own_box
         self.services = tuple(services)
         self.cartons = cartons
         self.sku_dims = [tuple(float(x) for x in row) for row in sku_dims_in]
@@ -386,7 +414,8 @@ class Shipper:
     @classmethod
     def for_network(cls, net: object) -> Shipper:
         return cls(net.services, net.cartons, net.sku_dims_in,  # type: ignore[attr-defined]
-                   net.sku_weight_lb)  # type: ignore[attr-defined]
+                   net.sku_weight_lb,  # type: ignore[attr-defined]
+                   own_box=net.oversize == "own_box")  # type: ignore[attr-defined]
 
     def prices(self, zone: int, billable: Sequence[int]) -> list[float]:
         """Price of one parcel of ``billable[s]`` whole pounds with each service ``s``."""
@@ -424,13 +453,15 @@ class Shipper:
                 return min(s.price(REFERENCE_ZONE, max(actual, self._dimw[i][c]))
                            for i, s in enumerate(self.services))
 
-            packing = pack_items(cartons, dims, weights, cheapest_postage)
+            packing = pack_items(cartons, dims, weights, cheapest_postage, own_box=self.own_box)
             self._packings[(skus, units)] = packing
         bill: list[float] = []
         price: list[float] = []
+        own = packing.own_dims or (None,) * len(packing.cartons)
         for i, s in enumerate(self.services):
-            b = [max(1, math.ceil(round(w, 9)), self._dimw[i][c])
-                 for c, w in zip(packing.cartons, packing.weights_lb, strict=True)]
+            b = [max(1, math.ceil(round(w, 9)), self._dimw[i][c]) if d is None
+                 else s.billable(w, d)
+                 for c, w, d in zip(packing.cartons, packing.weights_lb, own, strict=True)]
             bill.append(float(sum(b)))
             price.append(float(sum(s.price(zone, x) for x in b)))
         return Plan(len(packing.cartons), tuple(bill), tuple(price), packing.carton_cost)

@@ -73,7 +73,7 @@ CASES = [
           id="catalog-malformed-csv-ragged-row"),
     _case("catalog_bad_weight.toml", "skus_bad_weight.csv", "weight_lb",
           id="catalog-non-numeric-weight"),
-    _case("catalog_missing_column.toml", "skus_no_popularity.csv", "popularity",
+    _case("catalog_missing_column.toml", "skus_no_height.csv", "height_in",
           id="catalog-missing-column"),
     # --- carrier services and cartons
     _case("service_unknown.toml", "service_unknown.toml", "unknown service 'overnight'",

@@ -9,7 +9,7 @@ import pytest
 
 from sim.network import build_network, great_circle_miles, zone_of
 from sim.scenario import ScenarioError, load_scenario
-from tests.conftest import SMALL, write_scenario
+from tests.conftest import SMALL, deep_merge, write_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,3 +66,26 @@ def test_days_of_demand_inventory(tmp_path: Path) -> None:
     total = 400 * 1.8 * 1.4
     assert net.forecast_units_per_day.sum() == pytest.approx(total)
     assert net.initial_stock.sum() == pytest.approx(3 * total, abs=net.initial_stock.size)
+
+
+def test_catalog_with_column_map_and_metric_units(tmp_path: Path) -> None:
+    """A real product export (Olist: grams, centimetres, its own column names)."""
+    import shutil
+
+    shutil.copy(Path(__file__).parent / "data" / "olist_products_slice.csv", tmp_path / "p.csv")
+    data = deep_merge(SMALL, {"catalog": {
+        "file": "p.csv", "weight_unit": "g", "length_unit": "cm", "drop_incomplete": True,
+        "columns": {"sku": "product_id", "weight": "product_weight_g",
+                    "length": "product_length_cm", "width": "product_width_cm",
+                    "height": "product_height_cm"}}})
+    sc = load_scenario(write_scenario(tmp_path, data))
+    t = sc.tables
+    i = t.sku_ids.index("7bb6f29c2be57716194f96496660c7c2")  # 600 g, 68 x 13 x 11 cm
+    assert t.sku_weight_lb[i] == pytest.approx(600 / 453.59237)
+    assert t.sku_dims_in[i].tolist() == pytest.approx([68 / 2.54, 13 / 2.54, 11 / 2.54])
+    assert len(t.sku_ids) == 300  # no incomplete rows in this slice
+    assert t.sku_popularity == pytest.approx(np.full(300, 1 / 300))  # no popularity column
+    # the same file without the column map is refused with the missing columns named
+    bad = deep_merge(SMALL, {"catalog": {"file": "p.csv"}})
+    with pytest.raises(ScenarioError, match="weight_lb"):
+        load_scenario(write_scenario(tmp_path, bad, "bad.toml"))
