@@ -403,13 +403,25 @@ class Shipper:
                             for b in range(int(s.max_weight_lb) + 1 if s.max_weight_lb < 1e5
                                            else 1001)] for z in range(9)]
                           for s in self.services]
-        # dimensional weight of each carton under each service (0 where it does not apply)
+        # dimensional weight of each carton under each service (0 where it does not apply);
+        # arrays for the day-level vectorised packing (:func:`quote_orders`)
         self._dimw = [[0 if cartons is None or s.dim_divisor <= 0
                        or cartons.volumes[c] <= s.dim_min_cubic_in
                        else dim_weight_lb(cartons.dims[c][0], cartons.dims[c][1],
                                           cartons.dims[c][2], s.dim_divisor)
                        for c in range(0 if cartons is None else len(cartons.names))]
                       for s in self.services]
+        if cartons is not None:
+            self._dimw_arr = np.asarray(self._dimw, float).reshape(len(self.services), -1)
+            self._carton_dims = np.asarray(cartons.dims, float)
+            self._carton_vol = np.asarray(cartons.volumes, float)
+            self._carton_maxw = np.asarray(cartons.max_weights, float)
+            self._carton_cost = np.asarray(cartons.costs, float)
+            heaviest = int(self._carton_maxw.max()) + 1
+            self._ref_cost = np.array([[cartons.costs[c] + min(
+                s.price(REFERENCE_ZONE, max(a, self._dimw[i][c]))
+                for i, s in enumerate(self.services)) if a else np.inf
+                for a in range(heaviest + 1)] for c in range(len(cartons.names))])
 
     @classmethod
     def for_network(cls, net: object) -> Shipper:
@@ -482,13 +494,6 @@ class DayQuotes:
     billable: list[list[int]]
 
 
-def _price_table(svc: Service, zone: int, billable: np.ndarray) -> np.ndarray:
-    """Vectorised :meth:`Service.price` for one zone."""
-    idx = np.searchsorted(svc.weight_breaks_lb, billable - 1e-9, side="left")
-    row = np.asarray(svc._price[zone])
-    return np.where(idx < len(row), row[np.minimum(idx, len(row) - 1)], np.inf)
-
-
 def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
                  line_units: np.ndarray) -> DayQuotes:
     """Pack every order of a block as one shipment and weigh it for every service.
@@ -511,18 +516,20 @@ def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
     else:
         vol = np.add.reduceat(line_units * shipper.sku_volume[line_sku], starts) / FILL_FACTOR
         big = np.maximum.reduceat(shipper.sku_sorted_dims[line_sku], starts, axis=0)
-        cd = np.asarray(cartons.dims)
-        fits = ((vol[:, None] <= np.asarray(cartons.volumes)[None, :])
-                & (weight[:, None] <= np.asarray(cartons.max_weights)[None, :])
-                & np.all(big[:, None, :] <= cd[None, :, :], axis=2))
-        dimw = np.asarray(shipper._dimw, float)  # (S, C)
-        bill_c = np.maximum(actual[:, None, None], dimw.T[None, :, :])  # (N, C, S)
-        ref = np.min(np.stack([_price_table(svc, REFERENCE_ZONE, bill_c[:, :, s])
-                               for s, svc in enumerate(services)], axis=2), axis=2)
-        total = np.where(fits, ref + np.asarray(cartons.costs)[None, :], np.inf)
+        cd = shipper._carton_dims  # (C, 3) sorted
+        fits = ((vol[:, None] <= shipper._carton_vol)
+                & (weight[:, None] <= shipper._carton_maxw)
+                & (big[:, 0:1] <= cd[:, 0]) & (big[:, 1:2] <= cd[:, 1])
+                & (big[:, 2:3] <= cd[:, 2]))
+        # carton cost + cheapest postage at the reference zone, by carton and whole pound
+        ref = shipper._ref_cost  # (C, A + 1)
+        a = np.minimum(actual, ref.shape[1] - 1).astype(np.int64)
+        total = np.where(fits, ref[:, a].T, np.inf)
         carton = np.argmin(total, axis=1)
-        single = np.isfinite(total[np.arange(n), carton])
-        bill = bill_c[np.arange(n), carton, :]
-        ccost = np.where(single, np.asarray(cartons.costs)[carton], 0.0)
+        rows = np.arange(n)
+        single = np.isfinite(total[rows, carton])
+        dimw = shipper._dimw_arr  # (S, C)
+        bill = np.maximum(actual[:, None], dimw[:, carton].T)
+        ccost = np.where(single, shipper._carton_cost[carton], 0.0)
     return DayQuotes(single=single.tolist(), carton_cost=ccost.tolist(),
                      billable=bill.astype(np.int64).tolist())

@@ -139,3 +139,30 @@ def test_weight_limit_forces_more_cartons() -> None:
 def test_item_that_fits_no_carton_is_an_error() -> None:
     with pytest.raises(ValueError, match="fits no carton"):
         pack_items(cartons(), [(30, 30, 30), (1, 1, 1)], [1.0, 1.0])
+
+
+def test_day_level_packing_matches_per_shipment_packing() -> None:
+    """The vectorised whole-order packing (used for speed) equals pack_items' choice."""
+    from sim.network import build_network
+    from sim.scenario import load_scenario
+    from sim.shipping import Shipper, quote_orders
+
+    net = build_network(load_scenario("scenarios/baseline.toml"))
+    shipper = Shipper.for_network(net)
+    rng = np.random.default_rng(4)
+    n = 400
+    lines = rng.integers(1, 4, n)
+    ptr = np.concatenate([[0], np.cumsum(lines)])
+    sku = np.concatenate([rng.choice(net.n_skus, k, replace=False) for k in lines])
+    units = rng.integers(1, 3, len(sku))
+    q = quote_orders(shipper, ptr, sku, units)
+    assert sum(q.single) > 300
+    for i in range(n):
+        a, b = ptr[i], ptr[i + 1]
+        plan = shipper.plan(tuple(sku[a:b].tolist()), tuple(units[a:b].tolist()), 5)
+        if q.single[i]:
+            assert plan.parcels == 1
+            assert q.carton_cost[i] == pytest.approx(plan.carton_cost)
+            assert q.billable[i] == pytest.approx(list(plan.billable_lb))
+        else:
+            assert plan.parcels > 1
