@@ -180,8 +180,12 @@ class FulfillmentModel:
         self._arrivals: dict[tuple[int, int, float], tuple[list[float], list[float]]] = {}
         self._never = [math.inf] * 9
         self._pickup_idx = [[-1] * S for _ in range(F)]
-        self._next_arrival: list[list[list[float]]] = [[self._never] * S for _ in range(F)]
+        # expected delivery by zone for a label made now, per FC and service (updated in place)
+        self._next_arrival: list[list[list[float]]] = [[list(self._never) for _ in range(S)]
+                                                       for _ in range(F)]
         self._rate_shop = net.shipping_policy == "rate_shop"
+        self._shop = [[(k, self._next_arrival[f][k], self.shipper._by_pound[k])
+                       for k in range(S)] for f in range(F)]
         self._start_day64 = np.datetime64(net.start_date)
         # held order -> its data; and SKU -> held orders containing it (insertion = FCFS)
         self.held: dict[int, tuple[OrderView, int, Factors]] = {}
@@ -280,7 +284,8 @@ class FulfillmentModel:
         for f in range(net.n_fcs):
             for s, (cutoffs, days) in enumerate(net.service_pickups[f]):
                 # pickups past the horizon too: labels made near the end still expect them
-                times = [24.0 * day + c for day in range(n_days + 21) if days[net.weekday(day)]
+                week = days.tolist()
+                times = [24.0 * day + c for day in range(n_days + 8) if week[net.weekday(day)]
                          for c in cutoffs]
                 self._pickup_times[f][s] = times
                 for t in times:
@@ -525,12 +530,11 @@ class FulfillmentModel:
         elif n == 1:
             s = 0
         elif self._rate_shop:  # inline: the cheapest service that meets the promise
-            nxt = self._next_arrival[f]
             promise = self._promise[oid]
-            for k in range(n):
-                if nxt[k][zone] <= promise:
+            for k, arrive, by_zone in self._shop[f]:
+                if arrive[zone] <= promise:
                     if prices is None:
-                        row, b = self._by_pound[k][zone], bill[k]
+                        row, b = by_zone[zone], bill[k]
                         p = row[b] if b < len(row) else math.inf
                     else:
                         p = prices[k]
@@ -560,7 +564,7 @@ class FulfillmentModel:
         i = self._pickup_idx[f][s] + 1
         self._pickup_idx[f][s] = i
         times = self._pickup_times[f][s]
-        self._next_arrival[f][s] = self._arrival(f, s, times[i])[0] if i < len(times) \
+        self._next_arrival[f][s][:] = self._arrival(f, s, times[i])[0] if i < len(times) \
             else self._never
 
     def _arrival(self, f: int, s: int, pickup_h: float) -> tuple[list[float], list[float]]:
