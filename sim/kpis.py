@@ -32,7 +32,7 @@ KPI_DOC: dict[str, str] = {
     "click_to_deliver_days_p95": "95th percentile of the same",
     "on_time_rate": "share delivered by the promised date, among orders due before the horizon",
     "labor_cost_per_order": "paid shift hours x wage in the window, per order placed",
-    "shipping_cost_per_order": "postage of all shipments of a fully shipped order, mean",
+    "shipping_cost_per_order": "postage + cartons of a fully shipped order's shipments, mean",
     "cost_per_order": "labor_cost_per_order + shipping_cost_per_order",
     "shipments_per_order": "shipments per released order (1 = never split)",
     "split_shipment_rate": "share of released orders sent in more than one shipment",
