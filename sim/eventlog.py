@@ -41,9 +41,9 @@ SCHEMA: dict[str, dict[str, str]] = {
     # shipments also get n_lines, n_units, weight_lb and zone, derived after the run
     "shipments": {"order_id": "i", "fc": "b"},
     "shipment_lines": {"shipment_id": "i", "sku": "i", "units": "i"},
-    # one row per shipment labelled (at packing): service chosen and its postage; parcels,
-    # billable_lb and carton_cost are derived after the run
-    "labels": {"shipment_id": "i", "service": "b", "postage": "f"},
+    # one row per shipment labelled (at packing): the service chosen and what it costs
+    "labels": {"shipment_id": "i", "service": "b", "postage": "f", "parcels": "b",
+               "billable_lb": "f", "carton_cost": "f"},
     "shifts": {"fc": "b", "start_h": "d", "end_h": "d", "pickers": "i", "packers": "i"},
     "receipts": {"time_h": "d", "fc": "b", "sku": "i", "units": "i"},
     "stock": {"fc": "b", "sku": "i", "initial": "q", "on_hand": "q", "on_order": "q"},

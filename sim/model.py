@@ -174,7 +174,8 @@ class FulfillmentModel:
         self._promise = self.rec.cols["orders"]["promise_h"]  # order id -> deadline
         lab = self.rec.cols["labels"]
         self._label_cols = (lab["shipment_id"].append, lab["service"].append,
-                            lab["postage"].append)
+                            lab["postage"].append, lab["parcels"].append,
+                            lab["billable_lb"].append, lab["carton_cost"].append)
         self._n_services = S
         self._by_pound = self.shipper._by_pound
         self._arrivals: dict[tuple[int, int, float], tuple[list[float], list[float]]] = {}
@@ -234,7 +235,6 @@ class FulfillmentModel:
             "sim_wall_s": self.wall_s, "orders": self.n_orders,
         })
         _derive_shipment_columns(log, net)
-        _derive_label_columns(log, self.shipper)
         return log
 
     # ------------------------------------------------------------------ helpers
@@ -520,9 +520,10 @@ class FulfillmentModel:
         bill: Any  # whole pounds by service (one parcel) or totals (a Plan)
         prices: Sequence[float] | None
         if type(q) is Plan:  # several parcels: priced in advance by the Shipper
-            bill, prices = q.billable_lb, q.prices
+            parcels, bill, prices, carton_cost = q
         else:  # one parcel (whole pounds by service): price only what the choice needs
-            bill, prices = q[1], None
+            _, bill, carton_cost = q
+            parcels, prices = 1, None
         n = self._n_services
         s, best = -1, math.inf
         if self._fixed_service >= 0:
@@ -553,10 +554,13 @@ class FulfillmentModel:
         else:
             row, b = self._by_pound[s][zone], bill[s]
             postage = row[b] if b < len(row) else math.inf
-        t_sid, t_service, t_postage = self._label_cols
+        t_sid, t_service, t_postage, t_parcels, t_bill, t_carton = self._label_cols
         t_sid(sid)
         t_service(s)
         t_postage(postage)
+        t_parcels(parcels)
+        t_bill(bill[s])
+        t_carton(carton_cost)
         self.outbound[f][s].append(sid)
 
     def _advance_pickup(self, f: int, s: int) -> None:
@@ -649,38 +653,6 @@ def _derive_shipment_columns(log: EventLog, net: Network) -> None:
         sh["n_units"] = np.zeros(0, np.int32)
         sh["weight_lb"] = np.zeros(0, np.float32)
     sh["zone"] = net.zone[sh["fc"], log["orders"]["dest"][sh["order_id"]]]
-
-
-def _derive_label_columns(log: EventLog, shipper: Shipper, chunk: int = 20_000) -> None:
-    """Parcels, billable pounds and carton cost of each label, recomputed after the run from
-    the shipment's contents and chosen service (the same deterministic packing the model used,
-    kept out of the hot path)."""
-    lb, sl = log["labels"], log["shipment_lines"]
-    sid = lb["shipment_id"]
-    n = len(sid)
-    parcels = np.ones(n, np.int8)
-    billable = np.zeros(n, np.float32)
-    carton = np.zeros(n, np.float32)
-    starts = np.searchsorted(sl["shipment_id"], np.arange(log.n_rows("shipments") + 1))
-    zone = log["shipments"]["zone"]
-    for a in range(0, n, chunk):
-        ids = sid[a:a + chunk]
-        lo, hi = starts[ids], starts[ids + 1]
-        ptr = np.concatenate([[0], np.cumsum(hi - lo)])
-        take = np.repeat(lo - ptr[:-1], hi - lo) + np.arange(ptr[-1])
-        q = quote_orders(shipper, ptr, sl["sku"][take], sl["units"][take].astype(np.int64))
-        svc = lb["service"][a:a + chunk].astype(np.int64)
-        bill = np.asarray(q.billable)[np.arange(len(ids)), svc]
-        billable[a:a + chunk] = bill
-        carton[a:a + chunk] = q.carton_cost
-        for j in np.flatnonzero(~np.asarray(q.single, bool)):
-            rows = np.arange(lo[j], hi[j])
-            plan = shipper.plan(tuple(sl["sku"][rows].tolist()), tuple(sl["units"][rows].tolist()),
-                                int(zone[ids[j]]))
-            parcels[a + j] = plan.parcels
-            billable[a + j] = plan.billable_lb[svc[j]]
-            carton[a + j] = plan.carton_cost
-    lb["parcels"], lb["billable_lb"], lb["carton_cost"] = parcels, billable, carton
 
 
 def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:

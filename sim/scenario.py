@@ -258,6 +258,25 @@ class CatalogRef(_Model):
         return self.columns.get(name, default)  # type: ignore[call-overload]
 
 
+class Destinations(_Model):
+    """Where orders go: a CSV of demand points (``lat, lon`` or ``zip``, and ``weight``).
+
+    ``state_weights`` (e.g. ``{ CA = 30, TX = 20, NY = 15 }``) re-weights them by state: each
+    listed state gets that share of orders, spread over its points in proportion to their own
+    weights; unlisted states get none.  The CSV then needs a ``state`` column.
+    """
+
+    file: str
+    state_weights: dict[str, NonNeg] | None = None
+
+    @field_validator("state_weights")
+    @classmethod
+    def _states(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is not None and sum(v.values()) <= 0:
+            raise ValueError("state weights must not all be zero")
+        return None if v is None else {k.strip().upper(): w for k, w in v.items()}
+
+
 class Demand(_Model):
     """Order arrivals: a non-homogeneous Poisson process with hourly, weekday and seasonal shape.
 
@@ -274,7 +293,7 @@ class Demand(_Model):
     channels: dict[str, Channel] = Field(min_length=1)
     lines_per_order: CountDist = CountDist()
     units_per_line: CountDist = CountDist()
-    destinations: FileRef
+    destinations: Destinations
 
     @field_validator("hour_profile")
     @classmethod
@@ -690,6 +709,26 @@ def _read_catalog(path: Path, ref: CatalogRef) -> pd.DataFrame:
     return out
 
 
+def _weights_by_state(dest: pd.DataFrame, states: Mapping[str, float],
+                      path: Path) -> np.ndarray:
+    """Destination weights re-scaled so each state's total is its given share."""
+    if "state" not in dest.columns:
+        raise ScenarioError(f"{path}: demand.destinations.state_weights needs a 'state' column "
+                            f"in the destinations CSV; found {list(dest.columns)}.")
+    state = dest["state"].str.strip().str.upper()
+    unknown = sorted(set(states) - set(state))
+    if unknown:
+        raise ScenarioError(f"field 'demand.destinations.state_weights': state(s) {unknown} have "
+                            f"no destination in {path.name}.")
+    w = dest["weight"].to_numpy(float)
+    out = np.zeros(len(dest))
+    for st, share in states.items():
+        m = (state == st).to_numpy()
+        total = w[m].sum()
+        out[m] = share * (w[m] / total if total > 0 else 1.0 / m.sum())
+    return out
+
+
 def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     cat_path = (base / sc.catalog.file).resolve()
     cat = _read_catalog(cat_path, sc.catalog)
@@ -734,6 +773,8 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
             raise ScenarioError(f"carrier.zone_chart: {exc}") from None
         chart = dict(zip(zip(df["origin"], df["dest"], strict=True),
                          np.minimum(df["zone"], 8).tolist(), strict=True))
+    if sc.demand.destinations.state_weights is not None:
+        dest["weight"] = _weights_by_state(dest, sc.demand.destinations.state_weights, dest_path)
     names = tuple(dest["name"]) if "name" in dest.columns else tuple(
         f"dest{i}" for i in range(len(dest)))
     sku_ids = tuple(cat["sku"])

@@ -89,3 +89,18 @@ def test_catalog_with_column_map_and_metric_units(tmp_path: Path) -> None:
     bad = deep_merge(SMALL, {"catalog": {"file": "p.csv"}})
     with pytest.raises(ScenarioError, match="weight_lb"):
         load_scenario(write_scenario(tmp_path, bad, "bad.toml"))
+
+
+def test_destinations_weighted_by_state(tmp_path: Path) -> None:
+    (tmp_path / "cities.csv").write_text(
+        "name,state,lat,lon,weight\nNYC,NY,40.71,-74.01,8\nBuffalo,NY,42.89,-78.88,2\n"
+        "LA,CA,34.05,-118.24,4\nSF,CA,37.77,-122.42,1\nAustin,TX,30.27,-97.74,1\n")
+    data = deep_merge(SMALL, {"demand": {"destinations": {
+        "file": "cities.csv", "state_weights": {"ny": 1, "CA": 3}}}})
+    t = load_scenario(write_scenario(tmp_path, data)).tables
+    # NY gets 1/4 split 8:2, CA 3/4 split 4:1, TX nothing
+    assert t.dest_weight.tolist() == pytest.approx([0.2, 0.05, 0.6, 0.15, 0.0])
+    bad = deep_merge(SMALL, {"demand": {"destinations": {
+        "file": "cities.csv", "state_weights": {"WA": 1}}}})
+    with pytest.raises(ScenarioError, match=r"\['WA'\] have no destination"):
+        load_scenario(write_scenario(tmp_path, bad, "bad.toml"))
