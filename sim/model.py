@@ -600,22 +600,31 @@ class FulfillmentModel:
         on_time, late = self._arrival(f, s, now)
         svc = self.net.services[s]
         n = len(parcels)
-        u = self.rngs["transit"].random((2, n)).tolist()
+        late_u, exc_u = self.rngs["transit"].random((2, n)).tolist()
         horizon = self.net.horizon_h
-        log = self._log
         inflight = self.inflight
         p_late, p_exc = svc.late_probability, svc.exception_probability
-        for j, sid in enumerate(parcels):
+        ev_t, ev_o, ev_s, ev_f, ev_sh = self._ev_t, self._ev_o, self._ev_s, self._ev_f, \
+            self._ev_sh
+        shipped, delivered, exception = int(Status.SHIPPED), int(Status.DELIVERED), \
+            int(Status.EXCEPTION)
+        for sid, ul, ue in zip(parcels, late_u, exc_u, strict=True):
             oid, _, _, zone, _ = inflight.pop(sid)
-            log(now, Status.SHIPPED, oid, f, sid)
-            if u[1][j] < p_exc:
-                t = on_time[zone]
-                if t <= horizon:
-                    log(t, Status.EXCEPTION, oid, f, sid)
-                continue
-            t = late[zone] if u[0][j] < p_late else on_time[zone]
+            ev_t(now)
+            ev_o(oid)
+            ev_s(shipped)
+            ev_f(f)
+            ev_sh(sid)
+            if ue < p_exc:
+                t, status = on_time[zone], exception
+            else:
+                t, status = (late[zone] if ul < p_late else on_time[zone]), delivered
             if t <= horizon:
-                log(t, Status.DELIVERED, oid, f, sid)
+                ev_t(t)
+                ev_o(oid)
+                ev_s(status)
+                ev_f(f)
+                ev_sh(sid)
 
     def _record_stock(self) -> None:
         st = self.rec.cols["stock"]
