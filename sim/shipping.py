@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 Postage = Callable[[int, float], float]
 """Postage of one parcel given its carton type and actual weight (lb)."""
@@ -256,6 +255,8 @@ def _first_fit_decreasing(cartons: Cartons, dims: Sequence[Sequence[float]],
 
 def _bin_pack(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequence[float],
               vols: Sequence[float], price: Postage, time_limit_s: float) -> Packing:
+    from ortools.sat.python import cp_model  # only a few shipments ever need it
+
     n, C = len(vols), len(cartons.names)
     allowed = [[cartons.fits_item(c, dims[i]) and weights[i] <= cartons.max_weight_lb[c]
                 for c in range(C)] for i in range(n)]
