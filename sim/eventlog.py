@@ -37,10 +37,10 @@ SCHEMA: dict[str, dict[str, str]] = {
     "events": {"time_h": "d", "order_id": "i", "status": "b", "fc": "b", "shipment_id": "i"},
     "orders": {"placed_h": "d", "channel": "b", "dest": "i", "n_lines": "h", "n_units": "i",
                "promise_h": "d"},
-    "order_lines": {"order_id": "i", "sku": "i", "units": "i"},
-    # shipments also get n_lines, n_units, weight_lb and zone, derived after the run
-    "shipments": {"order_id": "i", "fc": "b"},
-    "shipment_lines": {"shipment_id": "i", "sku": "i", "units": "i"},
+    "order_lines": {"order_id": "i", "sku": "i", "units": "h"},
+    "shipments": {"order_id": "i", "fc": "b", "zone": "b", "n_lines": "h", "n_units": "i",
+                  "weight_lb": "f"},
+    "shipment_lines": {"shipment_id": "i", "sku": "i", "units": "h"},
     # one row per shipment labelled (at packing): the service chosen and what it costs
     "labels": {"shipment_id": "i", "service": "b", "postage": "f", "parcels": "b",
                "billable_lb": "f", "carton_cost": "f"},

@@ -200,7 +200,9 @@ class FulfillmentModel:
             ev["status"].append
         self._ev_f, self._ev_sh = ev["fc"].append, ev["shipment_id"].append
         sh, sl = self.rec.cols["shipments"], self.rec.cols["shipment_lines"]
-        self._sh_order, self._sh_fc = sh["order_id"].append, sh["fc"].append
+        self._sh_cols = tuple(sh[c].append for c in ("order_id", "fc", "zone", "n_lines",
+                                                      "n_units", "weight_lb"))
+        self._sku_weight = net.sku_weight_lb.tolist()
         self._sl_sid, self._sl_sku, self._sl_units = sl["shipment_id"].append, \
             sl["sku"].append, sl["units"].append
         self.wall_s = 0.0
@@ -234,7 +236,6 @@ class FulfillmentModel:
             "shipping_policy": net.shipping_policy,
             "sim_wall_s": self.wall_s, "orders": self.n_orders,
         })
-        _derive_shipment_columns(log, net)
         return log
 
     # ------------------------------------------------------------------ helpers
@@ -411,17 +412,16 @@ class FulfillmentModel:
         oid = view.id
         sid = self.n_shipments
         self.n_shipments = sid + 1
-        self._sh_order(oid)
-        self._sh_fc(f)
         row = self.on_hand_rows[f]
         sl_sid, sl_sku, sl_units = self._sl_sid, self._sl_sku, self._sl_units
         replenish = self._replenish
         if replenish:
             on_order, back, rop = self.on_order[f], self.backordered[f], self._rop[f]
-        n_units = 0
+        n_units, weight, sku_weight = 0, 0.0, self._sku_weight
         for k, u in zip(skus, units, strict=True):
             row[k] -= u
             n_units += u
+            weight += u * sku_weight[k]
             sl_sid(sid)
             sl_sku(k)
             sl_units(u)
@@ -430,11 +430,18 @@ class FulfillmentModel:
         if held:
             self._log(self.env.now, Status.RELEASED, oid, f, sid)
         n_lines = len(skus)
+        zone = self._zone[f][view.dest]
+        sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_cols
+        sh_order(oid)
+        sh_fc(f)
+        sh_zone(zone)
+        sh_lines(n_lines)
+        sh_units(n_units)
+        sh_weight(weight)
         a, b, c = self._pick_coef[f]
         pick_h = (a + b * n_lines + c * n_units) * factors[0][f]
         a, b, c = self._pack_coef[f]
         pack_h = (a + b * n_lines + c * n_units) * factors[1][f]
-        zone = self._zone[f][view.dest]
         quote = factors[2]  # (one parcel?, billable by service, carton cost) for the whole order
         if not quote[0] or n_lines != len(view.skus):
             quote = self.shipper.plan(tuple(skus), tuple(units), zone)
@@ -634,34 +641,6 @@ class FulfillmentModel:
         st["initial"].extend(self.net.initial_stock.ravel().tolist())
         st["on_hand"].extend(self.on_hand.ravel().tolist())
         st["on_order"].extend(np.ravel(self.on_order).tolist())
-
-
-def _derive_shipment_columns(log: EventLog, net: Network) -> None:
-    """Quantities of each shipment, from its lines (computed once, after the run).
-
-    A shipment's lines are recorded together, so they are contiguous and sums are
-    ``reduceat`` over runs, in the columns' own small dtypes (this step sets the run's peak
-    memory, so it avoids float64/int64 temporaries).
-    """
-    sh, sl = log["shipments"], log["shipment_lines"]
-    n = len(sh["order_id"])
-    sid = sl["shipment_id"]
-    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]]) if len(sid) else \
-        np.zeros(0, np.int64)
-    if len(starts) != n or (n and not np.array_equal(sid[starts], np.arange(n))):
-        raise AssertionError("shipment lines are not grouped by shipment")
-    if n:
-        sh["n_lines"] = np.diff(np.r_[starts, len(sid)]).astype(np.int16)
-        sh["n_units"] = np.add.reduceat(sl["units"], starts).astype(np.int32)
-        line_w = net.sku_weight_lb.astype(np.float32)[sl["sku"]]
-        line_w *= sl["units"]
-        sh["weight_lb"] = np.add.reduceat(line_w, starts)
-        del line_w
-    else:
-        sh["n_lines"] = np.zeros(0, np.int16)
-        sh["n_units"] = np.zeros(0, np.int32)
-        sh["weight_lb"] = np.zeros(0, np.float32)
-    sh["zone"] = net.zone[sh["fc"], log["orders"]["dest"][sh["order_id"]]]
 
 
 def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:
