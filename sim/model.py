@@ -2,8 +2,9 @@
 
 The model schedules a SimPy event only where a decision or a shared resource needs one: an
 order's arrival (routing), the end of each pick and pack task (labor pools), each carrier
-pickup (one event per FC and cut-off ships every packed parcel), shift changes, purchase-order
-receipts and hold time-outs.  Delivery follows from the ship time by arithmetic.  Labor pools
+pickup (one event per FC, service and cut-off ships every parcel labelled for it), shift
+changes, purchase-order receipts and hold time-outs.  Delivery follows from the ship time by
+arithmetic.  Labor pools
 are counters with FIFO queues driven by callbacks (:class:`LaborPool`), which behave as
 ``simpy.Resource`` with FIFO requests (validated against Erlang C in the tests) at a fraction of
 the cost.
@@ -11,6 +12,10 @@ the cost.
 Stock is allocated when an order is released to its FCs: an order is released only when every
 line can be allocated from stock on hand, otherwise it is held (status ``ON_HOLD``) and offered
 to the routing policy again whenever stock of one of its SKUs arrives.
+
+Shipping: each shipment is packed (cartons, billable weight per service) when it is released —
+whole orders a day at a time, vectorised — and labelled when packing ends, with the service the
+shipping policy picks from each service's next pickup, transit days and the order's promise.
 """
 
 from __future__ import annotations
