@@ -17,9 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.network import Network
 
 Postage = Callable[[int, float], float]
 """Postage of one parcel given its carton type and actual weight (lb)."""
@@ -425,10 +428,9 @@ class Shipper:
                 for a in range(heaviest + 1)] for c in range(len(cartons.names))])
 
     @classmethod
-    def for_network(cls, net: object) -> Shipper:
-        return cls(net.services, net.cartons, net.sku_dims_in,  # type: ignore[attr-defined]
-                   net.sku_weight_lb,  # type: ignore[attr-defined]
-                   own_box=net.oversize == "own_box")  # type: ignore[attr-defined]
+    def for_network(cls, net: Network) -> Shipper:
+        return cls(net.services, net.cartons, net.sku_dims_in, net.sku_weight_lb,
+                   own_box=net.oversize == "own_box")
 
     def prices(self, zone: int, billable: Sequence[int]) -> list[float]:
         """Price of one parcel of ``billable[s]`` whole pounds with each service ``s``."""

@@ -12,7 +12,7 @@ from sim.eventlog import Status
 from sim.model import FulfillmentModel, PolicyError
 from sim.network import build_network
 from sim.policies import LeastLoaded, Nearest, NearestIgnoringStock, RoutingPolicy
-from sim.scenario import load_scenario
+from sim.scenario import Scenario, load_scenario
 from sim.state import OrderView
 from tests.conftest import SMALL, MakeScenario, _fc, deep_merge, run, write_scenario
 
@@ -82,15 +82,19 @@ def test_least_loaded_prefers_idle_fc(make_scenario: MakeScenario) -> None:
     assert LeastLoaded(max_zone=4).route(o, m.state) == fc(m, "east")  # Dallas is zone 6+
 
 
-def test_stockout_at_nearest_routes_to_next_fc(make_scenario: MakeScenario,
-                                               tmp_path: Path) -> None:
-    """East has no A at all: every A line ships from west; everything else from the nearest."""
+def east_without_a(make: MakeScenario, tmp_path: Path, **changes: object) -> Scenario:
+    """Single-line orders; plenty of every SKU everywhere except SKU A at east (none)."""
     rows = ["fc,sku,units"] + [f"{f},{s},100000" for f in ("east", "west")
                                for s in "ABCDEF" if (f, s) != ("east", "A")]
     (tmp_path / "stock.csv").write_text("\n".join(rows) + "\n")
-    sc = make_scenario(replace={"inventory": {"file": "stock.csv"}},
-                       replenishment={"policy": "none"},
-                       demand={"lines_per_order": {"dist": "fixed", "mean": 1}})
+    return make(replace={"inventory": {"file": "stock.csv"}}, replenishment={"policy": "none"},
+                demand={"lines_per_order": {"dist": "fixed", "mean": 1}}, **changes)
+
+
+def test_stockout_at_nearest_routes_to_next_fc(make_scenario: MakeScenario,
+                                               tmp_path: Path) -> None:
+    """East has no A at all: every A line ships from west; everything else from the nearest."""
+    sc = east_without_a(make_scenario, tmp_path)
     log = run(sc)
     net = build_network(sc)
     sl, sh = log["shipment_lines"], log["shipments"]
@@ -106,13 +110,7 @@ def test_stockout_at_nearest_routes_to_next_fc(make_scenario: MakeScenario,
 
 def test_nearest_ignoring_stock_holds_then_cancels(make_scenario: MakeScenario,
                                                    tmp_path: Path) -> None:
-    rows = ["fc,sku,units"] + [f"{f},{s},100000" for f in ("east", "west")
-                               for s in "ABCDEF" if (f, s) != ("east", "A")]
-    (tmp_path / "stock.csv").write_text("\n".join(rows) + "\n")
-    sc = make_scenario(replace={"inventory": {"file": "stock.csv"}},
-                       replenishment={"policy": "none"},
-                       demand={"lines_per_order": {"dist": "fixed", "mean": 1}},
-                       routing={"policy": "nearest_ignoring_stock"})
+    sc = east_without_a(make_scenario, tmp_path, routing={"policy": "nearest_ignoring_stock"})
     log = run(sc)
     net = build_network(sc)
     ev, ol = log["events"], log["order_lines"]
