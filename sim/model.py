@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import array
 import gc
+import itertools
 import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -42,8 +44,14 @@ from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, 
 from sim.state import OrderView, StateView
 
 Factors = tuple[list[float], list[float], Any]
-"""An order's pick- and pack-time factors (one per FC) and its whole-order packing
-``(single parcel?, billable pounds by service, carton cost)``."""
+"""An order's pick- and pack-time factors (one per FC) and its whole-order :data:`Quote`."""
+
+Quote = tuple[int, list[int], None, float, list[float], list[float], float, int]
+"""What is known of an order as one shipment when it is placed: ``(parcels, billable pounds
+by service, None, carton cost, pick hours by FC, pack hours by FC, weight, units)``.  Parcels
+is 1, or 0 when the order needs several cartons (then a :class:`Plan` is made on release).
+Items 0-3 line up with :class:`Plan` ``(parcels, billable, prices, carton cost)``, so labels
+read either the same way."""
 
 ProgressFn = Callable[[float, float, int], None]
 """Called with (simulated hours done, horizon hours, orders so far) once per simulated day."""
@@ -59,7 +67,7 @@ class LaborPool:
     A task in progress when a shift ends is finished (workers do not drop a tote mid-pick), but
     no task starts while every worker on shift is busy or nobody is on shift.  The pool logs the
     start and end of each task itself (statuses ``start_status`` and ``done_status``), then
-    hands the task on with ``done(task)``.
+    hands the task on with ``done(task, fc)``.
     """
 
     __slots__ = ("_done", "_done_status", "_events", "_fc", "_order_of", "_start_status", "busy",
@@ -67,7 +75,7 @@ class LaborPool:
 
     def __init__(self, env: simpy.Environment, fc: int, statuses: tuple[Status, Status],
                  events: dict[str, array.array], order_of: array.array,
-                 done: Callable[[int], None]) -> None:
+                 done: Callable[[int, int], None]) -> None:
         self.env = env
         self.capacity = 0
         self.busy = 0
@@ -112,7 +120,7 @@ class LaborPool:
         sh(task)
         if self.queue and self.busy < self.capacity:
             self._start(*self.queue.popleft())
-        self._done(task)
+        self._done(task, self._fc)
 
     def _dispatch(self) -> None:
         queue = self.queue
@@ -161,9 +169,12 @@ class FulfillmentModel:
         self._pack_coef = [tuple(r) for r in net.pack_coef_h.tolist()]
         self.wip = [0] * F
         self.state = StateView(self)
-        # in-flight shipment -> (order id, FC, pack hours, zone); removed when shipped
-        # shipment -> (order, FC, pack hours, zone, (billable, carton cost) or Plan)
-        self.inflight: dict[int, tuple[int, int, float, int, Any]] = {}
+        # released shipment -> its pack hours (until picked) and its Quote or Plan (until
+        # labelled); everything else about a shipment is in the shipments table
+        self._pack_h: dict[int, float] = {}
+        self._quote: dict[int, Any] = {}
+        # shipments packed at each FC since its last pickup event, waiting for their label
+        self._pending: list[list[int]] = [[] for _ in range(F)]
         events = self.rec.cols["events"]
         order_of = self.rec.cols["shipments"]["order_id"]  # shipment id -> order id
         self.pickers = [LaborPool(self.env, f, (Status.PICK_START, Status.PICKED), events,
@@ -171,27 +182,19 @@ class FulfillmentModel:
         self.packers = [LaborPool(self.env, f, (Status.PACK_START, Status.PACKED), events,
                                   order_of, self._packed) for f in range(F)]
         S = len(net.services)
-        self.outbound: list[list[list[int]]] = [[[] for _ in range(S)] for _ in range(F)]
+        # labelled shipments by FC and service, waiting for the carrier (arrays of ids)
+        self.outbound: list[list[list[np.ndarray]]] = [[[] for _ in range(S)] for _ in range(F)]
         self._pickup_times: list[list[list[float]]] = [[[] for _ in range(S)] for _ in range(F)]
         self.shipper = Shipper.for_network(net)
         self._fixed_service = (net.service_names.index(net.shipping_policy[6:])
                                if net.shipping_policy.startswith("fixed:") else -1)
-        self._promise = self.rec.cols["orders"]["promise_h"]  # order id -> deadline
-        lab = self.rec.cols["labels"]
-        self._label_cols = (lab["shipment_id"].append, lab["service"].append,
-                            lab["postage"].append, lab["parcels"].append,
-                            lab["billable_lb"].append, lab["carton_cost"].append)
         self._n_services = S
-        self._by_pound = self.shipper._by_pound
-        self._arrivals: dict[tuple[int, int, float], tuple[list[float], list[float]]] = {}
-        self._never = [math.inf] * 9
+        self._arrivals: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray]] = {}
+        self._never = np.full(9, math.inf)
         self._pickup_idx = [[-1] * S for _ in range(F)]
-        # expected delivery by zone for a label made now, per FC and service (updated in place)
-        self._next_arrival: list[list[list[float]]] = [[list(self._never) for _ in range(S)]
-                                                       for _ in range(F)]
+        # expected delivery by (service, zone) for a label made now at each FC
+        self._next_arrival = [np.full((S, 9), math.inf) for _ in range(F)]
         self._rate_shop = net.shipping_policy == "rate_shop"
-        self._shop = [[(k, self._next_arrival[f][k], self.shipper._by_pound[k])
-                       for k in range(S)] for f in range(F)]
         self._start_day64 = np.datetime64(net.start_date)
         # held order -> its data; and SKU -> held orders containing it (insertion = FCFS)
         self.held: dict[int, tuple[OrderView, int, Factors]] = {}
@@ -229,6 +232,8 @@ class FulfillmentModel:
         finally:
             if gc_was_enabled:
                 gc.enable()
+        for f in range(net.n_fcs):  # packed after the FC's last pickup: labelled, not shipped
+            self._label(f)
         self.wall_s = time.perf_counter() - t0
         self._record_stock()
         log = self.rec.finish({
@@ -337,7 +342,14 @@ class FulfillmentModel:
         pack = np.column_stack([service_factor(blk.pack_u, int(net.pack_dist[f]),
                                                float(net.pack_cv[f])) for f in range(F)])
         q = quote_orders(self.shipper, blk.line_ptr, blk.line_sku, blk.line_units)
-        quotes = list(zip(q.single, q.billable, q.carton_cost, strict=True))
+        # pick and pack hours of the whole order at each FC (most orders ship whole)
+        pick_h = (net.pick_coef_h[:, 0] + n_lines[:, None] * net.pick_coef_h[:, 1]
+                  + n_units[:, None] * net.pick_coef_h[:, 2]) * pick
+        pack_h = (net.pack_coef_h[:, 0] + n_lines[:, None] * net.pack_coef_h[:, 1]
+                  + n_units[:, None] * net.pack_coef_h[:, 2]) * pack
+        quotes = list(zip(q.single, q.billable, itertools.repeat(None), q.carton_cost,
+                          pick_h.tolist(), pack_h.tolist(), q.weight_lb.tolist(),
+                          n_units.tolist()))
         self._day_lists = (blk.time_h.tolist(), blk.channel.tolist(), blk.dest.tolist(),
                            blk.line_ptr.tolist(), blk.line_sku.tolist(), blk.line_units.tolist(),
                            promise_h.tolist(), pick.tolist(), pack.tolist(), quotes)
@@ -422,11 +434,8 @@ class FulfillmentModel:
         replenish = self._replenish
         if replenish:
             on_order, back, rop = self.on_order[f], self.backordered[f], self._rop[f]
-        n_units, weight, sku_weight = 0, 0.0, self._sku_weight
         for k, u in zip(skus, units, strict=True):
             row[k] -= u
-            n_units += u
-            weight += u * sku_weight[k]
             sl_sid(sid)
             sl_sku(k)
             sl_units(u)
@@ -436,6 +445,21 @@ class FulfillmentModel:
             self._log(self.env.now, Status.RELEASED, oid, f, sid)
         n_lines = len(skus)
         zone = self._zone[f][view.dest]
+        quote = factors[2]
+        if n_lines == len(view.skus):  # the whole order: known since it was placed
+            pick_h, pack_h, weight, n_units = quote[4][f], quote[5][f], quote[6], quote[7]
+            if not quote[0]:
+                quote = self.shipper.plan(tuple(skus), tuple(units), zone)
+        else:  # part of a split order
+            n_units, weight, sku_weight = 0, 0.0, self._sku_weight
+            for k, u in zip(skus, units, strict=True):
+                n_units += u
+                weight += u * sku_weight[k]
+            a, b, c = self._pick_coef[f]
+            pick_h = (a + b * n_lines + c * n_units) * factors[0][f]
+            a, b, c = self._pack_coef[f]
+            pack_h = (a + b * n_lines + c * n_units) * factors[1][f]
+            quote = self.shipper.plan(tuple(skus), tuple(units), zone)
         sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_cols
         sh_order(oid)
         sh_fc(f)
@@ -443,14 +467,8 @@ class FulfillmentModel:
         sh_lines(n_lines)
         sh_units(n_units)
         sh_weight(weight)
-        a, b, c = self._pick_coef[f]
-        pick_h = (a + b * n_lines + c * n_units) * factors[0][f]
-        a, b, c = self._pack_coef[f]
-        pack_h = (a + b * n_lines + c * n_units) * factors[1][f]
-        quote = factors[2]  # (one parcel?, billable by service, carton cost) for the whole order
-        if not quote[0] or n_lines != len(view.skus):
-            quote = self.shipper.plan(tuple(skus), tuple(units), zone)
-        self.inflight[sid] = (oid, f, pack_h, zone, quote)
+        self._pack_h[sid] = pack_h
+        self._quote[sid] = quote
         self.wip[f] += 1
         self.pickers[f].submit(sid, pick_h)
 
@@ -521,69 +539,81 @@ class FulfillmentModel:
         self._retry_held(k)
 
     # ------------------------------------------------------------------ floor
-    def _picked(self, sid: int) -> None:
-        _, f, pack_h, _, _ = self.inflight[sid]
-        self.packers[f].submit(sid, pack_h)
+    def _picked(self, sid: int, f: int) -> None:
+        self.packers[f].submit(sid, self._pack_h.pop(sid))
 
-    def _packed(self, sid: int) -> None:
-        """Packed: the label is created now, with the service the shipping policy picks."""
-        oid, f, _, zone, q = self.inflight[sid]
+    def _packed(self, sid: int, f: int) -> None:
+        """Packed: the label waits for the FC's next pickup event (see :meth:`_label`)."""
         self.wip[f] -= 1
-        bill: Any  # whole pounds by service (one parcel) or totals (a Plan)
-        prices: Sequence[float] | None
-        if type(q) is Plan:  # several parcels: priced in advance by the Shipper
-            parcels, bill, prices, carton_cost = q
-        else:  # one parcel (whole pounds by service): price only what the choice needs
-            _, bill, carton_cost = q
-            parcels, prices = 1, None
-        n = self._n_services
-        s, best = -1, math.inf
+        self._pending[f].append(sid)
+
+    def _label(self, f: int) -> None:
+        """Label every shipment packed at FC ``f`` since its last pickup event.
+
+        The service a label gets depends only on the shipment and on each service's next
+        pickup at ``f``, which changes only at ``f``'s pickup events; so labelling the batch
+        just before each of them (and at the end of the run) gives every shipment the service
+        it would have got at the moment it was packed, with one numpy pass per batch.
+        """
+        sids = self._pending[f]
+        if not sids:
+            return
+        self._pending[f] = []
+        quote_of = self._quote
+        quotes = [quote_of.pop(sid) for sid in sids]
+        n, S = len(sids), self._n_services
+        ids = np.array(sids, dtype=np.int64)
+        sh = self.rec.cols["shipments"]
+        zone = _gather(sh["zone"], ids).astype(np.intp)
+        parcels = np.fromiter(map(_first, quotes), np.int64, n)
+        carton = np.fromiter(map(_fourth, quotes), np.float64, n)
+        bill = np.array(list(map(_second, quotes)), dtype=np.float64).reshape(n, S)
+        prices = self.shipper.prices_batch(zone, bill)
+        plans = [j for j, q in enumerate(quotes) if type(q) is Plan]
+        if len(plans):  # several parcels (or a split order): priced when the plan was made
+            prices[plans] = [quotes[j][2] for j in plans]
+            parcels[plans] = [quotes[j][0] for j in plans]
+        rows = np.arange(n)
         if self._fixed_service >= 0:
-            s = self._fixed_service
-        elif n == 1:
-            s = 0
-        elif self._rate_shop:  # inline: the cheapest service that meets the promise
-            promise = self._promise[oid]
-            for k, arrive, by_zone in self._shop[f]:
-                if arrive[zone] <= promise:
-                    if prices is None:
-                        row, b = by_zone[zone], bill[k]
-                        p = row[b] if b < len(row) else math.inf
-                    else:
-                        p = prices[k]
-                    if p < best:
-                        s, best = k, p
-        if s < 0:  # nothing meets the promise, or a policy other than rate shopping
-            if prices is None:
-                prices = self.shipper.prices(zone, bill)
-            nxt = self._next_arrival[f]
-            s = choose_service(self.net.shipping_policy, prices,
-                               [nxt[k][zone] for k in range(n)], self._promise[oid])
-        if prices is not None:
-            postage = prices[s]
-        elif self._rate_shop and n > 1:
-            postage = best
+            s = np.full(n, self._fixed_service)
+        elif S == 1:
+            s = np.zeros(n, np.intp)
         else:
-            row, b = self._by_pound[s][zone], bill[s]
-            postage = row[b] if b < len(row) else math.inf
-        t_sid, t_service, t_postage, t_parcels, t_bill, t_carton = self._label_cols
-        t_sid(sid)
-        t_service(s)
-        t_postage(postage)
-        t_parcels(parcels)
-        t_bill(bill[s])
-        t_carton(carton_cost)
-        self.outbound[f][s].append(sid)
+            arrive = self._next_arrival[f][:, zone].T  # (n, S)
+            promise = _gather(self.rec.cols["orders"]["promise_h"], _gather(sh["order_id"], ids))
+            if self._rate_shop:
+                cost = np.where(arrive <= promise[:, None], prices, math.inf)
+                s = cost.argmin(axis=1)
+                best = cost[rows, s]
+                # rows where nothing meets the promise, or where equal prices leave the choice
+                # to the earlier arrival: the scalar rule decides
+                check = np.flatnonzero(~np.isfinite(best)
+                                       | ((cost == best[:, None]).sum(axis=1) > 1))
+            else:
+                s = np.zeros(n, np.intp)
+                check = rows
+            policy = self.net.shipping_policy
+            for j in check:
+                s[j] = choose_service(policy, prices[j].tolist(), arrive[j].tolist(),
+                                      float(promise[j]))
+        _extend(self.rec.cols["labels"], shipment_id=ids, service=s, postage=prices[rows, s],
+                parcels=parcels, billable_lb=bill[rows, s], carton_cost=carton)
+        out = self.outbound[f]
+        if S == 1:
+            out[0].append(ids)
+        else:
+            for k in np.unique(s).tolist():
+                out[k].append(ids[s == k])
 
     def _advance_pickup(self, f: int, s: int) -> None:
         """Point (f, s) at its next pickup: labels created from now on expect that one."""
         i = self._pickup_idx[f][s] + 1
         self._pickup_idx[f][s] = i
         times = self._pickup_times[f][s]
-        self._next_arrival[f][s][:] = self._arrival(f, s, times[i])[0] if i < len(times) \
+        self._next_arrival[f][s] = self._arrival(f, s, times[i])[0] if i < len(times) \
             else self._never
 
-    def _arrival(self, f: int, s: int, pickup_h: float) -> tuple[list[float], list[float]]:
+    def _arrival(self, f: int, s: int, pickup_h: float) -> tuple[np.ndarray, np.ndarray]:
         """Expected delivery time by zone of parcels picked up at ``pickup_h``: on time, and
         one transit day late."""
         key = (f, s, pickup_h)
@@ -595,7 +625,7 @@ class FulfillmentModel:
                                              self.net.delivery_hour)
             late = delivery_times_by_zone(*args, svc.transit_days_by_zone + 1,
                                           svc.business_days, self.net.delivery_hour)
-            hit = (on_time.tolist(), late.tolist())
+            hit = (np.asarray(on_time, float), np.asarray(late, float))
             self._arrivals[key] = hit
         return hit
 
@@ -603,40 +633,31 @@ class FulfillmentModel:
         """The carrier collects every parcel labelled for service ``s`` at FC ``f``; each is
         delivered (on time or a day late) or ends in an exception, computed now."""
         f, s = value
+        self._label(f)  # before the pickup moves on: these labels expect this pickup
         self._advance_pickup(f, s)
-        parcels = self.outbound[f][s]
-        if not parcels:
+        chunks = self.outbound[f][s]
+        if not chunks:
             return
         self.outbound[f][s] = []
+        ids = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        n = len(ids)
         now = self.env.now
         on_time, late = self._arrival(f, s, now)
         svc = self.net.services[s]
-        n = len(parcels)
-        late_u, exc_u = self.rngs["transit"].random((2, n)).tolist()
-        horizon = self.net.horizon_h
-        inflight = self.inflight
-        p_late, p_exc = svc.late_probability, svc.exception_probability
-        ev_t, ev_o, ev_s, ev_f, ev_sh = self._ev_t, self._ev_o, self._ev_s, self._ev_f, \
-            self._ev_sh
-        shipped, delivered, exception = int(Status.SHIPPED), int(Status.DELIVERED), \
-            int(Status.EXCEPTION)
-        for sid, ul, ue in zip(parcels, late_u, exc_u, strict=True):
-            oid, _, _, zone, _ = inflight.pop(sid)
-            ev_t(now)
-            ev_o(oid)
-            ev_s(shipped)
-            ev_f(f)
-            ev_sh(sid)
-            if ue < p_exc:
-                t, status = on_time[zone], exception
-            else:
-                t, status = (late[zone] if ul < p_late else on_time[zone]), delivered
-            if t <= horizon:
-                ev_t(t)
-                ev_o(oid)
-                ev_s(status)
-                ev_f(f)
-                ev_sh(sid)
+        late_u, exc_u = self.rngs["transit"].random((2, n))
+        sh = self.rec.cols["shipments"]
+        zone = _gather(sh["zone"], ids).astype(np.intp)
+        oid = _gather(sh["order_id"], ids)
+        exception = exc_u < svc.exception_probability
+        t = np.where(late_u < svc.late_probability, late[zone], on_time[zone])
+        t[exception] = on_time[zone[exception]]
+        status = np.where(exception, int(Status.EXCEPTION), int(Status.DELIVERED))
+        events = self.rec.cols["events"]
+        _extend(events, time_h=np.full(n, now), order_id=oid,
+                status=np.full(n, int(Status.SHIPPED)), fc=np.full(n, f), shipment_id=ids)
+        seen = t <= self.net.horizon_h
+        _extend(events, time_h=t[seen], order_id=oid[seen], status=status[seen],
+                fc=np.full(int(seen.sum()), f), shipment_id=ids[seen])
 
     def _record_stock(self) -> None:
         st = self.rec.cols["stock"]
@@ -646,6 +667,15 @@ class FulfillmentModel:
         st["initial"].extend(self.net.initial_stock.ravel().tolist())
         st["on_hand"].extend(self.on_hand.ravel().tolist())
         st["on_order"].extend(np.ravel(self.on_order).tolist())
+
+
+_first, _second, _fourth = itemgetter(0), itemgetter(1), itemgetter(3)
+
+
+def _gather(col: array.array, idx: np.ndarray) -> np.ndarray:
+    """``col[idx]`` for a growable column (the temporary view is released at once, so the
+    column can keep growing)."""
+    return np.frombuffer(col, dtype=np.dtype(col.typecode))[idx]
 
 
 def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:

@@ -407,6 +407,10 @@ class Shipper:
                             for b in range(int(s.max_weight_lb) + 1 if s.max_weight_lb < 1e5
                                            else 1001)] for z in range(9)]
                           for s in self.services]
+        # the same as arrays (zone, pounds) with a last column of inf for "too heavy", so that
+        # a batch of parcels is priced with one fancy index per service
+        self._by_pound_arr = [np.array([[*row, math.inf] for row in table])
+                              for table in self._by_pound]
         # dimensional weight of each carton under each service (0 where it does not apply);
         # arrays for the day-level vectorised packing (:func:`quote_orders`)
         self._dimw = [[0 if cartons is None or s.dim_divisor <= 0
@@ -438,6 +442,15 @@ class Shipper:
         for table, b in zip(self._by_pound, billable, strict=True):
             row = table[zone]
             out.append(row[b] if b < len(row) else math.inf)
+        return out
+
+    def prices_batch(self, zone: np.ndarray, billable: np.ndarray) -> np.ndarray:
+        """Price of one parcel for each row: ``zone`` (n,) and whole ``billable`` pounds by
+        service (n, S); ``inf`` where a service cannot carry it."""
+        out = np.empty(billable.shape)
+        for s, table in enumerate(self._by_pound_arr):
+            heaviest = table.shape[1] - 1
+            out[:, s] = table[zone, np.minimum(billable[:, s], heaviest).astype(np.intp)]
         return out
 
     def plan(self, skus: tuple[int, ...], units: tuple[int, ...], zone: int) -> Plan:
@@ -495,6 +508,7 @@ class DayQuotes:
     single: list[bool]
     carton_cost: list[float]
     billable: list[list[int]]
+    weight_lb: np.ndarray
 
 
 def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
@@ -535,4 +549,4 @@ def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
         bill = np.maximum(actual[:, None], dimw[:, carton].T)
         ccost = np.where(single, shipper._carton_cost[carton], 0.0)
     return DayQuotes(single=single.tolist(), carton_cost=ccost.tolist(),
-                     billable=bill.astype(np.int64).tolist())
+                     billable=bill.astype(np.int64).tolist(), weight_lb=weight)
