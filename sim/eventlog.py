@@ -36,7 +36,7 @@ class Status(IntEnum):
 SCHEMA: dict[str, dict[str, str]] = {
     "events": {"time_h": "d", "order_id": "i", "status": "b", "fc": "b", "shipment_id": "i"},
     "orders": {"placed_h": "d", "channel": "b", "dest": "i", "n_lines": "h", "n_units": "i",
-               "promise_h": "d"},
+               "promise_h": "f"},  # whole days in hours: exact in float32
     "order_lines": {"order_id": "i", "sku": "i", "units": "h"},
     "shipments": {"order_id": "i", "fc": "b", "zone": "b", "n_lines": "h", "n_units": "i",
                   "weight_lb": "f"},

@@ -44,14 +44,15 @@ from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, 
 from sim.state import OrderView, StateView
 
 Factors = tuple[list[float], list[float], Any]
-"""An order's pick- and pack-time factors (one per FC) and its whole-order :data:`Quote`."""
+"""An order's pick and pack hours at each FC if it ships whole there (a split shipment takes
+its share by the same time model), and its :data:`Quote`."""
 
-Quote = tuple[int, list[int], None, float, list[float], list[float], float, int]
+Quote = tuple[int, list[int], None, float, float, int]
 """What is known of an order as one shipment when it is placed: ``(parcels, billable pounds
-by service, None, carton cost, pick hours by FC, pack hours by FC, weight, units)``.  Parcels
-is 1, or 0 when the order needs several cartons (then a :class:`Plan` is made on release).
-Items 0-3 line up with :class:`Plan` ``(parcels, billable, prices, carton cost)``, so labels
-read either the same way."""
+by service, None, carton cost, weight, units)``.  Parcels is 1, or 0 when the order needs
+several cartons (then a :class:`Plan` is made on release).  Items 0-3 line up with
+:class:`Plan` ``(parcels, billable, prices, carton cost)``, so labels read either the same
+way."""
 
 ProgressFn = Callable[[float, float, int], None]
 """Called with (simulated hours done, horizon hours, orders so far) once per simulated day."""
@@ -348,11 +349,10 @@ class FulfillmentModel:
         pack_h = (net.pack_coef_h[:, 0] + n_lines[:, None] * net.pack_coef_h[:, 1]
                   + n_units[:, None] * net.pack_coef_h[:, 2]) * pack
         quotes = list(zip(q.single, q.billable, itertools.repeat(None), q.carton_cost,
-                          pick_h.tolist(), pack_h.tolist(), q.weight_lb.tolist(),
-                          n_units.tolist()))
+                          q.weight_lb.tolist(), n_units.tolist()))
         self._day_lists = (blk.time_h.tolist(), blk.channel.tolist(), blk.dest.tolist(),
                            blk.line_ptr.tolist(), blk.line_sku.tolist(), blk.line_units.tolist(),
-                           promise_h.tolist(), pick.tolist(), pack.tolist(), quotes)
+                           promise_h.tolist(), pick_h.tolist(), pack_h.tolist(), quotes)
         self._i = 0
         Timeout(self.env, blk.time_h[0] - self.env.now).callbacks.append(
             self._arrive)
@@ -447,18 +447,21 @@ class FulfillmentModel:
         zone = self._zone[f][view.dest]
         quote = factors[2]
         if n_lines == len(view.skus):  # the whole order: known since it was placed
-            pick_h, pack_h, weight, n_units = quote[4][f], quote[5][f], quote[6], quote[7]
+            pick_h, pack_h, weight, n_units = factors[0][f], factors[1][f], quote[4], quote[5]
             if not quote[0]:
                 quote = self.shipper.plan(tuple(skus), tuple(units), zone)
-        else:  # part of a split order
+        else:  # part of a split order: its share of the whole order's task times
             n_units, weight, sku_weight = 0, 0.0, self._sku_weight
             for k, u in zip(skus, units, strict=True):
                 n_units += u
                 weight += u * sku_weight[k]
+            n_all, u_all = len(view.skus), quote[5]
             a, b, c = self._pick_coef[f]
-            pick_h = (a + b * n_lines + c * n_units) * factors[0][f]
+            whole = a + b * n_all + c * u_all
+            pick_h = (a + b * n_lines + c * n_units) * factors[0][f] / whole if whole else 0.0
             a, b, c = self._pack_coef[f]
-            pack_h = (a + b * n_lines + c * n_units) * factors[1][f]
+            whole = a + b * n_all + c * u_all
+            pack_h = (a + b * n_lines + c * n_units) * factors[1][f] / whole if whole else 0.0
             quote = self.shipper.plan(tuple(skus), tuple(units), zone)
         sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_cols
         sh_order(oid)

@@ -193,6 +193,21 @@ def _chart_zones(band: np.ndarray, fc_zip3: list[str | None], dest_zip3: tuple[s
     return zone
 
 
+def _pickups(fc: FC, svc: Service) -> tuple[tuple[float, ...], np.ndarray]:
+    """Cut-off hours and weekday mask of service ``svc`` at ``fc``: the FC's setting for the
+    service, else the service's own, else the FC's default pickups."""
+    own = fc.service_pickups.get(svc.name)
+    cutoffs = (own.pickup_cutoffs_h if own is not None and own.pickup_cutoffs_h is not None
+               else svc.pickup_cutoffs_h or fc.pickup_cutoffs_h)
+    if own is not None and own.pickup_days is not None:
+        days = np.array([w in own.pickup_days for w in WEEKDAYS], bool)
+    elif svc.pickup_days is not None:
+        days = svc.pickup_days
+    else:
+        days = np.array([w in fc.pickup_days for w in WEEKDAYS], bool)
+    return tuple(sorted(set(cutoffs))), days
+
+
 def build_services(sc: Scenario) -> tuple[Service, ...]:
     """The scenario's carrier services; without ``[services]``, one flat-rate service built from
     ``[carrier]`` (a price per parcel by zone, whatever its weight)."""
@@ -302,11 +317,7 @@ def build_network(sc: Scenario) -> Network:
         fc_rank=fc_rank,
         services=services,
         service_names=tuple(s.name for s in services),
-        service_pickups=tuple(tuple(
-            (tuple(sorted(set(s.pickup_cutoffs_h or fc.pickup_cutoffs_h))),
-             s.pickup_days if s.pickup_days is not None
-             else np.array([w in fc.pickup_days for w in WEEKDAYS], bool))
-            for s in services) for fc in fcs),
+        service_pickups=tuple(tuple(_pickups(fc, s) for s in services) for fc in fcs),
         cartons=t.cartons,
         oversize=sc.shipping.oversize,
         shipping_policy=sc.shipping.policy,

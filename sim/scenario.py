@@ -165,10 +165,24 @@ class Shift(_Model):
         return self
 
 
+class Pickups(_Model):
+    """One carrier service's pickups at one FC: cut-off hours and weekdays (either may be
+    left out to keep the service's or the FC's own)."""
+
+    pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] | None = Field(
+        default=None, min_length=1)
+    pickup_days: list[str] | None = None
+
+    _days = field_validator("pickup_days")(_weekday_list)
+
+
 class FC(_Model):
     """A fulfillment center, placed by ``lat``/``lon`` or by its ``zip`` (ZIP3 centroid).
 
     With a ``zip`` the FC's zones can come from a real zone chart (``carrier.zone_chart``).
+    ``pickup_cutoffs_h``/``pickup_days`` are the FC's default carrier pickups;
+    ``service_pickups.<service>`` overrides them for one service at this FC (e.g. a later
+    air pickup), which in turn beats the service's own ``pickup_cutoffs_h``/``pickup_days``.
     """
 
     lat: float | None = Field(default=None, ge=-90, le=90)
@@ -179,6 +193,7 @@ class FC(_Model):
     pack_time: ServiceTime
     pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] = Field(min_length=1)
     pickup_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    service_pickups: dict[str, Pickups] = Field(default_factory=dict)
     shifts: dict[str, Shift]
 
     _days = field_validator("pickup_days")(_weekday_list)
@@ -486,6 +501,16 @@ class Scenario(_Model):
             check_policy(self.shipping.policy, names)
         except ValueError as exc:
             raise ValueError(f"shipping.policy: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _service_pickups(self) -> Scenario:
+        names = list(self.services) or [self.carrier.name]
+        for fc_name, fc in self.fcs.items():
+            for svc in fc.service_pickups:
+                if svc not in names:
+                    raise ValueError(f"fcs.{fc_name}.service_pickups: unknown service {svc!r}; "
+                                     f"services are {names}")
         return self
 
     @model_validator(mode="after")

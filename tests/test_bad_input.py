@@ -84,6 +84,9 @@ CASES = [
           id="rate-table-missing-weight-break"),
     _case("carton_too_small.toml", "cartons_tiny.csv", "no carton holds SKU",
           id="carton-smaller-than-largest-sku"),
+    _case("service_pickups_unknown.toml", "service_pickups_unknown.toml",
+          "fcs.west.service_pickups: unknown service 'overnight'",
+          id="fc-pickups-for-unknown-service"),
     _case("negative_surcharge.toml", "negative_surcharge.toml",
           "services.ground.residential_surcharge", id="negative-surcharge"),
     # the message must be printed literally, not as rich markup

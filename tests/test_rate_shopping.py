@@ -38,8 +38,10 @@ def two_service_log(tmp_path: Path):  # type: ignore[no-untyped-def]
                     "pickup_cutoffs_h": [16.0], "pickup_days": ALWAYS[:5]},
         },
         "shipping": {"policy": "rate_shop"},
+        # west has a later air pickup of its own (FC x service beats the service's 16:00)
         "fcs": {"east": {"pickup_cutoffs_h": [12.0], "pickup_days": ALWAYS[:5]},
-                "west": {"pickup_cutoffs_h": [12.0], "pickup_days": ALWAYS[:5]}},
+                "west": {"pickup_cutoffs_h": [12.0], "pickup_days": ALWAYS[:5],
+                         "service_pickups": {"air": {"pickup_cutoffs_h": [19.0]}}}},
     })
     del data["carrier"]["transit_days_by_zone"], data["carrier"]["cost_by_zone"]
     sc = load_scenario(write_scenario(tmp_path, data))
@@ -54,10 +56,14 @@ def test_each_label_is_the_rate_shopping_choice(two_service_log) -> None:  # typ
     packed[ev["shipment_id"][m]] = ev["time_h"][m]
     start = np.datetime64(net.start_date)
     weekday = [net.weekday(d) for d in range(30)]
-    # pickups: ground at 12:00 Mon-Fri, air at 16:00 Mon-Fri (both FCs)
-    pickups = {0: [24.0 * d + 12 for d in range(30) if weekday[d] < 5],
-               1: [24.0 * d + 16 for d in range(30) if weekday[d] < 5]}
-    zone = sh["zone"]
+    # pickups Mon-Fri: ground at 12:00 at both FCs, air at 16:00 at east and 19:00 at west
+    east, west = net.fc_names.index("east"), net.fc_names.index("west")
+
+    def at(hour: float) -> list[float]:
+        return [24.0 * d + hour for d in range(30) if weekday[d] < 5]
+
+    pickups = {(east, 0): at(12), (west, 0): at(12), (east, 1): at(16), (west, 1): at(19)}
+    zone, fc = sh["zone"], sh["fc"]
     promise = log["orders"]["promise_h"][sh["order_id"]]
     checked = friday_late = 0
     for sid, service, postage in zip(lb["shipment_id"], lb["service"], lb["postage"],
@@ -65,7 +71,7 @@ def test_each_label_is_the_rate_shopping_choice(two_service_log) -> None:  # typ
         t = packed[sid]
         arrive, prices = [], []
         for s in (0, 1):
-            nxt = next(p for p in pickups[s] if p > t)
+            nxt = next(p for p in pickups[int(fc[sid]), s] if p > t)
             svc = net.services[s]
             arrive.append(delivery_times_by_zone(start, nxt, svc.transit_days_by_zone, True,
                                                  17.0)[zone[sid]])
@@ -81,6 +87,30 @@ def test_each_label_is_the_rate_shopping_choice(two_service_log) -> None:  # typ
     assert friday_late > 50  # parcels packed on Friday after the ground cut-off are covered
     # both services are used: the rule really trades price for speed
     assert 0 < (lb["service"] == 1).mean() < 0.5
+
+
+def test_pickups_per_fc_and_service(two_service_log) -> None:  # type: ignore[no-untyped-def]
+    """Each parcel leaves at a pickup of its own FC and service: west's air at 19:00, east's
+    at the service's 16:00, ground at the FCs' 12:00; never on a weekend."""
+    net, log = two_service_log
+    ev, lb, sh = log["events"], log["labels"], log["shipments"]
+    east, west = net.fc_names.index("east"), net.fc_names.index("west")
+    assert net.service_pickups[west][1][0] == (19.0,)
+    assert net.service_pickups[east][1][0] == (16.0,)
+    assert net.service_pickups[west][0][0] == net.service_pickups[east][0][0] == (12.0,)
+    shipped = ev["status"] == Status.SHIPPED
+    sid, t = ev["shipment_id"][shipped], ev["time_h"][shipped]
+    service = np.full(log.n_rows("shipments"), -1)
+    service[lb["shipment_id"]] = lb["service"]
+    hours = {}
+    for f in (east, west):
+        for s in (0, 1):
+            m = (sh["fc"][sid] == f) & (service[sid] == s)
+            assert m.sum() > 50, (f, s)
+            hours[f, s] = set(np.round(t[m] % 24, 9).tolist())
+            assert {net.weekday(int(d)) for d in t[m] // 24} <= {0, 1, 2, 3, 4}
+    assert hours == {(east, 0): {12.0}, (west, 0): {12.0}, (east, 1): {16.0},
+                     (west, 1): {19.0}}
 
 
 def test_delivery_follows_the_calendar(two_service_log) -> None:  # type: ignore[no-untyped-def]
