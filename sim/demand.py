@@ -37,7 +37,7 @@ class DayOrders:
 
 
 STREAM_NAMES = ("arrivals", "channel", "destination", "lines", "skus", "units", "pick", "pack",
-                "transit")
+                "transit", "demand_noise", "supply", "returns", "return_delay", "restock")
 
 
 def draw_counts(rng: np.random.Generator, dist: CountDist, n: int) -> np.ndarray:
@@ -76,6 +76,9 @@ def service_factor(u: np.ndarray, dist_code: int, cv: float) -> np.ndarray:
 def generate_day(net: Network, day: int, rngs: dict[str, np.random.Generator]) -> DayOrders:
     """The orders placed on simulated day ``day`` (truncated at the horizon)."""
     rate = net.orders_per_day * net.day_rate_multiplier(day) * net.hour_profile
+    if net.daily_cv > 0:  # day-to-day demand noise: a gamma factor with mean 1 on the whole day
+        shape = 1.0 / net.daily_cv**2
+        rate = rate * rngs["demand_noise"].gamma(shape, 1.0 / shape)
     counts = rngs["arrivals"].poisson(rate)
     hours = np.repeat(np.arange(24, dtype=float), counts)
     t = 24.0 * day + hours + rngs["arrivals"].random(len(hours))

@@ -30,6 +30,15 @@ class Status(IntEnum):
     DELIVERED = 8
     CANCELLED = 9
     EXCEPTION = 10  # delivery exception: the carrier never delivered the parcel
+    RETURNED = 11  # a return of (some of) the shipment's units reached its FC
+
+
+class Source(IntEnum):
+    """Where the units of a receipt (column ``kind`` of ``receipts``) come from."""
+
+    SUPPLIER = 0
+    TRANSFER = 1
+    RETURN = 2
 
 
 # table -> column -> array.array typecode
@@ -45,8 +54,21 @@ SCHEMA: dict[str, dict[str, str]] = {
     "labels": {"shipment_id": "i", "service": "b", "postage": "f", "parcels": "b",
                "billable_lb": "f", "carton_cost": "f"},
     "shifts": {"fc": "b", "start_h": "d", "end_h": "d", "pickers": "i", "packers": "i"},
-    "receipts": {"time_h": "d", "fc": "b", "sku": "i", "units": "i"},
-    "stock": {"fc": "b", "sku": "i", "initial": "q", "on_hand": "q", "on_order": "q"},
+    # units made available to pick (after receiving and put-away, or after return inspection);
+    # ``ref`` is the purchase order, transfer or shipment they came with
+    "receipts": {"time_h": "d", "fc": "b", "sku": "i", "units": "i", "kind": "b", "ref": "i"},
+    "purchase_orders": {"time_h": "d", "fc": "b", "sku": "i", "units": "i", "supplier": "h",
+                        "due_h": "d", "cost": "d"},
+    "transfers": {"time_h": "d", "from_fc": "b", "to_fc": "b", "sku": "i", "units": "i",
+                  "arrive_h": "d", "cost": "d"},
+    # one row per returned line, when it reaches the FC; restocked after inspection at
+    # ``restock_h`` (written-off units never come back into stock)
+    "returns": {"time_h": "d", "shipment_id": "i", "order_id": "i", "fc": "b", "sku": "i",
+                "units": "i", "restocked": "i", "written_off": "i", "restock_h": "d",
+                "refund": "d", "label_cost": "d", "inspect_h": "d"},
+    # the model's own end-of-run state (the log recomputes it: see the conservation tests)
+    "stock": {"fc": "b", "sku": "i", "initial": "q", "on_hand": "q", "on_order": "q",
+              "backordered": "q", "in_inspection": "q"},
 }
 """Row ``i`` of ``orders`` is order ``i``; row ``j`` of ``shipments`` is shipment ``j``."""
 

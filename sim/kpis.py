@@ -277,6 +277,10 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
         k[f"packer_utilization.{name}"] = _ratio(float(pack_busy[f]), float(pack_paid[f]))
         k[f"shipments.{name}"] = int(per_fc[f])
         k[f"shipment_share.{name}"] = _ratio(float(per_fc[f]), float(per_fc.sum()))
+    if "returns" in log.tables:  # logs written before inventory was modelled lack the tables
+        from sim.inventory import inventory_kpis
+
+        k.update(inventory_kpis(log))
     return k
 
 
@@ -290,4 +294,7 @@ def open_orders_by_status(log: EventLog) -> dict[str, int]:
 
 def kpi_doc(name: str) -> str:
     """Definition of a KPI (per-FC names share their base KPI's definition)."""
-    return KPI_DOC.get(name.split(".", 1)[0], "")
+    from sim.inventory import INVENTORY_KPI_DOC
+
+    base = name.split(".", 1)[0]
+    return KPI_DOC.get(base) or INVENTORY_KPI_DOC.get(base, "")

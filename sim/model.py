@@ -36,8 +36,8 @@ from simpy.events import Timeout
 
 from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
-from sim.eventlog import EventLog, Recorder, Status
-from sim.network import Network
+from sim.eventlog import EventLog, Recorder, Source, Status
+from sim.network import DIST_CODES, NO_TRIGGER, Network, Review
 from sim.policies import RoutingPolicy, resolve_policy
 from sim.rng import stream
 from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, quote_orders
@@ -47,12 +47,12 @@ Factors = tuple[list[float], list[float], Any]
 """An order's pick and pack hours at each FC if it ships whole there (a split shipment takes
 its share by the same time model), and its :data:`Quote`."""
 
-Quote = tuple[int, list[int], None, float, float, int]
+Quote = tuple[int, list[int], None, float, float, int, dict[int, int] | None]
 """What is known of an order as one shipment when it is placed: ``(parcels, billable pounds
-by service, None, carton cost, weight, units)``.  Parcels is 1, or 0 when the order needs
-several cartons (then a :class:`Plan` is made on release).  Items 0-3 line up with
-:class:`Plan` ``(parcels, billable, prices, carton cost)``, so labels read either the same
-way."""
+by service, None, carton cost, weight, units, units of each SKU the customer will return)``.
+Parcels is 1, or 0 when the order needs several cartons (then a :class:`Plan` is made on
+release).  Items 0-3 line up with :class:`Plan` ``(parcels, billable, prices, carton
+cost)``, so labels read either the same way."""
 
 ProgressFn = Callable[[float, float, int], None]
 """Called with (simulated hours done, horizon hours, orders so far) once per simulated day."""
@@ -161,9 +161,16 @@ class FulfillmentModel:
         # Python lists where only the model reads them (faster than numpy scalars)
         self.on_order = [[0] * net.n_skus for _ in range(F)]
         self.backordered = [[0] * net.n_skus for _ in range(F)]
-        self._rop = net.reorder_point.tolist()
-        self._upto = net.order_up_to.tolist()
-        self._replenish = net.replenishment != "none"
+        self._trigger = net.repl_trigger.tolist()  # continuous review: order at or below
+        self._replenish = bool((net.repl_trigger > NO_TRIGGER).any())
+        self._code = net.repl_policy.tolist()
+        self._s, self._S, self._Q = (net.repl_s.tolist(), net.repl_S.tolist(),
+                                     net.repl_Q.tolist())
+        self._dock_booked: list[dict[int, int]] = [{} for _ in range(F)]  # day -> units
+        self.in_inspection = [[0] * net.n_skus for _ in range(F)]
+        # shipment -> its lines that the customer will send back once delivered
+        self._to_return: dict[int, list[tuple[int, int]]] = {}
+        self._sku_price = net.sku_unit_price.tolist()
         self._n_fcs = F
         self._zone = net.zone.tolist()
         self._pick_coef = [tuple(r) for r in net.pick_coef_h.tolist()]
@@ -246,6 +253,8 @@ class FulfillmentModel:
             "service_names": list(net.service_names),
             "shipping_policy": net.shipping_policy,
             "sim_wall_s": self.wall_s, "orders": self.n_orders,
+            "sku_unit_cost": net.sku_unit_cost.tolist(),
+            "holding_cost_rate": net.holding_cost_rate,
         })
         return log
 
@@ -348,8 +357,21 @@ class FulfillmentModel:
                   + n_units[:, None] * net.pick_coef_h[:, 2]) * pick
         pack_h = (net.pack_coef_h[:, 0] + n_lines[:, None] * net.pack_coef_h[:, 1]
                   + n_units[:, None] * net.pack_coef_h[:, 2]) * pack
+        # which lines the customer will return if delivered (decided now: common random
+        # numbers whatever the routing)
+        p_ret = net.sku_return_probability[blk.line_sku]
+        returns: Any = itertools.repeat(None)
+        if p_ret.any():
+            hit = self.rngs["returns"].random(len(p_ret)) < p_ret
+            returns = [None] * n
+            owner = np.repeat(np.arange(n), n_lines)[hit].tolist()
+            for i, k, u in zip(owner, blk.line_sku[hit].tolist(), blk.line_units[hit].tolist(),
+                               strict=True):
+                if returns[i] is None:
+                    returns[i] = {}
+                returns[i][k] = u
         quotes = list(zip(q.single, q.billable, itertools.repeat(None), q.carton_cost,
-                          q.weight_lb.tolist(), n_units.tolist()))
+                          q.weight_lb.tolist(), n_units.tolist(), returns))
         self._day_lists = (blk.time_h.tolist(), blk.channel.tolist(), blk.dest.tolist(),
                            blk.line_ptr.tolist(), blk.line_sku.tolist(), blk.line_units.tolist(),
                            promise_h.tolist(), pick_h.tolist(), pack_h.tolist(), quotes)
@@ -433,7 +455,7 @@ class FulfillmentModel:
         sl_sid, sl_sku, sl_units = self._sl_sid, self._sl_sku, self._sl_units
         replenish = self._replenish
         if replenish:
-            on_order, back, rop = self.on_order[f], self.backordered[f], self._rop[f]
+            on_order, back, rop = self.on_order[f], self.backordered[f], self._trigger[f]
         for k, u in zip(skus, units, strict=True):
             row[k] -= u
             sl_sid(sid)
@@ -446,6 +468,10 @@ class FulfillmentModel:
         n_lines = len(skus)
         zone = self._zone[f][view.dest]
         quote = factors[2]
+        if quote[6] is not None:
+            returned = [(k, quote[6][k]) for k in skus if k in quote[6]]
+            if returned:
+                self._to_return[sid] = returned
         if n_lines == len(view.skus):  # the whole order: known since it was placed
             pick_h, pack_h, weight, n_units = factors[0][f], factors[1][f], quote[4], quote[5]
             if not quote[0]:
@@ -515,31 +541,180 @@ class FulfillmentModel:
                     self.backordered[f][k] += u
 
     def _review_all(self) -> None:
-        if not self._replenish:
-            return
-        for f in range(self._n_fcs):
-            for k in range(self.net.n_skus):
-                self._review(f, k)
+        """Start of the run: continuous review of every FC and SKU, and the periodic reviews'
+        calendars."""
+        net = self.net
+        if self._replenish:
+            for f in range(self._n_fcs):
+                for k in range(net.n_skus):
+                    self._review(f, k)
+        for i, rv in enumerate(net.reviews):
+            self._at(self._next_review(rv, 0.0), self._periodic, i)
+        if net.transfers.policy != "none":
+            self._at(net.transfers.review_hour, self._rebalance)
+
+    def _next_review(self, rv: Review, after_h: float) -> float:
+        """First review time at or after ``after_h`` (hours) on the review's weekday."""
+        day = int(after_h // 24)
+        while True:
+            t = 24.0 * day + rv.hour
+            if self.net.weekday(day) == rv.weekday and t >= after_h:
+                return t
+            day += 1
+
+    def _position(self, f: int, k: int) -> int:
+        return self.on_hand_rows[f][k] + self.on_order[f][k] - self.backordered[f][k]
+
+    def _quantity(self, f: int, k: int, position: int) -> int:
+        """Units the SKU's policy orders at inventory position ``position`` (0: none)."""
+        code = self._code[k]
+        if code == 2:  # rQ: enough multiples of Q to rise above r
+            r, q = self._s[f][k], self._Q[f][k]
+            return 0 if position > r else q * ((r - position) // q + 1)
+        if code == 1:  # sS
+            return self._S[f][k] - position if position <= self._s[f][k] else 0
+        if code in (3, 4):  # base stock, RS: up to S
+            return max(0, self._S[f][k] - position)
+        return 0
 
     def _review(self, f: int, k: int) -> None:
-        """Continuous-review min/max: order up to S when the inventory position is at s."""
-        position = self.on_hand_rows[f][k] + self.on_order[f][k] - self.backordered[f][k]
-        if position <= self._rop[f][k]:
-            qty = int(self._upto[f][k] - position)
+        """Continuous review: the position fell to the trigger, ask the policy."""
+        position = self._position(f, k)
+        if position <= self._trigger[f][k]:
+            qty = self._quantity(f, k, position)
             if qty > 0:
-                self.on_order[f][k] += qty
-                self._at(self.env.now + self.net.lead_time_h, self._receive, (f, k, qty))
+                self._order(f, k, qty)
 
-    def _receive(self, value: tuple[int, int, int]) -> None:
-        f, k, qty = value
-        self.on_order[f][k] -= qty
+    def _periodic(self, i: int) -> None:
+        """A periodic review of one SKU class at every FC."""
+        rv = self.net.reviews[i]
+        self._at(self.env.now + 24.0 * rv.period_days, self._periodic, i)
+        for f in range(self._n_fcs):
+            for k in rv.skus.tolist():
+                qty = self._quantity(f, k, self._position(f, k))
+                if qty > 0:
+                    self._order(f, k, qty)
+
+    def _order(self, f: int, k: int, qty: int) -> None:
+        """Place a purchase order with the SKU's supplier (MOQ, case pack, lead time)."""
+        net = self.net
+        j = int(net.sku_supplier[k])
+        if j < 0:
+            return
+        sup = net.suppliers[j]
+        qty = max(qty, sup.moq_units)
+        qty = -(-qty // sup.case_pack) * sup.case_pack
+        now = self.env.now
+        lt = sup.lead_time_mean_days
+        if sup.lead_time_dist != 0 and lt > 0:
+            lt *= float(service_factor(self.rngs["supply"].random(1), sup.lead_time_dist,
+                                       sup.lead_time_cv)[0])
+        if sup.business_days:
+            day = int(now // 24)
+            date = self._start_day64 + np.timedelta64(day, "D")
+            to = np.busday_offset(date, math.ceil(lt - 1e-9), roll="forward")
+            due = now + 24.0 * float((to - date) / np.timedelta64(1, "D"))
+        else:
+            due = now + 24.0 * lt
+        self.on_order[f][k] += qty
+        po = self.rec.cols["purchase_orders"]
+        po_id = len(po["time_h"])
+        for c, v in (("time_h", now), ("fc", f), ("sku", k), ("units", qty), ("supplier", j),
+                     ("due_h", due), ("cost", qty * float(net.sku_unit_cost[k])
+                                      + sup.fixed_cost_per_po)):
+            po[c].append(v)
+        self._at(due, self._dock, (f, k, qty, po_id))
+
+    def _dock(self, value: tuple[int, int, int, int]) -> None:
+        """A purchase order reaches the FC's dock: received as the daily capacity allows (first
+        come, first served), each part available after put-away."""
+        f, k, qty, po_id = value
+        cap = int(self.net.receiving_units_per_day[f])
+        putaway = float(self.net.putaway_h[f])
+        now = self.env.now
+        if cap <= 0:
+            self._at(now + putaway, self._receive, (f, k, qty, Source.SUPPLIER, po_id))
+            return
+        booked = self._dock_booked[f]
+        day, t, left = int(now // 24), now, qty
+        while left > 0:
+            take = min(left, cap - booked.get(day, 0))
+            if take > 0:
+                booked[day] = booked.get(day, 0) + take
+                left -= take
+                self._at(t + putaway, self._receive, (f, k, take, Source.SUPPLIER, po_id))
+            day += 1
+            t = 24.0 * day
+
+    def _receive(self, value: tuple[int, int, int, int, int]) -> None:
+        f, k, qty, kind, ref = value
+        if kind != Source.RETURN:
+            self.on_order[f][k] -= qty
+        else:
+            self.in_inspection[f][k] -= qty
         self.on_hand_rows[f][k] += qty
         r = self.rec.cols["receipts"]
-        r["time_h"].append(self.env.now)
-        r["fc"].append(f)
-        r["sku"].append(k)
-        r["units"].append(qty)
+        for c, v in (("time_h", self.env.now), ("fc", f), ("sku", k), ("units", qty),
+                     ("kind", int(kind)), ("ref", ref)):
+            r[c].append(v)
         self._retry_held(k)
+
+    def _rebalance(self, _: Any = None) -> None:
+        """Daily transfer review: FCs short of a SKU get it from the FC with most to spare."""
+        net, tr = self.net, self.net.transfers
+        self._at(self.env.now + 24.0, self._rebalance)
+        fc_demand = net.forecast_units_per_day
+        on_hand = self.on_hand
+        position = on_hand + np.asarray(self.on_order) - np.asarray(self.backordered)
+        need = np.where(position < tr.trigger_days * fc_demand,
+                        np.ceil(tr.target_days * fc_demand) - position, 0).astype(np.int64)
+        spare = np.maximum(on_hand - np.ceil(tr.donor_keep_days * fc_demand), 0).astype(np.int64)
+        now = self.env.now
+        arrive = now + 24.0 * tr.lead_time_days
+        tcols = self.rec.cols["transfers"]
+        for k in np.flatnonzero((need > 0).any(axis=0) & (spare > 0).any(axis=0)).tolist():
+            for to in np.argsort(-need[:, k], kind="stable").tolist():
+                want = int(need[to, k])
+                while want > 0:
+                    frm = int(np.argmax(spare[:, k]))
+                    qty = min(want, int(spare[frm, k]))
+                    if qty <= 0 or frm == to:
+                        break
+                    spare[frm, k] -= qty
+                    want -= qty
+                    self.on_hand_rows[frm][k] -= qty
+                    self.on_order[to][k] += qty
+                    t_id = len(tcols["time_h"])
+                    for c, v in (("time_h", now), ("from_fc", frm), ("to_fc", to), ("sku", k),
+                                 ("units", qty), ("arrive_h", arrive),
+                                 ("cost", qty * tr.cost_per_unit)):
+                        tcols[c].append(v)
+                    self._at(arrive, self._receive, (to, k, qty, Source.TRANSFER, t_id))
+                    if self._replenish and self._position(frm, k) <= self._trigger[frm][k]:
+                        self._review(frm, k)
+
+    def _returned(self, value: tuple[int, int, int, list[tuple[int, int]]]) -> None:
+        """A customer's return reaches the FC that shipped it: refund, inspection, then each
+        unit restocked or written off."""
+        sid, oid, f, lines = value
+        ret = self.net.returns
+        now = self.env.now
+        self._log(now, Status.RETURNED, oid, f, sid)
+        cols = self.rec.cols["returns"]
+        rng = self.rngs["restock"]
+        for i, (k, u) in enumerate(lines):
+            back = int(rng.binomial(u, ret.restock_probability))
+            inspect_h = u * ret.inspect_min_per_unit / 60.0
+            for c, v in (("time_h", now), ("shipment_id", sid), ("order_id", oid), ("fc", f),
+                         ("sku", k), ("units", u), ("restocked", back),
+                         ("written_off", u - back), ("restock_h", now + inspect_h),
+                         ("refund", u * self._sku_price[k]),
+                         ("label_cost", ret.label_cost if i == 0 else 0.0),
+                         ("inspect_h", inspect_h)):
+                cols[c].append(v)
+            if back:
+                self.in_inspection[f][k] += back
+                self._at(now + inspect_h, self._receive, (f, k, back, Source.RETURN, sid))
 
     # ------------------------------------------------------------------ floor
     def _picked(self, sid: int, f: int) -> None:
@@ -661,6 +836,29 @@ class FulfillmentModel:
         seen = t <= self.net.horizon_h
         _extend(events, time_h=t[seen], order_id=oid[seen], status=status[seen],
                 fc=np.full(int(seen.sum()), f), shipment_id=ids[seen])
+        if self._to_return:
+            self._send_back(ids, oid, t, exception, f)
+
+    def _send_back(self, ids: np.ndarray, oid: np.ndarray, t: np.ndarray,
+                   exception: np.ndarray, f: int) -> None:
+        """Schedule the returns of the parcels just shipped: each comes back to ``f`` its
+        delay after delivery (parcels lost in an exception never do)."""
+        to_return = self._to_return
+        keys = np.fromiter(to_return, np.int64, len(to_return))
+        mine = np.flatnonzero(np.isin(ids, keys))
+        if not len(mine):
+            return
+        ret = self.net.returns
+        dist = DIST_CODES[ret.delay_days.dist]
+        delay = np.full(len(mine), ret.delay_days.mean)
+        if dist != 0:
+            delay *= service_factor(self.rngs["return_delay"].random(len(mine)), dist,
+                                    ret.delay_days.cv)
+        for j, d in zip(mine.tolist(), delay.tolist(), strict=True):
+            sid = int(ids[j])
+            lines = to_return.pop(sid)
+            if not exception[j]:
+                self._at(float(t[j]) + 24.0 * d, self._returned, (sid, int(oid[j]), f, lines))
 
     def _record_stock(self) -> None:
         st = self.rec.cols["stock"]
@@ -670,6 +868,8 @@ class FulfillmentModel:
         st["initial"].extend(self.net.initial_stock.ravel().tolist())
         st["on_hand"].extend(self.on_hand.ravel().tolist())
         st["on_order"].extend(np.ravel(self.on_order).tolist())
+        st["backordered"].extend(np.ravel(self.backordered).tolist())
+        st["in_inspection"].extend(np.ravel(self.in_inspection).tolist())
 
 
 _first, _second, _fourth = itemgetter(0), itemgetter(1), itemgetter(3)

@@ -18,12 +18,16 @@ import numpy as np
 
 from sim.geo import great_circle_miles, load_zip3, zone_of
 from sim.scenario import (
+    CLASS_NAMES,
     FC,
     WEEKDAYS,
     CountDist,
+    Returns,
     Scenario,
     ServiceTime,
+    Transfers,
     expected_units_per_order,
+    sku_classes,
 )
 from sim.shipping import Cartons, Service
 
@@ -98,11 +102,25 @@ class Network:
     forecast_units_per_day: np.ndarray  # (F, K) under nearest-FC routing
     # stock and policies
     initial_stock: np.ndarray  # (F, K) int64
-    replenishment: str
-    reorder_point: np.ndarray  # (F, K) int64 units
-    order_up_to: np.ndarray  # (F, K) int64 units
-    lead_time_h: float
+    sku_class: np.ndarray  # (K,) 0 = A, 1 = B, 2 = C
+    sku_unit_cost: np.ndarray  # (K,)
+    sku_supplier: np.ndarray  # (K,) index into suppliers, -1 if none
+    sku_return_probability: np.ndarray  # (K,)
+    suppliers: tuple[SupplierSpec, ...]
+    repl_policy: np.ndarray  # (K,) REPL_CODES
+    repl_s: np.ndarray  # (F, K) int64 reorder point (sS, rQ)
+    repl_S: np.ndarray  # (F, K) int64 order-up-to level (sS, RS, base_stock)
+    repl_Q: np.ndarray  # (F, K) int64 order quantity (rQ)
+    repl_trigger: np.ndarray  # (F, K) continuous review orders at or below this position
+    reviews: tuple[Review, ...]  # periodic reviews
+    holding_cost_rate: float
+    receiving_units_per_day: np.ndarray  # (F,) 0 = unlimited
+    putaway_h: np.ndarray  # (F,)
+    hold_mode: str
     cancel_after_h: float | None
+    transfers: Transfers
+    returns: Returns
+    daily_cv: float
     routing_policy: str
     routing_params: MappingProxyType[str, Any]
     base_dir: Path | None
@@ -154,6 +172,70 @@ class Network:
             part = float(np.interp(frac_h, np.arange(25), np.concatenate([[0.0], hp[:24]])))
             total += self.day_rate_multiplier(full_days) * part
         return total * self.orders_per_day
+
+
+REPL_CODES = {"none": 0, "sS": 1, "min_max": 1, "rQ": 2, "base_stock": 3, "RS": 4}
+NO_TRIGGER = -(2**62)
+"""Continuous-review trigger of SKUs reviewed periodically or not at all: never reached."""
+
+
+@dataclass(frozen=True)
+class SupplierSpec:
+    """A supplier as the model uses it: lead time in days and ordering rules."""
+
+    name: str
+    lead_time_mean_days: float
+    lead_time_dist: int  # DIST_CODES
+    lead_time_cv: float
+    business_days: bool
+    moq_units: int
+    case_pack: int
+    fixed_cost_per_po: float
+
+
+@dataclass(frozen=True)
+class Review:
+    """A periodic review: the SKUs ``skus`` at every FC, every ``period_days`` from the first
+    ``weekday`` at ``hour``."""
+
+    skus: np.ndarray
+    period_days: int
+    weekday: int
+    hour: float
+
+
+def _levels(sc: Scenario, forecast: np.ndarray, sku_class: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                       tuple[Review, ...]]:
+    """Policy code per SKU and its s, S, Q levels and continuous trigger per FC and SKU."""
+    F, K = forecast.shape
+    code = np.zeros(K, np.int64)
+    lv = {n: np.zeros((F, K), np.int64) for n in ("s", "S", "Q")}
+    trigger = np.full((F, K), NO_TRIGGER, np.int64)
+    reviews = []
+    for c, cname in enumerate(CLASS_NAMES):
+        m = sku_class == c
+        if not m.any():
+            continue
+        cp = sc.replenishment.for_class(cname)
+        code[m] = REPL_CODES[cp.policy]
+        for n in ("s", "S", "Q"):
+            level = cp.level(n)
+            if level is None:
+                continue
+            kind, v = level
+            lv[n][:, m] = np.ceil(forecast[:, m] * v - 1e-9) if kind == "days" else int(v)
+        if cp.policy == "none":
+            continue
+        if cp.period_days is not None:
+            reviews.append(Review(np.flatnonzero(m), cp.period_days,
+                                  WEEKDAYS.index(cp.review_weekday), cp.review_hour))
+        elif cp.policy in ("sS", "min_max", "rQ"):
+            trigger[:, m] = lv["s"][:, m]
+        else:  # continuous base stock: order one for one below S
+            trigger[:, m] = lv["S"][:, m] - 1
+    lv["Q"] = np.maximum(lv["Q"], 1)
+    return code, lv["s"], lv["S"], lv["Q"], trigger, tuple(reviews)
 
 
 def _service(st: ServiceTime) -> tuple[list[float], int, float]:
@@ -280,8 +362,19 @@ def build_network(sc: Scenario) -> Network:
         stock = np.ceil(forecast * sc.inventory.days).astype(np.int64)
     rep = sc.replenishment
     services = build_services(sc)
-    rop = np.ceil(forecast * rep.reorder_point_days).astype(np.int64)
-    out = np.ceil(forecast * rep.order_up_to_days).astype(np.int64)
+    sku_class = sku_classes(t.sku_popularity, rep.a_share, rep.b_share)
+    code, s_lv, S_lv, Q_lv, trigger, reviews = _levels(sc, forecast, sku_class)
+    sup_table = sc.supplier_table()
+    sup_names = list(sup_table)
+    by_class = {c: sup_names.index(n) for n, sp in sup_table.items() for c in sp.classes}
+    sku_supplier = np.array([sup_names.index(own) if own else by_class.get(CLASS_NAMES[c], -1)
+                             for own, c in zip(t.sku_supplier or ("",) * len(t.sku_ids),
+                                               sku_class.tolist(), strict=True)], np.int64)
+    share = np.array([sup_table[sup_names[i]].unit_cost_share if i >= 0 else 0.5
+                      for i in sku_supplier.tolist()])
+    ret = sc.returns
+    cats = t.sku_category or ("",) * len(t.sku_ids)
+    ret_p = np.array([ret.by_category.get(c, ret.probability) for c in cats], float)
 
     return Network(
         name=sc.name,
@@ -340,12 +433,31 @@ def build_network(sc: Scenario) -> Network:
         units_per_line=d.units_per_line,
         forecast_units_per_day=forecast,
         initial_stock=stock,
-        replenishment=rep.policy,
-        reorder_point=rop,
-        order_up_to=out,
-        lead_time_h=24.0 * rep.lead_time_days,
+        sku_class=sku_class,
+        sku_unit_cost=share * t.sku_unit_price,
+        sku_supplier=sku_supplier,
+        sku_return_probability=ret_p,
+        suppliers=tuple(SupplierSpec(
+            name=n, lead_time_mean_days=sp.lead_time_days.mean,
+            lead_time_dist=DIST_CODES[sp.lead_time_days.dist], lead_time_cv=sp.lead_time_days.cv,
+            business_days=sp.lead_time_days.business_days, moq_units=sp.moq_units,
+            case_pack=sp.case_pack, fixed_cost_per_po=sp.fixed_cost_per_po)
+            for n, sp in sup_table.items()),
+        repl_policy=code,
+        repl_s=s_lv,
+        repl_S=S_lv,
+        repl_Q=Q_lv,
+        repl_trigger=trigger,
+        reviews=reviews,
+        holding_cost_rate=rep.holding_cost_rate,
+        receiving_units_per_day=np.array([f.receiving.units_per_day for f in fcs], np.int64),
+        putaway_h=np.array([f.receiving.putaway_h for f in fcs], float),
+        hold_mode=sc.hold.mode,
         cancel_after_h=None if sc.hold.cancel_after_days is None
         else 24.0 * sc.hold.cancel_after_days,
+        transfers=sc.transfers,
+        returns=sc.returns,
+        daily_cv=d.daily_cv,
         routing_policy=sc.routing.policy,
         routing_params=MappingProxyType(dict(sc.routing.params)),
         base_dir=sc.source.parent if sc.source is not None else None,

@@ -165,6 +165,14 @@ class Shift(_Model):
         return self
 
 
+class Receiving(_Model):
+    """Inbound dock of an FC: units it can receive per day (0 = unlimited) and the hours from
+    receipt until the stock can be picked (put-away)."""
+
+    units_per_day: Annotated[int, Field(ge=0)] = 0
+    putaway_h: NonNeg = 0.0
+
+
 class Pickups(_Model):
     """One carrier service's pickups at one FC: cut-off hours and weekdays (either may be
     left out to keep the service's or the FC's own)."""
@@ -194,6 +202,7 @@ class FC(_Model):
     pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] = Field(min_length=1)
     pickup_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
     service_pickups: dict[str, Pickups] = Field(default_factory=dict)
+    receiving: Receiving = Receiving()
     shifts: dict[str, Shift]
 
     _days = field_validator("pickup_days")(_weekday_list)
@@ -245,7 +254,8 @@ class FileRef(_Model):
 
 WEIGHT_TO_LB = {"lb": 1.0, "oz": 1 / 16, "kg": 2.20462262, "g": 0.00220462262}
 LENGTH_TO_IN = {"in": 1.0, "cm": 1 / 2.54, "mm": 1 / 25.4}
-CATALOG_FIELDS = ("sku", "weight", "length", "width", "height", "unit_price", "popularity")
+CATALOG_FIELDS = ("sku", "weight", "length", "width", "height", "unit_price", "popularity",
+                  "category", "supplier")
 
 
 class CatalogRef(_Model):
@@ -262,7 +272,8 @@ class CatalogRef(_Model):
 
     file: str
     columns: dict[Literal["sku", "weight", "length", "width", "height", "unit_price",
-                          "popularity"], str] = Field(default_factory=dict)
+                          "popularity", "category", "supplier"], str] = Field(
+        default_factory=dict)
     weight_unit: Literal["lb", "oz", "kg", "g"] = "lb"
     length_unit: Literal["in", "cm", "mm"] = "in"
     drop_incomplete: bool = False
@@ -309,6 +320,7 @@ class Demand(_Model):
     lines_per_order: CountDist = CountDist()
     units_per_line: CountDist = CountDist()
     destinations: Destinations
+    daily_cv: NonNeg = 0.0
 
     @field_validator("hour_profile")
     @classmethod
@@ -353,27 +365,214 @@ class InitialStock(_Model):
         return self
 
 
-class Replenishment(_Model):
-    """Continuous-review min/max from one supplier with a fixed lead time.
+class LeadTime(_Model):
+    """A supplier's procurement lead time in days: ``mean`` with ``dist`` (``deterministic``,
+    ``gamma`` or ``lognormal`` with ``cv``), counted in business days (Mon-Fri) if
+    ``business_days``."""
 
-    When an FC's inventory position (on hand + on order) of a SKU falls to the reorder point it
-    orders up to the order-up-to level; both are in days of that FC's forecast demand.
-    """
-
-    policy: Literal["none", "min_max"] = "none"
-    reorder_point_days: NonNeg = 0.0
-    order_up_to_days: NonNeg = 0.0
-    lead_time_days: NonNeg = 0.0
+    mean: NonNeg
+    dist: Literal["deterministic", "gamma", "lognormal"] = "deterministic"
+    cv: NonNeg = 0.0
+    business_days: bool = False
 
     @model_validator(mode="after")
-    def _levels(self) -> Replenishment:
-        if self.policy == "min_max" and self.order_up_to_days <= self.reorder_point_days:
-            raise ValueError("order_up_to_days must be greater than reorder_point_days")
+    def _cv_needed(self) -> LeadTime:
+        if self.dist != "deterministic" and self.cv <= 0:
+            raise ValueError(f"dist '{self.dist}' needs cv > 0 (coefficient of variation)")
         return self
 
 
+class Supplier(_Model):
+    """Where SKUs are bought: lead time, minimum order quantity, case pack and costs.
+
+    ``classes`` lists the SKU classes this supplier serves (``["A", "B", "C"]`` by default;
+    see :class:`Replenishment`); each SKU class needs exactly one supplier.  A SKU's unit cost
+    is ``unit_cost_share`` of its catalog ``unit_price``.
+    """
+
+    lead_time_days: LeadTime
+    classes: list[str] = Field(default_factory=lambda: ["A", "B", "C"], min_length=1)
+    moq_units: Annotated[int, Field(ge=0)] = 0
+    case_pack: Annotated[int, Field(ge=1)] = 1
+    fixed_cost_per_po: NonNeg = 0.0
+    unit_cost_share: float = Field(default=0.5, gt=0, le=1)
+
+
+ReplenishmentName = Literal["none", "sS", "min_max", "rQ", "RS", "base_stock"]
+
+
+class ClassPolicy(_Model):
+    """Replenishment of one SKU class at every FC.
+
+    ``sS`` (alias ``min_max``): when the inventory position (on hand + on order - backordered)
+    is at or below ``s`` order up to ``S``.  ``rQ``: at or below ``r`` order ``Q`` (as many
+    times as needed to rise above ``r``).  ``RS``: every ``review_period_days`` on
+    ``review_weekday`` order up to ``S``.  ``base_stock``: order up to ``S`` whenever the
+    position is below it (one for one; at each review if ``review_period_days`` is set).
+    ``sS``, ``rQ`` and ``base_stock`` review continuously unless ``review_period_days`` is set.
+    Levels are in days of the FC's forecast demand (``*_days``) or in units (``*_units``).
+    """
+
+    policy: ReplenishmentName = "none"
+    s_days: NonNeg | None = None
+    s_units: Annotated[int, Field(ge=0)] | None = None
+    S_days: NonNeg | None = None
+    S_units: Annotated[int, Field(ge=0)] | None = None
+    Q_days: NonNeg | None = None
+    Q_units: Annotated[int, Field(ge=1)] | None = None
+    review_period_days: Annotated[int, Field(ge=1)] | None = None
+    review_weekday: str = "mon"
+    review_hour: float = Field(default=0.0, ge=0, lt=24)
+
+    @field_validator("review_weekday")
+    @classmethod
+    def _weekday(cls, v: str) -> str:
+        days = _weekday_list([v])
+        assert days is not None
+        return days[0]
+
+    def _one(self, name: str) -> tuple[str, float] | None:
+        days, units = getattr(self, f"{name}_days"), getattr(self, f"{name}_units")
+        if days is not None and units is not None:
+            raise ValueError(f"give {name}_days or {name}_units, not both")
+        if days is not None:
+            return ("days", float(days))
+        return None if units is None else ("units", float(units))
+
+    @model_validator(mode="after")
+    def _levels(self) -> ClassPolicy:
+        s, S, Q = self._one("s"), self._one("S"), self._one("Q")
+        need = {"sS": ("s", "S"), "min_max": ("s", "S"), "rQ": ("s", "Q"), "RS": ("S",),
+                "base_stock": ("S",), "none": ()}[self.policy]
+        given = {"s": s, "S": S, "Q": Q}
+        missing = [n for n in need if given[n] is None]
+        if missing:
+            raise ValueError(f"policy '{self.policy}' needs " + " and ".join(
+                f"{n}_days or {n}_units" for n in missing))
+        if s is not None and S is not None and self.policy in ("sS", "min_max") \
+                and s[0] == S[0] and s[1] >= S[1]:
+            raise ValueError(f"s ({s[1]:g}) must be below S ({S[1]:g}): with s >= S the "
+                             "policy would order nothing or keep ordering")
+        return self
+
+    @property
+    def period_days(self) -> int | None:
+        """Days between reviews (None: continuous review); ``RS`` reviews weekly by default."""
+        if self.review_period_days is None and self.policy == "RS":
+            return 7
+        return self.review_period_days
+
+    def level(self, name: str) -> tuple[str, float] | None:
+        """``("days" | "units", value)`` of level ``s``, ``S`` or ``Q``, or None."""
+        return self._one(name)
+
+
+class Replenishment(_Model):
+    """How each FC restocks each SKU, by SKU class.
+
+    SKUs fall into classes ``A``/``B``/``C`` by forecast demand (``A``: the most popular
+    SKUs making ``a_share`` of demand, ``B`` the next up to ``b_share``, ``C`` the rest).
+    ``policy`` and its levels (see :class:`ClassPolicy`) apply to every class unless
+    ``[replenishment.classes.<class>]`` sets that class's own.  The old form
+    ``policy = "min_max"`` with ``reorder_point_days``/``order_up_to_days``/``lead_time_days``
+    still works (one supplier with a fixed lead time).  ``holding_cost_rate`` is the annual
+    cost of holding stock as a share of its unit cost.
+    """
+
+    policy: ReplenishmentName = "none"
+    s_days: NonNeg | None = None
+    s_units: Annotated[int, Field(ge=0)] | None = None
+    S_days: NonNeg | None = None
+    S_units: Annotated[int, Field(ge=0)] | None = None
+    Q_days: NonNeg | None = None
+    Q_units: Annotated[int, Field(ge=1)] | None = None
+    review_period_days: Annotated[int, Field(ge=1)] | None = None
+    review_weekday: str = "mon"
+    review_hour: float = Field(default=0.0, ge=0, lt=24)
+    reorder_point_days: NonNeg | None = None
+    order_up_to_days: NonNeg | None = None
+    lead_time_days: NonNeg | None = None
+    classes: dict[Literal["A", "B", "C"], ClassPolicy] = Field(default_factory=dict)
+    a_share: float = Field(default=0.8, gt=0, le=1)
+    b_share: float = Field(default=0.95, gt=0, le=1)
+    holding_cost_rate: NonNeg = 0.25
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for old, new in (("reorder_point_days", "s_days"), ("order_up_to_days", "S_days")):
+                if data.get(old) is not None and data.get(new) is None:
+                    data[new] = data[old]
+        return data
+
+    @model_validator(mode="after")
+    def _shares(self) -> Replenishment:
+        if self.a_share > self.b_share:
+            raise ValueError("a_share must not exceed b_share")
+        return self
+
+    def for_class(self, name: str) -> ClassPolicy:
+        """The policy of SKU class ``name`` (its own, else the section's default)."""
+        if name in self.classes:
+            return self.classes[name]
+        fields = ("policy", "s_days", "s_units", "S_days", "S_units", "Q_days", "Q_units",
+                  "review_period_days", "review_weekday", "review_hour")
+        return ClassPolicy(**{f: getattr(self, f) for f in fields})
+
+
 class Hold(_Model):
+    """What happens when the FC an order is routed to lacks stock (``mode``).
+
+    ``split``: the nearest FC with all of it, else split across FCs, else hold (the ShipBob
+    rule).  ``reroute``: the nearest FC with all of it, else hold at the nearest.
+    ``backorder``: always the nearest FC; hold there until stock arrives.  Held orders are
+    released first come, first served when stock arrives, and cancelled (a lost sale) after
+    ``cancel_after_days`` on hold.  Built-in routing policies follow ``mode``.
+    """
+
+    mode: Literal["split", "reroute", "backorder"] = "split"
     cancel_after_days: Pos | None = None
+
+
+class Transfers(_Model):
+    """Rebalancing between FCs, reviewed daily at ``review_hour``.
+
+    An FC whose inventory position of a SKU is below ``trigger_days`` of its forecast is
+    brought up to ``target_days`` from the FC with the most stock above ``donor_keep_days``;
+    the units arrive after ``lead_time_days`` and cost ``cost_per_unit``.
+    """
+
+    policy: Literal["none", "rebalance"] = "none"
+    review_hour: float = Field(default=1.0, ge=0, lt=24)
+    trigger_days: NonNeg = 2.0
+    target_days: NonNeg = 6.0
+    donor_keep_days: NonNeg = 10.0
+    lead_time_days: NonNeg = 2.0
+    cost_per_unit: NonNeg = 0.5
+
+    @model_validator(mode="after")
+    def _levels(self) -> Transfers:
+        if self.policy != "none" and not self.trigger_days < self.target_days \
+                <= self.donor_keep_days:
+            raise ValueError("need trigger_days < target_days <= donor_keep_days")
+        return self
+
+
+class Returns(_Model):
+    """Customer returns: each delivered line comes back with ``probability`` (by catalog
+    ``category`` in ``by_category``), ``delay_days`` after delivery, at a ``label_cost`` per
+    returned shipment, to the FC that shipped it; inspection takes ``inspect_min_per_unit`` of
+    labor, after which each unit is restocked with ``restock_probability`` or written off.  The
+    customer is refunded the unit price."""
+
+    probability: float = Field(default=0.0, ge=0, le=1)
+    by_category: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
+    delay_days: LeadTime = LeadTime(mean=10.0)
+    label_cost: NonNeg = 0.0
+    inspect_min_per_unit: NonNeg = 0.0
+    restock_probability: float = Field(default=1.0, ge=0, le=1)
 
 
 ZoneDays = list[Annotated[int, Field(ge=0, le=30)]]
@@ -481,7 +680,10 @@ class Scenario(_Model):
     demand: Demand
     inventory: InitialStock
     replenishment: Replenishment = Replenishment()
+    suppliers: dict[str, Supplier] = Field(default_factory=dict)
     hold: Hold = Hold()
+    transfers: Transfers = Transfers()
+    returns: Returns = Returns()
     carrier: Carrier
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     shipping: Shipping = Shipping()
@@ -502,6 +704,31 @@ class Scenario(_Model):
         except ValueError as exc:
             raise ValueError(f"shipping.policy: {exc}") from None
         return self
+
+    @model_validator(mode="after")
+    def _suppliers(self) -> Scenario:
+        seen: dict[str, str] = {}
+        for name, sup in self.suppliers.items():
+            for c in sup.classes:
+                if c not in ("A", "B", "C"):
+                    raise ValueError(f"suppliers.{name}.classes: unknown SKU class {c!r}; "
+                                     "classes are A, B, C")
+                if c in seen:
+                    raise ValueError(f"suppliers.{name}.classes: class {c!r} already has "
+                                     f"supplier {seen[c]!r}; give each class one supplier")
+                seen[c] = name
+        if self.suppliers and self.replenishment.lead_time_days is not None:
+            raise ValueError("replenishment.lead_time_days: with [suppliers] the lead time "
+                             "is each supplier's lead_time_days")
+        return self
+
+    def supplier_table(self) -> dict[str, Supplier]:
+        """The suppliers, with the implicit one of the short form (``replenishment.
+        lead_time_days``, fixed lead time, every class) when none is given."""
+        if self.suppliers:
+            return dict(self.suppliers)
+        lt = self.replenishment.lead_time_days
+        return {"default": Supplier(lead_time_days=LeadTime(mean=lt or 0.0))}
 
     @model_validator(mode="after")
     def _service_pickups(self) -> Scenario:
@@ -587,6 +814,8 @@ class ScenarioTables:
     stock_fc: tuple[str, ...] = ()
     stock_sku: np.ndarray | None = None
     stock_units: np.ndarray | None = None
+    sku_category: tuple[str, ...] = ()
+    sku_supplier: tuple[str, ...] = ()  # "" where the SKU's class decides
 
     def hash_parts(self) -> list[np.ndarray]:
         parts = [self.sku_weight_lb, self.sku_dims_in, self.sku_unit_price, self.sku_popularity,
@@ -725,6 +954,9 @@ def _read_catalog(path: Path, ref: CatalogRef) -> pd.DataFrame:
         "unit_price": df[col("unit_price")] if col("unit_price") in df else 0.0,
         "popularity": df[col("popularity")] if col("popularity") in df else 1.0,
     })
+    for optional in ("category", "supplier"):
+        out[optional] = (raw.loc[df.index, col(optional)].fillna("").astype(str).str.strip()
+                         if col(optional) in raw.columns else "")
     dup = out["sku"][out["sku"].duplicated()]
     if len(dup):
         raise ScenarioError(f"{path}: column '{col('sku')}': SKU '{dup.iloc[0]}' appears twice.")
@@ -829,6 +1061,8 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
         sku_dims_in=cat[["length_in", "width_in", "height_in"]].to_numpy(float),
         sku_unit_price=cat["unit_price"].to_numpy(float),
         sku_popularity=pop / pop.sum(),
+        sku_category=tuple(cat["category"]),
+        sku_supplier=tuple(cat["supplier"]),
         dest_names=names,
         dest_lat=dest["lat"].to_numpy(float),
         dest_lon=dest["lon"].to_numpy(float),
@@ -935,6 +1169,7 @@ def load_scenario(path: str | Path, *, check_policy: bool = True) -> Scenario:
     sc = validate_scenario_dict(data, path)
     sc._source = path
     sc._tables = _load_tables(sc, path.parent)
+    _check_suppliers(sc, path)
     if check_policy:
         from sim.policies import resolve_policy
 
@@ -943,6 +1178,47 @@ def load_scenario(path: str | Path, *, check_policy: bool = True) -> Scenario:
         except ValueError as exc:
             raise ScenarioError(f"{path}: field 'routing.policy': {exc}") from None
     return sc
+
+
+def sku_classes(popularity: np.ndarray, a_share: float, b_share: float) -> np.ndarray:
+    """ABC class of each SKU (0 = A, 1 = B, 2 = C) by its share of demand: A are the most
+    popular SKUs that make up ``a_share`` of demand, B the next ones up to ``b_share``."""
+    pop = np.asarray(popularity, float)
+    order = np.argsort(-pop, kind="stable")
+    before = np.cumsum(pop[order]) - pop[order]  # demand share of the more popular SKUs
+    total = pop.sum()
+    cls = np.where(before < a_share * total - 1e-12, 0,
+                   np.where(before < b_share * total - 1e-12, 1, 2))
+    out = np.empty(len(pop), np.int64)
+    out[order] = cls
+    return out
+
+
+CLASS_NAMES = ("A", "B", "C")
+
+
+def _check_suppliers(sc: Scenario, path: Path) -> None:
+    """Every SKU that is replenished needs a supplier (named in the catalog's ``supplier``
+    column, else the one serving its class)."""
+    t = sc.tables
+    cat_file = sc.catalog.file
+    suppliers = sc.supplier_table()
+    for sku, sup in zip(t.sku_ids, t.sku_supplier, strict=True):
+        if sup and sup not in suppliers:
+            raise ScenarioError(f"{cat_file}: column 'supplier': SKU '{sku}' names supplier "
+                                f"'{sup}', which is not in [suppliers] ({', '.join(suppliers)}).")
+    rep = sc.replenishment
+    by_class = {c: n for n, s in suppliers.items() for c in s.classes}
+    cls = sku_classes(t.sku_popularity, rep.a_share, rep.b_share)
+    for sku, sup, c in zip(t.sku_ids, t.sku_supplier, cls.tolist(), strict=True):
+        name = CLASS_NAMES[c]
+        if sup or rep.for_class(name).policy == "none" or name in by_class:
+            continue
+        raise ScenarioError(
+            f"{path}: field 'suppliers': SKU '{sku}' (class {name}) is replenished "
+            f"('{rep.for_class(name).policy}') but has no supplier: list class '{name}' in "
+            "some [suppliers.<name>] classes, or name its supplier in the catalog's "
+            "'supplier' column.")
 
 
 def expected_units_per_order(sc: Scenario) -> float:

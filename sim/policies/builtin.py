@@ -43,7 +43,9 @@ class Nearest:
     """ShipBob's rule: the nearest FC that holds the whole order; else the fewest shipments.
 
     If no FC or set of at most ``max_shipments`` FCs can ship the order from stock, it is
-    assigned to the nearest FC and goes on hold until stock arrives somewhere.
+    assigned to the nearest FC and goes on hold until stock arrives somewhere.  The scenario's
+    stockout rule (``[hold] mode``) narrows this: ``reroute`` never splits, ``backorder``
+    always waits at the nearest FC.
     """
 
     def __init__(self, max_shipments: int = 10) -> None:
@@ -52,11 +54,15 @@ class Nearest:
         self.max_shipments = max_shipments
 
     def route(self, order: OrderView, state: StateView) -> Decision:
-        rank = state.network.fc_rank_lists[order.dest]
+        net = state.network
+        rank = net.fc_rank_lists[order.dest]
+        mode = net.hold_mode
+        if mode == "backorder":  # the scenario's stockout rule: wait at the nearest FC
+            return rank[0]
         for f in rank:
             if state.has_stock(f, order.skus, order.units):
                 return f
-        if self.max_shipments > 1 and len(order.skus) > 1:
+        if mode == "split" and self.max_shipments > 1 and len(order.skus) > 1:
             split = fewest_shipments_split(order, state, rank, self.max_shipments)
             if split is not None:
                 return split
