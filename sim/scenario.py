@@ -511,6 +511,12 @@ class Replenishment(_Model):
     def _shares(self) -> Replenishment:
         if self.a_share > self.b_share:
             raise ValueError("a_share must not exceed b_share")
+        if any(n not in self.classes for n in ("A", "B", "C")):
+            try:  # the section's own levels apply to some class: check them too
+                self.for_class("")
+            except ValidationError as exc:
+                raise ValueError("; ".join(e["msg"].removeprefix("Value error, ")
+                                           for e in exc.errors())) from None
         return self
 
     def for_class(self, name: str) -> ClassPolicy:

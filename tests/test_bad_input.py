@@ -89,6 +89,15 @@ CASES = [
           id="fc-pickups-for-unknown-service"),
     _case("negative_surcharge.toml", "negative_surcharge.toml",
           "services.ground.residential_surcharge", id="negative-surcharge"),
+    # --- inventory
+    _case("lead_time_negative.toml", "lead_time_negative.toml",
+          "suppliers.acme.lead_time_days.mean", id="negative-lead-time"),
+    _case("s_not_below_S.toml", "s_not_below_S.toml", "s (50) must be below S (40)",
+          id="s-not-below-S"),
+    _case("sku_without_supplier.toml", "sku_without_supplier.toml", "has no supplier",
+          id="sku-without-supplier"),
+    _case("return_probability_above_one.toml", "return_probability_above_one.toml",
+          "returns.probability", id="return-probability-above-one"),
     # the message must be printed literally, not as rich markup
     _case("markup_in_value.toml", "markup_in_value.toml", "[/many]",
           id="value-that-looks-like-markup"),
