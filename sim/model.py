@@ -170,6 +170,9 @@ class FulfillmentModel:
         self.in_inspection = [[0] * net.n_skus for _ in range(F)]
         # shipment -> its lines that the customer will send back once delivered
         self._to_return: dict[int, list[tuple[int, int]]] = {}
+        # (FC, day) -> returns reaching the FC's dock that day: (shipment, order, lines)
+        self._return_bucket: dict[tuple[int, int], list[tuple[int, int,
+                                                              list[tuple[int, int]]]]] = {}
         self._sku_price = net.sku_unit_price.tolist()
         self._n_fcs = F
         self._zone = net.zone.tolist()
@@ -693,28 +696,38 @@ class FulfillmentModel:
                     if self._replenish and self._position(frm, k) <= self._trigger[frm][k]:
                         self._review(frm, k)
 
-    def _returned(self, value: tuple[int, int, int, list[tuple[int, int]]]) -> None:
-        """A customer's return reaches the FC that shipped it: refund, inspection, then each
-        unit restocked or written off."""
-        sid, oid, f, lines = value
+    def _returns_dock(self, value: tuple[int, int]) -> None:
+        """The day's returns reach FC ``f`` with the inbound carrier: customers are refunded,
+        each unit is inspected, then restocked (all at once, ``restock_after_h`` later) or
+        written off."""
+        f, day = value
+        batch = self._return_bucket.pop((f, day))
         ret = self.net.returns
         now = self.env.now
-        self._log(now, Status.RETURNED, oid, f, sid)
+        ready = now + ret.restock_after_h
         cols = self.rec.cols["returns"]
         rng = self.rngs["restock"]
-        for i, (k, u) in enumerate(lines):
-            back = int(rng.binomial(u, ret.restock_probability))
-            inspect_h = u * ret.inspect_min_per_unit / 60.0
-            for c, v in (("time_h", now), ("shipment_id", sid), ("order_id", oid), ("fc", f),
-                         ("sku", k), ("units", u), ("restocked", back),
-                         ("written_off", u - back), ("restock_h", now + inspect_h),
-                         ("refund", u * self._sku_price[k]),
-                         ("label_cost", ret.label_cost if i == 0 else 0.0),
-                         ("inspect_h", inspect_h)):
-                cols[c].append(v)
-            if back:
-                self.in_inspection[f][k] += back
-                self._at(now + inspect_h, self._receive, (f, k, back, Source.RETURN, sid))
+        units = [u for _, _, lines in batch for _, u in lines]
+        back = rng.binomial(units, ret.restock_probability).tolist()
+        restock: dict[int, int] = {}
+        i = 0
+        for sid, oid, lines in batch:
+            self._log(now, Status.RETURNED, oid, f, sid)
+            for j, (k, u) in enumerate(lines):
+                b = back[i]
+                i += 1
+                for c, v in (("time_h", now), ("shipment_id", sid), ("order_id", oid),
+                             ("fc", f), ("sku", k), ("units", u), ("restocked", b),
+                             ("written_off", u - b), ("restock_h", ready),
+                             ("refund", u * self._sku_price[k]),
+                             ("label_cost", ret.label_cost if j == 0 else 0.0),
+                             ("inspect_h", u * ret.inspect_min_per_unit / 60.0)):
+                    cols[c].append(v)
+                if b:
+                    restock[k] = restock.get(k, 0) + b
+                    self.in_inspection[f][k] += b
+        for k, b in sorted(restock.items()):
+            self._at(ready, self._receive, (f, k, b, Source.RETURN, -1))
 
     # ------------------------------------------------------------------ floor
     def _picked(self, sid: int, f: int) -> None:
@@ -854,11 +867,19 @@ class FulfillmentModel:
         if dist != 0:
             delay *= service_factor(self.rngs["return_delay"].random(len(mine)), dist,
                                     ret.delay_days.cv)
-        for j, d in zip(mine.tolist(), delay.tolist(), strict=True):
-            sid = int(ids[j])
-            lines = to_return.pop(sid)
-            if not exception[j]:
-                self._at(float(t[j]) + 24.0 * d, self._returned, (sid, int(oid[j]), f, lines))
+        # back at the FC with the first inbound carrier (dock_hour) after delivery + delay
+        back_h = t[mine] + 24.0 * delay
+        day = np.ceil((back_h - ret.dock_hour) / 24.0).astype(np.int64)
+        bucket = self._return_bucket
+        for j, d in zip(mine.tolist(), day.tolist(), strict=True):
+            lines = to_return.pop(int(ids[j]))
+            if exception[j]:
+                continue
+            key = (f, d)
+            if key not in bucket:
+                bucket[key] = []
+                self._at(24.0 * d + ret.dock_hour, self._returns_dock, key)
+            bucket[key].append((int(ids[j]), int(oid[j]), lines))
 
     def _record_stock(self) -> None:
         st = self.rec.cols["stock"]

@@ -569,9 +569,10 @@ class Transfers(_Model):
 class Returns(_Model):
     """Customer returns: each delivered line comes back with ``probability`` (by catalog
     ``category`` in ``by_category``), ``delay_days`` after delivery, at a ``label_cost`` per
-    returned shipment, to the FC that shipped it; inspection takes ``inspect_min_per_unit`` of
-    labor, after which each unit is restocked with ``restock_probability`` or written off.  The
-    customer is refunded the unit price."""
+    returned shipment, to the FC that shipped it.  Returns reach the FC once a day with the
+    inbound carrier at ``dock_hour``; inspection takes ``inspect_min_per_unit`` of labor and
+    the day's restocked units (each with ``restock_probability``, else written off) are
+    available ``restock_after_h`` later.  The customer is refunded the unit price."""
 
     probability: float = Field(default=0.0, ge=0, le=1)
     by_category: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
@@ -579,6 +580,8 @@ class Returns(_Model):
     label_cost: NonNeg = 0.0
     inspect_min_per_unit: NonNeg = 0.0
     restock_probability: float = Field(default=1.0, ge=0, le=1)
+    dock_hour: float = Field(default=10.0, ge=0, lt=24)
+    restock_after_h: NonNeg = 6.0
 
 
 ZoneDays = list[Annotated[int, Field(ge=0, le=30)]]
