@@ -9,8 +9,10 @@ Measures, at each requested order count (default 100,000 and 1,000,000 orders):
 * ``reference``: ``run_reference(net, n_orders)`` from ``benchmarks/reference_simpy.py``.
 
 Every measurement runs in a fresh subprocess (``bench_sim.py --one MODEL N_ORDERS``) so that
-peak memory is clean.  In the child, after the imports and after building the network, the
-resident set size (``VmRSS``) is read from ``/proc/self/status`` as the baseline and the peak
+peak memory is clean.  In the child, after the imports (including OR-Tools CP-SAT, which the
+model's bin packing imports on first use: about 18 MB of library code, a fixed cost that is not
+memory per order) and after building the network, the resident set size (``VmRSS``) is
+read from ``/proc/self/status`` as the baseline and the peak
 RSS counter is reset (``/proc/self/clear_refs``) where the kernel allows it; after the run the
 peak (``VmHWM``) is read.  ``peak delta = VmHWM - baseline``.  MB here are MiB (2**20 bytes).
 
@@ -201,6 +203,8 @@ def measure_one(model: str, n_orders: int, scenario: Path | None) -> Record:
     from sim.scenario import load_scenario
 
     run_reference = _load_reference()
+    if model == "full":  # library code the model loads lazily: not per-order memory
+        import ortools.sat.python.cp_model  # noqa: F401
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path)
     days, expected = horizon_days_for(sc, n_orders)

@@ -10,7 +10,7 @@ disk at any time and never depend on the model's internals.
 from __future__ import annotations
 
 import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 import numpy as np
@@ -48,7 +48,10 @@ SCHEMA: dict[str, dict[str, str]] = {
                "promise_h": "f"},  # whole days in hours: exact in float32
     "order_lines": {"order_id": "i", "sku": "i", "units": "h"},
     "shipments": {"order_id": "i", "fc": "b", "zone": "b", "n_lines": "h", "n_units": "i",
-                  "weight_lb": "f"},
+                  "weight_lb": "f",
+                  # the shipment's floor timeline (nan until it happens): while a run is in
+                  # memory these stand for its PICK_START ... PACKED events (see EventLog)
+                  "pick_start_h": "d", "picked_h": "d", "pack_start_h": "d", "packed_h": "d"},
     "shipment_lines": {"shipment_id": "i", "sku": "i", "units": "h"},
     # one row per shipment labelled (at packing): the service chosen and what it costs
     "labels": {"shipment_id": "i", "service": "b", "postage": "f", "parcels": "b",
@@ -61,11 +64,11 @@ SCHEMA: dict[str, dict[str, str]] = {
                         "due_h": "d", "cost": "d"},
     "transfers": {"time_h": "d", "from_fc": "b", "to_fc": "b", "sku": "i", "units": "i",
                   "arrive_h": "d", "cost": "d"},
-    # one row per returned line, when it reaches the FC; restocked after inspection at
-    # ``restock_h`` (written-off units never come back into stock)
+    # one row per returned line, when it reaches the FC (restocked units are received
+    # ``returns_restock_after_h`` later, see the run's metadata; written-off units never come
+    # back into stock); the customer's refund
     "returns": {"time_h": "d", "shipment_id": "i", "order_id": "i", "fc": "b", "sku": "i",
-                "units": "i", "restocked": "i", "written_off": "i", "restock_h": "d",
-                "refund": "d", "label_cost": "d", "inspect_h": "d"},
+                "units": "h", "restocked": "h", "written_off": "h", "refund": "f"},
     # the model's own end-of-run state (the log recomputes it: see the conservation tests)
     "stock": {"fc": "b", "sku": "i", "initial": "q", "on_hand": "q", "on_order": "q",
               "backordered": "q", "in_inspection": "q"},
@@ -87,19 +90,58 @@ class Recorder:
         return EventLog(tables=tables, meta=dict(meta))
 
 
+FLOOR = {"pick_start_h": Status.PICK_START, "picked_h": Status.PICKED,
+         "pack_start_h": Status.PACK_START, "packed_h": Status.PACKED}
+"""Shipment timeline columns and the floor status each one records."""
+
+
 @dataclass
 class EventLog:
     """The result of one run: named tables of equal-length numpy columns, and metadata
-    (network names such as FC and channel names, horizon, warm-up, scenario digest, seed)."""
+    (network names such as FC and channel names, horizon, warm-up, scenario digest, seed).
+
+    A run in memory keeps each shipment's floor events (pick start, picked, pack start,
+    packed) as four time columns of ``shipments`` (one store per event, 8 bytes instead of an
+    18-byte event row); ``log["events"]`` is always the complete long table, with those
+    events added as rows (built on first use), and that long table is what is written to
+    disk.
+    """
 
     tables: dict[str, dict[str, np.ndarray]]
     meta: dict[str, object]
+    _events: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __getitem__(self, table: str) -> dict[str, np.ndarray]:
+        if table == "events":
+            return self.events()
+        if table == "shipments":
+            return {c: a for c, a in self.tables[table].items() if c not in FLOOR}
         return self.tables[table]
 
+    def events(self) -> dict[str, np.ndarray]:
+        """Every status change, floor events included, as one long table."""
+        sh = self.tables.get("shipments", {})
+        if "pick_start_h" not in sh:
+            return self.tables["events"]
+        if self._events is None:
+            base = self.tables["events"]
+            parts = [base]
+            for col, status in FLOOR.items():
+                t = sh[col]
+                sid = np.flatnonzero(~np.isnan(t))
+                parts.append({"time_h": t[sid], "order_id": sh["order_id"][sid],
+                              "status": np.full(len(sid), int(status), base["status"].dtype),
+                              "fc": sh["fc"][sid], "shipment_id": sid})
+            self._events = {c: np.concatenate([p[c].astype(base[c].dtype, copy=False)
+                                               for p in parts]) for c in base}
+        return self._events
+
+    def tables_for_disk(self) -> dict[str, dict[str, np.ndarray]]:
+        """The tables as written to files: events long, shipments without the timeline."""
+        return {name: self[name] for name in self.tables}
+
     def n_rows(self, table: str) -> int:
-        cols = self.tables[table]
+        cols = self[table]
         return len(next(iter(cols.values()))) if cols else 0
 
     @property
@@ -125,6 +167,6 @@ class EventLog:
             if cols.keys() != other.tables[t].keys():
                 return False
             for c, a in cols.items():
-                if not np.array_equal(a, other.tables[t][c]):
+                if not np.array_equal(a, other.tables[t][c], equal_nan=a.dtype.kind == "f"):
                     return False
         return True

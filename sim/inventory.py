@@ -257,7 +257,11 @@ def inventory_kpis(log: EventLog) -> dict[str, float]:
         "write_off_rate": float(rt["written_off"][rw].sum()) / returned if returned else
         float("nan"),
         "refunds": float(rt["refund"][rw].sum()),
-        "returns_cost": float(rt["label_cost"][rw].sum()
-                              + (rt["inspect_h"][rw] * labor[rt["fc"][rw]]).sum()),
+        # a label per returned shipment; inspection labor per unit at the FC's wage
+        "returns_cost": float(len(np.unique(rt["shipment_id"][rw]))
+                              * float(meta.get("returns_label_cost", 0.0))  # type: ignore[arg-type]
+                              + (rt["units"][rw] * labor[rt["fc"][rw]]).sum()
+                              * float(meta.get("returns_inspect_min_per_unit", 0.0))  # type: ignore[arg-type]
+                              / 60.0),
     })
     return out

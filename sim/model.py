@@ -66,27 +66,21 @@ class LaborPool:
     """Workers whose number follows the shift calendar, serving one FIFO queue of tasks.
 
     A task in progress when a shift ends is finished (workers do not drop a tote mid-pick), but
-    no task starts while every worker on shift is busy or nobody is on shift.  The pool logs the
-    start and end of each task itself (statuses ``start_status`` and ``done_status``), then
+    no task starts while every worker on shift is busy or nobody is on shift.  The pool records
+    the start and end time of each task (a shipment) in the shipment's timeline columns, then
     hands the task on with ``done(task, fc)``.
     """
 
-    __slots__ = ("_done", "_done_status", "_events", "_fc", "_order_of", "_start_status", "busy",
-                 "capacity", "env", "queue")
+    __slots__ = ("_done", "_done_h", "_fc", "_start_h", "busy", "capacity", "env", "queue")
 
-    def __init__(self, env: simpy.Environment, fc: int, statuses: tuple[Status, Status],
-                 events: dict[str, array.array], order_of: array.array,
-                 done: Callable[[int, int], None]) -> None:
+    def __init__(self, env: simpy.Environment, fc: int, start_h: array.array,
+                 done_h: array.array, done: Callable[[int, int], None]) -> None:
         self.env = env
         self.capacity = 0
         self.busy = 0
         self.queue: deque[tuple[int, float]] = deque()
         self._fc = fc
-        self._start_status, self._done_status = int(statuses[0]), int(statuses[1])
-        self._events = (events["time_h"].append, events["order_id"].append,
-                        events["status"].append, events["fc"].append,
-                        events["shipment_id"].append)
-        self._order_of = order_of
+        self._start_h, self._done_h = start_h, done_h  # shipment id -> time (nan until then)
         self._done = done
 
     def submit(self, task: int, duration_h: float) -> None:
@@ -101,24 +95,14 @@ class LaborPool:
 
     def _start(self, task: int, duration_h: float) -> None:
         self.busy += 1
-        t, o, s, f, sh = self._events
         env = self.env
-        t(env.now)
-        o(self._order_of[task])
-        s(self._start_status)
-        f(self._fc)
-        sh(task)
+        self._start_h[task] = env.now
         Timeout(env, duration_h, task).callbacks.append(self._finish)
 
     def _finish(self, event: simpy.Event) -> None:
         self.busy -= 1
         task = event._value
-        t, o, s, f, sh = self._events
-        t(self.env.now)
-        o(self._order_of[task])
-        s(self._done_status)
-        f(self._fc)
-        sh(task)
+        self._done_h[task] = self.env.now
         if self.queue and self.busy < self.capacity:
             self._start(*self.queue.popleft())
         self._done(task, self._fc)
@@ -186,12 +170,11 @@ class FulfillmentModel:
         self._quote: dict[int, Any] = {}
         # shipments packed at each FC since its last pickup event, waiting for their label
         self._pending: list[list[int]] = [[] for _ in range(F)]
-        events = self.rec.cols["events"]
-        order_of = self.rec.cols["shipments"]["order_id"]  # shipment id -> order id
-        self.pickers = [LaborPool(self.env, f, (Status.PICK_START, Status.PICKED), events,
-                                  order_of, self._picked) for f in range(F)]
-        self.packers = [LaborPool(self.env, f, (Status.PACK_START, Status.PACKED), events,
-                                  order_of, self._packed) for f in range(F)]
+        shc = self.rec.cols["shipments"]
+        self.pickers = [LaborPool(self.env, f, shc["pick_start_h"], shc["picked_h"],
+                                  self._picked) for f in range(F)]
+        self.packers = [LaborPool(self.env, f, shc["pack_start_h"], shc["packed_h"],
+                                  self._packed) for f in range(F)]
         S = len(net.services)
         # labelled shipments by FC and service, waiting for the carrier (arrays of ids)
         self.outbound: list[list[list[np.ndarray]]] = [[[] for _ in range(S)] for _ in range(F)]
@@ -220,7 +203,8 @@ class FulfillmentModel:
         self._ev_f, self._ev_sh = ev["fc"].append, ev["shipment_id"].append
         sh, sl = self.rec.cols["shipments"], self.rec.cols["shipment_lines"]
         self._sh_cols = tuple(sh[c].append for c in ("order_id", "fc", "zone", "n_lines",
-                                                      "n_units", "weight_lb"))
+                                                      "n_units", "weight_lb", "pick_start_h",
+                                                      "picked_h", "pack_start_h", "packed_h"))
         self._sku_weight = net.sku_weight_lb.tolist()
         self._sl_sid, self._sl_sku, self._sl_units = sl["shipment_id"].append, \
             sl["sku"].append, sl["units"].append
@@ -258,6 +242,9 @@ class FulfillmentModel:
             "sim_wall_s": self.wall_s, "orders": self.n_orders,
             "sku_unit_cost": net.sku_unit_cost.tolist(),
             "holding_cost_rate": net.holding_cost_rate,
+            "returns_label_cost": net.returns.label_cost,
+            "returns_inspect_min_per_unit": net.returns.inspect_min_per_unit,
+            "returns_restock_after_h": net.returns.restock_after_h,
         })
         return log
 
@@ -492,13 +479,18 @@ class FulfillmentModel:
             whole = a + b * n_all + c * u_all
             pack_h = (a + b * n_lines + c * n_units) * factors[1][f] / whole if whole else 0.0
             quote = self.shipper.plan(tuple(skus), tuple(units), zone)
-        sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_cols
+        sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight, t1, t2, t3, t4 = self._sh_cols
         sh_order(oid)
         sh_fc(f)
         sh_zone(zone)
         sh_lines(n_lines)
         sh_units(n_units)
         sh_weight(weight)
+        nan = math.nan
+        t1(nan)
+        t2(nan)
+        t3(nan)
+        t4(nan)
         self._pack_h[sid] = pack_h
         self._quote[sid] = quote
         self.wip[f] += 1
@@ -713,15 +705,12 @@ class FulfillmentModel:
         i = 0
         for sid, oid, lines in batch:
             self._log(now, Status.RETURNED, oid, f, sid)
-            for j, (k, u) in enumerate(lines):
+            for k, u in lines:
                 b = back[i]
                 i += 1
                 for c, v in (("time_h", now), ("shipment_id", sid), ("order_id", oid),
                              ("fc", f), ("sku", k), ("units", u), ("restocked", b),
-                             ("written_off", u - b), ("restock_h", ready),
-                             ("refund", u * self._sku_price[k]),
-                             ("label_cost", ret.label_cost if j == 0 else 0.0),
-                             ("inspect_h", u * ret.inspect_min_per_unit / 60.0)):
+                             ("written_off", u - b), ("refund", u * self._sku_price[k])):
                     cols[c].append(v)
                 if b:
                     restock[k] = restock.get(k, 0) + b

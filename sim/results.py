@@ -59,7 +59,7 @@ def write_results(out: Path, log: EventLog, kpis: dict[str, float], scenario_jso
     try:
         t0 = time.perf_counter()
         rows = {}
-        for name, cols in log.tables.items():
+        for name, cols in log.tables_for_disk().items():
             table = pa.table({c: pa.array(a) for c, a in cols.items()})
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             rows[name] = table.num_rows
