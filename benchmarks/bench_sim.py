@@ -219,9 +219,12 @@ def measure_one(model: str, n_orders: int, scenario: Path | None) -> Record:
         t0 = time.perf_counter()
         log = simulate(net)
         wall = time.perf_counter() - t0
+        st = read_status_kb("VmRSS", "VmHWM")  # before anything below allocates
         orders = int(log.meta["orders"])  # type: ignore[call-overload]
         nbytes = log.nbytes()
+        events_long = sum(a.nbytes for a in log["events"].values())  # built on first use
         rec.update(
+            events_long_bytes_per_order=events_long / max(orders, 1),
             log_nbytes=nbytes,
             log_bytes_per_order=nbytes / max(orders, 1),
             log_table_bytes={t: sum(a.nbytes for a in cols.values())
@@ -233,12 +236,12 @@ def measure_one(model: str, n_orders: int, scenario: Path | None) -> Record:
         t0 = time.perf_counter()
         stats = run_reference(net, n_orders)
         wall = time.perf_counter() - t0
+        st = read_status_kb("VmRSS", "VmHWM")
         orders = n_orders
         rec.update(delivered=int(stats["delivered"]),
                    mean_click_to_deliver_h=float(stats["mean_click_to_deliver_h"]))
     else:
         raise ValueError(f"unknown model {model!r}; expected one of {MODELS}")
-    st = read_status_kb("VmRSS", "VmHWM")
     delta_kb = st["VmHWM"] - baseline_kb
     rec.update(
         orders=orders,
