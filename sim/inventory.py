@@ -6,6 +6,7 @@ Every change of an FC's stock of a SKU is in the log with its time:
   (``receipts``: supplier deliveries after put-away, transfers in, restocked returns), ``-``
   allocations (``shipment_lines`` at the shipment's release: the order's placement, or its
   ``RELEASED`` event after a hold) and transfers out (``transfers``);
+* reserved: allocated units until their shipment is ``SHIPPED``;
 * backordered: the units of an order put ``ON_HOLD`` at an FC, until it is released or
   cancelled;
 * on order: ``+`` purchase orders and transfers in flight, ``-`` their receipts.
@@ -97,6 +98,22 @@ def backorder_changes(log: EventLog) -> Changes:
                    np.concatenate([u, -u[done]]), np.zeros(F * K, np.int64))
 
 
+def reserved_changes(log: EventLog) -> Changes:
+    """Units allocated to released shipments that have not left the FC yet."""
+    F, K = _shape(log)
+    sl, sh, ev = log["shipment_lines"], log["shipments"], log["events"]
+    sid = sl["shipment_id"]
+    key = sh["fc"][sid].astype(np.int64) * K + sl["sku"]
+    units = sl["units"].astype(np.int64)
+    shipped = ev["status"] == Status.SHIPPED
+    t_ship = np.full(log.n_rows("shipments"), np.inf)
+    t_ship[ev["shipment_id"][shipped]] = ev["time_h"][shipped]
+    gone = np.isfinite(t_ship[sid])
+    return _sorted(np.concatenate([release_times(log)[sid], t_ship[sid][gone]]),
+                   np.concatenate([key, key[gone]]), np.concatenate([units, -units[gone]]),
+                   np.zeros(F * K, np.int64))
+
+
 def on_order_changes(log: EventLog) -> Changes:
     """Units bought or transferred and not yet available."""
     F, K = _shape(log)
@@ -157,17 +174,21 @@ def _group_cumsum(key: np.ndarray, delta: np.ndarray) -> np.ndarray:
 
 def stock_series(log: EventLog, step_h: float = 24.0) -> pd.DataFrame:
     """Stock per FC at the end of each period of ``step_h`` hours: available on hand,
-    backordered and on-order units (summed over SKUs)."""
+    reserved (allocated, not yet shipped), backordered and on-order units (summed over
+    SKUs)."""
     F, K = _shape(log)
     times = np.arange(step_h, log.horizon_h + 1e-9, step_h)
     names = log.fc_names
     out = []
-    for col, ch in (("on_hand", on_hand_changes(log)), ("backordered", backorder_changes(log)),
+    for col, ch in (("on_hand", on_hand_changes(log)), ("reserved", reserved_changes(log)),
+                    ("backordered", backorder_changes(log)),
                     ("on_order", on_order_changes(log))):
         lv = levels_at(ch, times).reshape(len(times), F, K).sum(axis=2)
         out.append(pd.DataFrame(lv, columns=names).assign(time_h=times)
                    .melt(id_vars="time_h", var_name="fc", value_name=col))
-    df = out[0].merge(out[1], on=["time_h", "fc"]).merge(out[2], on=["time_h", "fc"])
+    df = out[0]
+    for other in out[1:]:
+        df = df.merge(other, on=["time_h", "fc"])
     return df.sort_values(["fc", "time_h"], kind="stable").reset_index(drop=True)
 
 

@@ -37,8 +37,8 @@ from simpy.events import Timeout
 from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.eventlog import EventLog, Recorder, Source, Status
-from sim.network import DIST_CODES, NO_TRIGGER, Network, Review
-from sim.policies import RoutingPolicy, resolve_policy
+from sim.network import DIST_CODES, Network, Review
+from sim.policies import RoutingPolicy, resolve_policy, resolve_replenishment
 from sim.rng import stream
 from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, quote_orders
 from sim.state import OrderView, StateView
@@ -145,11 +145,20 @@ class FulfillmentModel:
         # Python lists where only the model reads them (faster than numpy scalars)
         self.on_order = [[0] * net.n_skus for _ in range(F)]
         self.backordered = [[0] * net.n_skus for _ in range(F)]
-        self._trigger = net.repl_trigger.tolist()  # continuous review: order at or below
-        self._replenish = bool((net.repl_trigger > NO_TRIGGER).any())
-        self._code = net.repl_policy.tolist()
-        self._s, self._S, self._Q = (net.repl_s.tolist(), net.repl_S.tolist(),
-                                     net.repl_Q.tolist())
+        self.state = StateView(self)
+        # replenishment: one policy per SKU class; continuous review asks it when the position
+        # falls to its reorder point (never reached for periodic review or no replenishment)
+        self._cls = net.sku_class.tolist()
+        self.replenishment = [resolve_replenishment(spec, net) for spec in net.repl_classes]
+        self._reviews = tuple(
+            Review(np.flatnonzero(net.sku_class == c), int(p.review_period_days),
+                   spec.review_weekday, spec.review_hour)
+            for c, (p, spec) in enumerate(zip(self.replenishment, net.repl_classes,
+                                              strict=True))
+            if p.review_period_days and (net.sku_class == c).any())
+        self._trigger = [[_NEVER if (r := self.replenishment[c].reorder_point(f, k)) is None
+                          else int(r) for k, c in enumerate(self._cls)] for f in range(F)]
+        self._replenish = any(r > _NEVER for row in self._trigger for r in row)
         self._dock_booked: list[dict[int, int]] = [{} for _ in range(F)]  # day -> units
         self.in_inspection = [[0] * net.n_skus for _ in range(F)]
         # shipment -> its lines that the customer will send back once delivered
@@ -163,7 +172,6 @@ class FulfillmentModel:
         self._pick_coef = [tuple(r) for r in net.pick_coef_h.tolist()]
         self._pack_coef = [tuple(r) for r in net.pack_coef_h.tolist()]
         self.wip = [0] * F
-        self.state = StateView(self)
         # released shipment -> its pack hours (until picked) and its Quote or Plan (until
         # labelled); everything else about a shipment is in the shipments table
         self._pack_h: dict[int, float] = {}
@@ -543,7 +551,7 @@ class FulfillmentModel:
             for f in range(self._n_fcs):
                 for k in range(net.n_skus):
                     self._review(f, k)
-        for i, rv in enumerate(net.reviews):
+        for i, rv in enumerate(self._reviews):
             self._at(self._next_review(rv, 0.0), self._periodic, i)
         if net.transfers.policy != "none":
             self._at(net.transfers.review_hour, self._rebalance)
@@ -562,15 +570,17 @@ class FulfillmentModel:
 
     def _quantity(self, f: int, k: int, position: int) -> int:
         """Units the SKU's policy orders at inventory position ``position`` (0: none)."""
-        code = self._code[k]
-        if code == 2:  # rQ: enough multiples of Q to rise above r
-            r, q = self._s[f][k], self._Q[f][k]
-            return 0 if position > r else q * ((r - position) // q + 1)
-        if code == 1:  # sS
-            return self._S[f][k] - position if position <= self._s[f][k] else 0
-        if code in (3, 4):  # base stock, RS: up to S
-            return max(0, self._S[f][k] - position)
-        return 0
+        policy = self.replenishment[self._cls[k]]
+        qty = policy.order_quantity(f, k, position, self.state)
+        if type(qty) is not int:
+            if not isinstance(qty, int | np.integer):
+                raise PolicyError(f"replenishment policy {type(policy).__name__} returned "
+                                  f"{qty!r} for FC {f}, SKU {k}; expected whole units")
+            qty = int(qty)
+        if qty < 0:
+            raise PolicyError(f"replenishment policy {type(policy).__name__} returned {qty} "
+                              f"units for FC {f}, SKU {k}; expected 0 or more")
+        return qty
 
     def _review(self, f: int, k: int) -> None:
         """Continuous review: the position fell to the trigger, ask the policy."""
@@ -582,7 +592,7 @@ class FulfillmentModel:
 
     def _periodic(self, i: int) -> None:
         """A periodic review of one SKU class at every FC."""
-        rv = self.net.reviews[i]
+        rv = self._reviews[i]
         self._at(self.env.now + 24.0 * rv.period_days, self._periodic, i)
         for f in range(self._n_fcs):
             for k in rv.skus.tolist():
@@ -883,6 +893,8 @@ class FulfillmentModel:
 
 
 _first, _second, _fourth = itemgetter(0), itemgetter(1), itemgetter(3)
+_NEVER = -(2**62)
+"""Reorder point of SKUs without continuous review: no position is ever that low."""
 
 
 def _gather(col: array.array, idx: np.ndarray) -> np.ndarray:

@@ -107,12 +107,10 @@ class Network:
     sku_supplier: np.ndarray  # (K,) index into suppliers, -1 if none
     sku_return_probability: np.ndarray  # (K,)
     suppliers: tuple[SupplierSpec, ...]
-    repl_policy: np.ndarray  # (K,) REPL_CODES
+    repl_classes: tuple[ClassSpec, ...]  # policy of SKU classes A, B, C
     repl_s: np.ndarray  # (F, K) int64 reorder point (sS, rQ)
     repl_S: np.ndarray  # (F, K) int64 order-up-to level (sS, RS, base_stock)
     repl_Q: np.ndarray  # (F, K) int64 order quantity (rQ)
-    repl_trigger: np.ndarray  # (F, K) continuous review orders at or below this position
-    reviews: tuple[Review, ...]  # periodic reviews
     holding_cost_rate: float
     receiving_units_per_day: np.ndarray  # (F,) 0 = unlimited
     putaway_h: np.ndarray  # (F,)
@@ -174,11 +172,6 @@ class Network:
         return total * self.orders_per_day
 
 
-REPL_CODES = {"none": 0, "sS": 1, "min_max": 1, "rQ": 2, "base_stock": 3, "RS": 4}
-NO_TRIGGER = -(2**62)
-"""Continuous-review trigger of SKUs reviewed periodically or not at all: never reached."""
-
-
 @dataclass(frozen=True)
 class SupplierSpec:
     """A supplier as the model uses it: lead time in days and ordering rules."""
@@ -194,6 +187,19 @@ class SupplierSpec:
 
 
 @dataclass(frozen=True)
+class ClassSpec:
+    """The replenishment policy of one SKU class: a built-in name or ``module:Class`` with
+    its parameters, and when its periodic reviews happen (if it reviews periodically)."""
+
+    name: str  # "A", "B", "C"
+    policy: str
+    params: MappingProxyType[str, Any]
+    review_period_days: int | None
+    review_weekday: int
+    review_hour: float
+
+
+@dataclass(frozen=True)
 class Review:
     """A periodic review: the SKUs ``skus`` at every FC, every ``period_days`` from the first
     ``weekday`` at ``hour``."""
@@ -205,37 +211,25 @@ class Review:
 
 
 def _levels(sc: Scenario, forecast: np.ndarray, sku_class: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
-                       tuple[Review, ...]]:
-    """Policy code per SKU and its s, S, Q levels and continuous trigger per FC and SKU."""
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[ClassSpec, ...]]:
+    """Levels s, S, Q per FC and SKU (units) and each class's policy."""
     F, K = forecast.shape
-    code = np.zeros(K, np.int64)
     lv = {n: np.zeros((F, K), np.int64) for n in ("s", "S", "Q")}
-    trigger = np.full((F, K), NO_TRIGGER, np.int64)
-    reviews = []
+    specs = []
     for c, cname in enumerate(CLASS_NAMES):
         m = sku_class == c
-        if not m.any():
-            continue
         cp = sc.replenishment.for_class(cname)
-        code[m] = REPL_CODES[cp.policy]
+        specs.append(ClassSpec(cname, cp.policy, MappingProxyType(dict(cp.params)),
+                               cp.period_days, WEEKDAYS.index(cp.review_weekday),
+                               cp.review_hour))
         for n in ("s", "S", "Q"):
             level = cp.level(n)
-            if level is None:
+            if level is None or not m.any():
                 continue
             kind, v = level
             lv[n][:, m] = np.ceil(forecast[:, m] * v - 1e-9) if kind == "days" else int(v)
-        if cp.policy == "none":
-            continue
-        if cp.period_days is not None:
-            reviews.append(Review(np.flatnonzero(m), cp.period_days,
-                                  WEEKDAYS.index(cp.review_weekday), cp.review_hour))
-        elif cp.policy in ("sS", "min_max", "rQ"):
-            trigger[:, m] = lv["s"][:, m]
-        else:  # continuous base stock: order one for one below S
-            trigger[:, m] = lv["S"][:, m] - 1
     lv["Q"] = np.maximum(lv["Q"], 1)
-    return code, lv["s"], lv["S"], lv["Q"], trigger, tuple(reviews)
+    return lv["s"], lv["S"], lv["Q"], tuple(specs)
 
 
 def _service(st: ServiceTime) -> tuple[list[float], int, float]:
@@ -363,7 +357,7 @@ def build_network(sc: Scenario) -> Network:
     rep = sc.replenishment
     services = build_services(sc)
     sku_class = sku_classes(t.sku_popularity, rep.a_share, rep.b_share)
-    code, s_lv, S_lv, Q_lv, trigger, reviews = _levels(sc, forecast, sku_class)
+    s_lv, S_lv, Q_lv, class_specs = _levels(sc, forecast, sku_class)
     sup_table = sc.supplier_table()
     sup_names = list(sup_table)
     by_class = {c: sup_names.index(n) for n, sp in sup_table.items() for c in sp.classes}
@@ -443,12 +437,10 @@ def build_network(sc: Scenario) -> Network:
             business_days=sp.lead_time_days.business_days, moq_units=sp.moq_units,
             case_pack=sp.case_pack, fixed_cost_per_po=sp.fixed_cost_per_po)
             for n, sp in sup_table.items()),
-        repl_policy=code,
+        repl_classes=class_specs,
         repl_s=s_lv,
         repl_S=S_lv,
         repl_Q=Q_lv,
-        repl_trigger=trigger,
-        reviews=reviews,
         holding_cost_rate=rep.holding_cost_rate,
         receiving_units_per_day=np.array([f.receiving.units_per_day for f in fcs], np.int64),
         putaway_h=np.array([f.receiving.putaway_h for f in fcs], float),

@@ -398,7 +398,7 @@ class Supplier(_Model):
     unit_cost_share: float = Field(default=0.5, gt=0, le=1)
 
 
-ReplenishmentName = Literal["none", "sS", "min_max", "rQ", "RS", "base_stock"]
+REPLENISHMENT_BUILTINS = ("none", "sS", "min_max", "rQ", "RS", "base_stock")
 
 
 class ClassPolicy(_Model):
@@ -413,7 +413,8 @@ class ClassPolicy(_Model):
     Levels are in days of the FC's forecast demand (``*_days``) or in units (``*_units``).
     """
 
-    policy: ReplenishmentName = "none"
+    policy: str = "none"
+    params: dict[str, Any] = Field(default_factory=dict)
     s_days: NonNeg | None = None
     s_units: Annotated[int, Field(ge=0)] | None = None
     S_days: NonNeg | None = None
@@ -423,6 +424,14 @@ class ClassPolicy(_Model):
     review_period_days: Annotated[int, Field(ge=1)] | None = None
     review_weekday: str = "mon"
     review_hour: float = Field(default=0.0, ge=0, lt=24)
+
+    @field_validator("policy")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if v not in REPLENISHMENT_BUILTINS and ":" not in v:
+            raise ValueError(f"'{v}' is neither a built-in replenishment policy "
+                             f"({', '.join(REPLENISHMENT_BUILTINS)}) nor 'module:Class'")
+        return v
 
     @field_validator("review_weekday")
     @classmethod
@@ -443,7 +452,7 @@ class ClassPolicy(_Model):
     def _levels(self) -> ClassPolicy:
         s, S, Q = self._one("s"), self._one("S"), self._one("Q")
         need = {"sS": ("s", "S"), "min_max": ("s", "S"), "rQ": ("s", "Q"), "RS": ("S",),
-                "base_stock": ("S",), "none": ()}[self.policy]
+                "base_stock": ("S",)}.get(self.policy, ())
         given = {"s": s, "S": S, "Q": Q}
         missing = [n for n in need if given[n] is None]
         if missing:
@@ -479,7 +488,8 @@ class Replenishment(_Model):
     cost of holding stock as a share of its unit cost.
     """
 
-    policy: ReplenishmentName = "none"
+    policy: str = "none"
+    params: dict[str, Any] = Field(default_factory=dict)
     s_days: NonNeg | None = None
     s_units: Annotated[int, Field(ge=0)] | None = None
     S_days: NonNeg | None = None
@@ -523,7 +533,8 @@ class Replenishment(_Model):
         """The policy of SKU class ``name`` (its own, else the section's default)."""
         if name in self.classes:
             return self.classes[name]
-        fields = ("policy", "s_days", "s_units", "S_days", "S_units", "Q_days", "Q_units",
+        fields = ("policy", "params", "s_days", "s_units", "S_days", "S_units", "Q_days",
+                  "Q_units",
                   "review_period_days", "review_weekday", "review_hour")
         return ClassPolicy(**{f: getattr(self, f) for f in fields})
 
@@ -1180,12 +1191,21 @@ def load_scenario(path: str | Path, *, check_policy: bool = True) -> Scenario:
     sc._tables = _load_tables(sc, path.parent)
     _check_suppliers(sc, path)
     if check_policy:
-        from sim.policies import resolve_policy
+        from sim.policies import _load_class, resolve_policy
 
         try:
             resolve_policy(sc.routing.policy, sc.routing.params, path.parent)
         except ValueError as exc:
             raise ScenarioError(f"{path}: field 'routing.policy': {exc}") from None
+        for c in CLASS_NAMES:
+            name = sc.replenishment.for_class(c).policy
+            if ":" in name:
+                where = (f"replenishment.classes.{c}.policy" if c in sc.replenishment.classes
+                         else "replenishment.policy")
+                try:
+                    _load_class(name, path.parent)
+                except ValueError as exc:
+                    raise ScenarioError(f"{path}: field '{where}': {exc}") from None
     return sc
 
 

@@ -96,6 +96,8 @@ CASES = [
           id="s-not-below-S"),
     _case("sku_without_supplier.toml", "sku_without_supplier.toml", "has no supplier",
           id="sku-without-supplier"),
+    _case("replenishment_module_missing.toml", "replenishment_module_missing.toml",
+          "replenishment.classes.A.policy", id="replenishment-policy-module-missing"),
     _case("return_probability_above_one.toml", "return_probability_above_one.toml",
           "returns.probability", id="return-probability-above-one"),
     # the message must be printed literally, not as rich markup

@@ -4,6 +4,7 @@ recomputed from the log equal the model's own state."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sim.inventory import (
     on_order_changes,
     stock_series,
 )
+from sim.model import FulfillmentModel
 from sim.network import build_network
 from tests.conftest import MakeScenario, run
 from tests.test_conservation import check_lines, check_orders, check_shipments
@@ -150,7 +152,12 @@ def test_stock_series_is_daily_per_fc(make_scenario: MakeScenario, tmp_path: Pat
     for f, name in enumerate(log.fc_names):
         row = last[last["fc"] == name].iloc[0]
         assert row["on_hand"] == st["on_hand"][st["fc"] == f].sum()
-    assert (df[["on_hand", "backordered", "on_order"]] >= 0).all().all()
+    assert (df[["on_hand", "reserved", "backordered", "on_order"]] >= 0).all().all()
+    # reserved at the end = allocated units whose shipment has not been picked up
+    ev, sl = log["events"], log["shipment_lines"]
+    gone = np.zeros(log.n_rows("shipments"), bool)
+    gone[ev["shipment_id"][ev["status"] == Status.SHIPPED]] = True
+    assert last["reserved"].sum() == sl["units"][~gone[sl["shipment_id"]]].sum()
 
 
 def _two_fc_stock(tmp_path: Path, east_units: int, mode: str) -> Any:
@@ -214,3 +221,24 @@ def test_backorders_released_first_come_first_served(tmp_path: Path) -> None:
         assert not len(still_held) or still_held.min() > batch.max()
     # new orders never jump the queue: an order placed while others wait is itself held
     assert np.all(np.isin(np.arange(len(placed))[placed < 24.0], held))
+
+
+def test_user_replenishment_policy_from_a_module(make_scenario: MakeScenario,
+                                                 tmp_path: Path) -> None:
+    """``module:Class`` (beside the scenario file) replenishes every class at its own period:
+    purchase orders only at its reviews (Tuesdays 06:00, every 7 days)."""
+    shutil.copy(Path(__file__).parent / "data" / "policies" / "weekly_cover.py", tmp_path)
+    sc = make_scenario(replace={"replenishment": {
+        "policy": "weekly_cover:WeeklyCover", "params": {"cover_days": 8.0, "period": 7},
+        "review_weekday": "tue", "review_hour": 6.0}})
+    net = build_network(sc)
+    model = FulfillmentModel(net)
+    assert all(type(p).__name__ == "WeeklyCover" for p in model.replenishment)
+    log = model.run()
+    po = log["purchase_orders"]
+    assert len(po["time_h"]) > 0
+    days = (po["time_h"] // 24).astype(int)
+    assert {net.weekday(d) for d in days} == {1}  # Tuesday
+    assert np.allclose(po["time_h"] % 24, 6.0)
+    assert sum(p.calls for p in model.replenishment) >= len(po["time_h"])
+    check_unit_balance(log)

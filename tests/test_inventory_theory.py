@@ -149,7 +149,7 @@ def test_s_S_cost_matches_zheng_federgruen(tmp_path: Path) -> None:
         "suppliers": {"acme": {"lead_time_days": {"mean": 0}, "fixed_cost_per_po": K_FIXED}},
     }, initial=10)
     net = build_network(sc)
-    assert net.reviews and net.reviews[0].period_days == 1
+    assert net.repl_classes[0].review_period_days == 1
     costs = []
     for r in range(6):
         log = run(sc, replication=r)

@@ -13,10 +13,22 @@ import inspect
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from sim.policies.base import Decision, RoutingPolicy
 from sim.policies.builtin import LeastLoaded, Nearest, NearestIgnoringStock
+from sim.policies.replenishment import (
+    RQ,
+    SS,
+    NoReplenishment,
+    OrderUpTo,
+    ReplenishmentPolicy,
+)
+
+if TYPE_CHECKING:
+    from sim.network import ClassSpec, Network
 
 BUILTIN: dict[str, type] = {
     "nearest": Nearest,
@@ -25,7 +37,7 @@ BUILTIN: dict[str, type] = {
 }
 
 __all__ = ["BUILTIN", "Decision", "LeastLoaded", "Nearest", "NearestIgnoringStock",
-           "RoutingPolicy", "resolve_policy"]
+           "ReplenishmentPolicy", "RoutingPolicy", "resolve_policy", "resolve_replenishment"]
 
 
 def _load_class(spec: str, base_dir: Path | None) -> type:
@@ -73,4 +85,39 @@ def resolve_policy(name: str, params: Mapping[str, Any] | None = None,
         raise ValueError(f"policy '{name}': invalid parameters: {exc}") from None
     if not callable(getattr(policy, "route", None)):
         raise ValueError(f"policy '{name}' has no method route(order, state)")
+    return policy
+
+
+def resolve_replenishment(spec: ClassSpec, net: Network) -> ReplenishmentPolicy:
+    """The replenishment policy of one SKU class: a built-in with the network's levels, or a
+    user's ``module:Class`` built as ``Class(net=net, skus=..., **params)``.
+
+    Raises
+    ------
+    ValueError
+        With a message for the user if the class cannot be imported or built, or lacks the
+        protocol's methods.
+    """
+    period = spec.review_period_days
+    if spec.policy in ("sS", "min_max"):
+        return SS(net.repl_s, net.repl_S, period)
+    if spec.policy == "rQ":
+        return RQ(net.repl_s, net.repl_Q, period)
+    if spec.policy in ("RS", "base_stock"):
+        return OrderUpTo(net.repl_S, period)
+    if spec.policy == "none":
+        return NoReplenishment()
+    cls = _load_class(spec.policy, net.base_dir)
+    skus = np.flatnonzero(net.sku_class == "ABC".index(spec.name))
+    try:
+        policy = cls(net=net, skus=skus, **dict(spec.params))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"replenishment policy '{spec.policy}' for class {spec.name}: "
+                         f"cannot be built with parameters {dict(spec.params)}: {exc}") from None
+    for method in ("reorder_point", "order_quantity"):
+        if not callable(getattr(policy, method, None)):
+            raise ValueError(f"replenishment policy '{spec.policy}' has no method {method}()")
+    if not hasattr(policy, "review_period_days"):
+        raise ValueError(f"replenishment policy '{spec.policy}' has no attribute "
+                         "review_period_days (None for continuous review)")
     return policy
