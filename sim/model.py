@@ -71,10 +71,13 @@ class LaborPool:
     hands the task on with ``done(task, fc)``.
     """
 
-    __slots__ = ("_done", "_done_h", "_fc", "_start_h", "busy", "capacity", "env", "queue")
+    __slots__ = ("_done", "_done_h", "_fc", "_hours", "_next", "_start_h", "busy", "capacity",
+                 "env", "queue")
 
     def __init__(self, env: simpy.Environment, fc: int, start_h: array.array,
-                 done_h: array.array, done: Callable[[int, int], None]) -> None:
+                 done_h: array.array, done: Callable[[int, int], None],
+                 next_pool: LaborPool | None = None, hours: dict[int, float] | None = None
+                 ) -> None:
         self.env = env
         self.capacity = 0
         self.busy = 0
@@ -82,6 +85,9 @@ class LaborPool:
         self._fc = fc
         self._start_h, self._done_h = start_h, done_h  # shipment id -> time (nan until then)
         self._done = done
+        # a pool whose finished tasks go straight to another pool's queue (pick -> pack),
+        # with the task's hours there
+        self._next, self._hours = next_pool, hours if hours is not None else {}
 
     def submit(self, task: int, duration_h: float) -> None:
         if self.busy < self.capacity:
@@ -105,7 +111,13 @@ class LaborPool:
         self._done_h[task] = self.env.now
         if self.queue and self.busy < self.capacity:
             self._start(*self.queue.popleft())
-        self._done(task, self._fc)
+        nxt = self._next
+        if nxt is None:
+            self._done(task, self._fc)
+        elif nxt.busy < nxt.capacity:
+            nxt._start(task, self._hours.pop(task))
+        else:
+            nxt.queue.append((task, self._hours.pop(task)))
 
     def _dispatch(self) -> None:
         queue = self.queue
@@ -174,15 +186,16 @@ class FulfillmentModel:
         self.wip = [0] * F
         # released shipment -> its pack hours (until picked) and its Quote or Plan (until
         # labelled); everything else about a shipment is in the shipments table
-        self._pack_h: dict[int, float] = {}
         self._quote: dict[int, Any] = {}
         # shipments packed at each FC since its last pickup event, waiting for their label
         self._pending: list[list[int]] = [[] for _ in range(F)]
         shc = self.rec.cols["shipments"]
-        self.pickers = [LaborPool(self.env, f, shc["pick_start_h"], shc["picked_h"],
-                                  self._picked) for f in range(F)]
+        self._pack_h: dict[int, float] = {}  # released shipment -> its pack hours
         self.packers = [LaborPool(self.env, f, shc["pack_start_h"], shc["packed_h"],
                                   self._packed) for f in range(F)]
+        self.pickers = [LaborPool(self.env, f, shc["pick_start_h"], shc["picked_h"],
+                                  self._picked, self.packers[f], self._pack_h)
+                        for f in range(F)]
         S = len(net.services)
         # labelled shipments by FC and service, waiting for the carrier (arrays of ids)
         self.outbound: list[list[list[np.ndarray]]] = [[[] for _ in range(S)] for _ in range(F)]
@@ -611,9 +624,13 @@ class FulfillmentModel:
         qty = -(-qty // sup.case_pack) * sup.case_pack
         now = self.env.now
         lt = sup.lead_time_mean_days
-        if sup.lead_time_dist != 0 and lt > 0:
-            lt *= float(service_factor(self.rngs["supply"].random(1), sup.lead_time_dist,
-                                       sup.lead_time_cv)[0])
+        if sup.lead_time_dist != 0 and lt > 0:  # a mean-one factor with the supplier's cv
+            cv2 = sup.lead_time_cv ** 2
+            if sup.lead_time_dist == DIST_CODES["gamma"]:
+                lt *= float(self.rngs["supply"].gamma(1.0 / cv2, cv2))
+            else:  # lognormal
+                s2 = math.log1p(cv2)
+                lt *= float(self.rngs["supply"].lognormal(-s2 / 2, math.sqrt(s2)))
         if sup.business_days:
             day = int(now // 24)
             date = self._start_day64 + np.timedelta64(day, "D")

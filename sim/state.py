@@ -7,6 +7,7 @@ breaking anyone's policy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,6 +87,26 @@ class StateView:
             if row[k] < u:
                 return False
         return True
+
+    def first_with_stock(self, fcs: Sequence[int], skus: tuple[int, ...],
+                         units: tuple[int, ...]) -> int:
+        """The first FC of ``fcs`` that can allocate every line right now, or -1."""
+        rows = self._m.on_hand_rows
+        if len(skus) == 1:  # most orders: one line
+            k, u = skus[0], units[0]
+            for f in fcs:
+                if rows[f][k] >= u:
+                    return f
+            return -1
+        lines = tuple(zip(skus, units, strict=True))
+        for f in fcs:
+            row = rows[f]
+            for k, u in lines:
+                if row[k] < u:
+                    break
+            else:
+                return f
+        return -1
 
     def wip(self, fc: int) -> int:
         """Shipments released to ``fc`` and not yet packed (queued or in process)."""

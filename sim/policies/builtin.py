@@ -59,9 +59,9 @@ class Nearest:
         mode = net.hold_mode
         if mode == "backorder":  # the scenario's stockout rule: wait at the nearest FC
             return rank[0]
-        for f in rank:
-            if state.has_stock(f, order.skus, order.units):
-                return f
+        f = state.first_with_stock(rank, order.skus, order.units)
+        if f >= 0:
+            return f
         if mode == "split" and self.max_shipments > 1 and len(order.skus) > 1:
             split = fewest_shipments_split(order, state, rank, self.max_shipments)
             if split is not None:
