@@ -43,13 +43,18 @@ def default_scenario() -> Path:
     return Path(str(resources.files("scenarios").joinpath("baseline.toml")))
 
 
+COUNTS = ("orders_", "shipments.", "backordered_", "purchase_orders", "lost_sales_units",
+          "transfer_units")
+"""KPIs that are counts (printed as whole numbers)."""
+
+
 def fmt(name: str, v: float) -> str:
     """Format a KPI value for a table: rates as percentages, counts with separators."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     if is_share(name):
         return f"{100 * v:.1f}%"
-    if name.startswith(("orders_", "shipments.")):
+    if name.startswith(COUNTS):
         return f"{int(v):,}"
     return f"{v:,.2f}"
 
@@ -60,7 +65,7 @@ def fmt_delta(name: str, d: float, rel: float) -> str:
         return "–"
     if is_share(name):
         return f"{100 * d:+.1f} pp"
-    if name.startswith(("orders_", "shipments.")):
+    if name.startswith(COUNTS):
         text = f"{int(d):+,}"
     else:
         text = f"{d:+,.2f}"

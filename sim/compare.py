@@ -19,7 +19,8 @@ class KpiColumn:
 
 def is_share(name: str) -> bool:
     """KPIs that are proportions (compared in percentage points, not relative change)."""
-    return name.split(".", 1)[0].endswith(("_rate", "utilization", "share"))
+    base = name.split(".", 1)[0]
+    return base.endswith(("_rate", "utilization", "share")) or base.startswith("fill_rate")
 
 
 def comparison_rows(cols: list[KpiColumn]) -> Iterator[tuple[str, list[float], list[tuple[float,
