@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.eventlog import EventLog
+from sim.inventory import stock_series
 from sim.tracking import tracking_events
 
 MANIFEST = "manifest.json"
@@ -63,6 +64,9 @@ def write_results(out: Path, log: EventLog, kpis: dict[str, float], scenario_jso
             table = pa.table({c: pa.array(a) for c, a in cols.items()})
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             rows[name] = table.num_rows
+        if "purchase_orders" in log.tables:  # daily stock per FC, for charts and reports
+            pq.write_table(pa.Table.from_pandas(stock_series(log), preserve_index=False),
+                           tmp / "stock_daily.parquet", compression="zstd")
         track = tracking_events(log)
         pq.write_table(pa.table({c: pa.array(v) for c, v in track.items()}),
                        tmp / "tracking.parquet", compression="zstd")

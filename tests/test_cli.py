@@ -31,7 +31,8 @@ def test_run_writes_results_that_reproduce_kpis(small_path: Path, tmp_path: Path
     printed = capsys.readouterr().out
     assert "on_time_rate" in printed and "results written to" in printed
     for f in ("events", "orders", "order_lines", "shipments", "shipment_lines", "shifts",
-              "receipts", "stock"):
+              "receipts", "stock", "purchase_orders", "transfers", "returns", "stock_daily",
+              "labels", "tracking"):
         assert (out / f"{f}.parquet").is_file()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 7 and len(manifest["scenario_sha256"]) == 64
