@@ -224,8 +224,12 @@ class FulfillmentModel:
         self._ev_f, self._ev_sh = ev["fc"].append, ev["shipment_id"].append
         sh, sl = self.rec.cols["shipments"], self.rec.cols["shipment_lines"]
         self._sh_cols = tuple(sh[c].append for c in ("order_id", "fc", "zone", "n_lines",
-                                                      "n_units", "weight_lb", "pick_start_h",
-                                                      "picked_h", "pack_start_h", "packed_h"))
+                                                      "n_units", "weight_lb"))
+        # the shipment timeline columns grow in blocks of nan (filled in as tasks happen)
+        self._timeline = tuple(sh[c] for c in ("pick_start_h", "picked_h", "pack_start_h",
+                                               "packed_h"))
+        self._nan_block = np.full(4096, np.nan).tobytes()
+        self._timeline_len = 0
         self._sku_weight = net.sku_weight_lb.tolist()
         self._sl_sid, self._sl_sku, self._sl_units = sl["shipment_id"].append, \
             sl["sku"].append, sl["units"].append
@@ -250,6 +254,8 @@ class FulfillmentModel:
                 gc.enable()
         for f in range(net.n_fcs):  # packed after the FC's last pickup: labelled, not shipped
             self._label(f)
+        for col in self._timeline:  # drop the unused end of the last block
+            del col[self.n_shipments:]
         self.wall_s = time.perf_counter() - t0
         self._record_stock()
         log = self.rec.finish({
@@ -500,18 +506,17 @@ class FulfillmentModel:
             whole = a + b * n_all + c * u_all
             pack_h = (a + b * n_lines + c * n_units) * factors[1][f] / whole if whole else 0.0
             quote = self.shipper.plan(tuple(skus), tuple(units), zone)
-        sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight, t1, t2, t3, t4 = self._sh_cols
+        sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_cols
         sh_order(oid)
         sh_fc(f)
         sh_zone(zone)
         sh_lines(n_lines)
         sh_units(n_units)
         sh_weight(weight)
-        nan = math.nan
-        t1(nan)
-        t2(nan)
-        t3(nan)
-        t4(nan)
+        if sid >= self._timeline_len:
+            for col in self._timeline:
+                col.frombytes(self._nan_block)
+            self._timeline_len += 4096
         self._pack_h[sid] = pack_h
         self._quote[sid] = quote
         self.wip[f] += 1
@@ -873,8 +878,8 @@ class FulfillmentModel:
         """Schedule the returns of the parcels just shipped: each comes back to ``f`` its
         delay after delivery (parcels lost in an exception never do)."""
         to_return = self._to_return
-        keys = np.fromiter(to_return, np.int64, len(to_return))
-        mine = np.flatnonzero(np.isin(ids, keys))
+        mine = np.array([j for j, sid in enumerate(ids.tolist()) if sid in to_return],
+                        dtype=np.int64)
         if not len(mine):
             return
         ret = self.net.returns
