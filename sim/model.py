@@ -71,8 +71,8 @@ class LaborPool:
     hands the task on with ``done(task, fc)``.
     """
 
-    __slots__ = ("_done", "_done_h", "_fc", "_hours", "_next", "_start_h", "busy", "capacity",
-                 "env", "queue")
+    __slots__ = ("_done", "_done_h", "_fc", "_fin", "_hours", "_next", "_start_h", "busy",
+                 "capacity", "env", "queue")
 
     def __init__(self, env: simpy.Environment, fc: int, start_h: array.array,
                  done_h: array.array, done: Callable[[int, int], None],
@@ -88,6 +88,7 @@ class LaborPool:
         # a pool whose finished tasks go straight to another pool's queue (pick -> pack),
         # with the task's hours there
         self._next, self._hours = next_pool, hours if hours is not None else {}
+        self._fin = self._finish  # one bound method for every task
 
     def submit(self, task: int, duration_h: float) -> None:
         if self.busy < self.capacity:
@@ -103,7 +104,7 @@ class LaborPool:
         self.busy += 1
         env = self.env
         self._start_h[task] = env.now
-        Timeout(env, duration_h, task).callbacks.append(self._finish)
+        Timeout(env, duration_h, task).callbacks.append(self._fin)
 
     def _finish(self, event: simpy.Event) -> None:
         self.busy -= 1
@@ -216,7 +217,9 @@ class FulfillmentModel:
         self.held_by_sku: dict[int, dict[int, None]] = {}
         self.n_orders = 0
         self.n_shipments = 0
-        self._day_lists: tuple[list[Any], ...] = ()
+        self._day_times: list[float] = []
+        self._day_views: list[OrderView] = []
+        self._day_factors: list[Factors] = []
         self._i = 0
         ev = self.rec.cols["events"]
         self._ev_t, self._ev_o, self._ev_s = ev["time_h"].append, ev["order_id"].append, \
@@ -389,28 +392,30 @@ class FulfillmentModel:
                 returns[i][k] = u
         quotes = list(zip(q.single, q.billable, itertools.repeat(None), q.carton_cost,
                           q.weight_lb.tolist(), n_units.tolist(), returns))
-        self._day_lists = (blk.time_h.tolist(), blk.channel.tolist(), blk.dest.tolist(),
-                           blk.line_ptr.tolist(), blk.line_sku.tolist(), blk.line_units.tolist(),
-                           promise_h.tolist(), pick_h.tolist(), pack_h.tolist(), quotes)
+        # the day's orders as policies will see them (ids are given in order of arrival)
+        ptr, sku_l, units_l = blk.line_ptr.tolist(), blk.line_sku.tolist(), \
+            blk.line_units.tolist()
+        skus = [tuple(sku_l[a:b]) for a, b in itertools.pairwise(ptr)]
+        units = [tuple(units_l[a:b]) for a, b in itertools.pairwise(ptr)]
+        times = blk.time_h.tolist()
+        self._day_times = times
+        self._day_views = list(map(OrderView, range(base, base + n), times,
+                                   blk.channel.tolist(), blk.dest.tolist(), skus, units,
+                                   promise_h.tolist()))
+        self._day_factors = list(zip(pick_h.tolist(), pack_h.tolist(), quotes, strict=True))
         self._i = 0
         Timeout(self.env, blk.time_h[0] - self.env.now).callbacks.append(
             self._arrive)
 
     def _arrive(self, _event: simpy.Event) -> None:
         i = self._i
-        times, channels, dests, ptr, skus_l, units_l, promise, pick, pack, quotes = \
-            self._day_lists
-        now = times[i]
-        p0, p1 = ptr[i], ptr[i + 1]
-        view = OrderView(self.n_orders, now, channels[i], dests[i], tuple(skus_l[p0:p1]),
-                         tuple(units_l[p0:p1]), promise[i])
         self.n_orders += 1
-        self._route(view, (pick[i], pack[i], quotes[i]), held=False)
+        self._route(self._day_views[i], self._day_factors[i], held=False)
         i += 1
         self._i = i
+        times = self._day_times
         if i < len(times):
-            Timeout(self.env, times[i] - now).callbacks.append(
-                self._arrive)
+            Timeout(self.env, times[i] - times[i - 1]).callbacks.append(self._arrive)
 
     # ------------------------------------------------------------------ routing and stock
     def _route(self, view: OrderView, factors: Factors, held: bool) -> bool:
