@@ -75,7 +75,7 @@ class LaborPool:
                  "capacity", "env", "queue")
 
     def __init__(self, env: simpy.Environment, fc: int, start_h: array.array,
-                 done_h: array.array, done: Callable[[int, int], None],
+                 done_h: array.array, done: Callable[[int, int], None] | None,
                  next_pool: LaborPool | None = None, hours: dict[int, float] | None = None
                  ) -> None:
         self.env = env
@@ -114,7 +114,7 @@ class LaborPool:
             self._start(*self.queue.popleft())
         nxt = self._next
         if nxt is None:
-            self._done(task, self._fc)
+            self._done(task, self._fc)  # type: ignore[misc]  # set when there is no next pool
         elif nxt.busy < nxt.capacity:
             nxt._start(task, self._hours.pop(task))
         else:
@@ -195,7 +195,7 @@ class FulfillmentModel:
         self.packers = [LaborPool(self.env, f, shc["pack_start_h"], shc["packed_h"],
                                   self._packed) for f in range(F)]
         self.pickers = [LaborPool(self.env, f, shc["pick_start_h"], shc["picked_h"],
-                                  self._picked, self.packers[f], self._pack_h)
+                                  None, self.packers[f], self._pack_h)
                         for f in range(F)]
         S = len(net.services)
         # labelled shipments by FC and service, waiting for the carrier (arrays of ids)
@@ -756,9 +756,6 @@ class FulfillmentModel:
             self._at(ready, self._receive, (f, k, b, Source.RETURN, -1))
 
     # ------------------------------------------------------------------ floor
-    def _picked(self, sid: int, f: int) -> None:
-        self.packers[f].submit(sid, self._pack_h.pop(sid))
-
     def _packed(self, sid: int, f: int) -> None:
         """Packed: the label waits for the FC's next pickup event (see :meth:`_label`)."""
         self.wip[f] -= 1

@@ -476,7 +476,7 @@ class ClassPolicy(_Model):
         return self._one(name)
 
 
-class Replenishment(_Model):
+class Replenishment(ClassPolicy):
     """How each FC restocks each SKU, by SKU class.
 
     SKUs fall into classes ``A``/``B``/``C`` by forecast demand (``A``: the most popular
@@ -488,17 +488,6 @@ class Replenishment(_Model):
     cost of holding stock as a share of its unit cost.
     """
 
-    policy: str = "none"
-    params: dict[str, Any] = Field(default_factory=dict)
-    s_days: NonNeg | None = None
-    s_units: Annotated[int, Field(ge=0)] | None = None
-    S_days: NonNeg | None = None
-    S_units: Annotated[int, Field(ge=0)] | None = None
-    Q_days: NonNeg | None = None
-    Q_units: Annotated[int, Field(ge=1)] | None = None
-    review_period_days: Annotated[int, Field(ge=1)] | None = None
-    review_weekday: str = "mon"
-    review_hour: float = Field(default=0.0, ge=0, lt=24)
     reorder_point_days: NonNeg | None = None
     order_up_to_days: NonNeg | None = None
     lead_time_days: NonNeg | None = None
@@ -521,22 +510,13 @@ class Replenishment(_Model):
     def _shares(self) -> Replenishment:
         if self.a_share > self.b_share:
             raise ValueError("a_share must not exceed b_share")
-        if any(n not in self.classes for n in ("A", "B", "C")):
-            try:  # the section's own levels apply to some class: check them too
-                self.for_class("")
-            except ValidationError as exc:
-                raise ValueError("; ".join(e["msg"].removeprefix("Value error, ")
-                                           for e in exc.errors())) from None
         return self
 
     def for_class(self, name: str) -> ClassPolicy:
         """The policy of SKU class ``name`` (its own, else the section's default)."""
         if name in self.classes:
             return self.classes[name]
-        fields = ("policy", "params", "s_days", "s_units", "S_days", "S_units", "Q_days",
-                  "Q_units",
-                  "review_period_days", "review_weekday", "review_hour")
-        return ClassPolicy(**{f: getattr(self, f) for f in fields})
+        return ClassPolicy(**{f: getattr(self, f) for f in ClassPolicy.model_fields})
 
 
 class Hold(_Model):
