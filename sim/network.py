@@ -344,6 +344,11 @@ def build_network(sc: Scenario) -> Network:
     units_per_order = expected_units_per_order(sc)
     catchment = np.bincount(fc_rank[:, 0], weights=t.dest_weight, minlength=len(fcs))
     forecast = d.orders_per_day * units_per_order * catchment[:, None] * t.sku_popularity[None, :]
+    if t.forecast_units is not None and t.forecast_sku is not None:  # e.g. from a placement
+        forecast = np.zeros_like(forecast)
+        for fc, k, r in zip(t.forecast_fc, t.forecast_sku, t.forecast_units, strict=True):
+            if fc in names:  # FCs not open in this scenario forecast nothing
+                forecast[names.index(fc), k] += r
 
     if sc.inventory.file is not None:
         assert t.stock_units is not None and t.stock_sku is not None

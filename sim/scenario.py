@@ -7,7 +7,9 @@ planner editing a text file, not a developer reading a traceback.
 
 Scenario files may ``extends = "other.toml"``: the parent is loaded first and the child's tables
 are merged into it key by key (arrays and scalars are replaced).  Collections a planner tweaks
-(FCs, shifts, channels) are tables keyed by name so that a variant can change one number.
+(FCs, shifts, channels) are tables keyed by name so that a variant can change one number.  A
+child that must drop what its parent defines (a different set of FCs, a stock file instead of a
+rule) lists those sections in ``replace = ["fcs", "inventory"]``: they replace the parent's.
 """
 
 from __future__ import annotations
@@ -355,6 +357,10 @@ class InitialStock(_Model):
     rule: Literal["days_of_demand"] | None = None
     days: NonNeg | None = None
     file: str | None = None
+    forecast_file: str | None = None
+    """Optional CSV (columns fc, sku, units_per_day) replacing the nearest-FC forecast of
+    daily demand per FC and SKU, which the replenishment levels in days and the transfers use;
+    an optimizer's placement writes one (FC-SKU pairs not listed forecast zero)."""
 
     @model_validator(mode="after")
     def _one(self) -> InitialStock:
@@ -673,6 +679,7 @@ class Scenario(_Model):
     name: str
     description: str = ""
     extends: str | None = None
+    replace: list[str] = Field(default_factory=list)
     run: RunConfig
     network: NetworkConfig = NetworkConfig()
     fcs: dict[str, FC] = Field(min_length=1)
@@ -814,6 +821,9 @@ class ScenarioTables:
     stock_fc: tuple[str, ...] = ()
     stock_sku: np.ndarray | None = None
     stock_units: np.ndarray | None = None
+    forecast_fc: tuple[str, ...] = ()
+    forecast_sku: np.ndarray | None = None
+    forecast_units: np.ndarray | None = None
     sku_category: tuple[str, ...] = ()
     sku_supplier: tuple[str, ...] = ()  # "" where the SKU's class decides
 
@@ -823,6 +833,9 @@ class ScenarioTables:
                  np.frombuffer("\n".join(self.sku_ids).encode(), np.uint8)]
         if self.stock_units is not None and self.stock_sku is not None:
             parts += [self.stock_sku, self.stock_units]
+        if self.forecast_units is not None and self.forecast_sku is not None:
+            parts += [self.forecast_sku, self.forecast_units,
+                      np.frombuffer("\n".join(self.forecast_fc).encode(), np.uint8)]
         for w, r in (self.service_rates or {}).values():
             parts += [w, r]
         if self.cartons is not None:
@@ -931,6 +944,23 @@ def _load_cartons(path: Path, sc_tables: tuple[tuple[str, ...], np.ndarray, np.n
     return cartons
 
 
+def _read_fc_sku_table(path: Path, field: str, value: str, sc: Scenario,
+                       sku_ids: tuple[str, ...], cat_path: Path
+                       ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Read a table of (fc, sku, ``value``) rows, checking every FC and SKU name exists."""
+    df = _read_csv(path, field, {"fc": "str", "sku": "str", value: "nonneg"})
+    index = {s: i for i, s in enumerate(sku_ids)}
+    fcs, skus = tuple(df["fc"].str.strip()), tuple(df["sku"].str.strip())
+    for i, (fc, sku) in enumerate(zip(fcs, skus, strict=True)):
+        if fc not in sc.fcs:
+            raise ScenarioError(f"{path}, line {i + 2}, column 'fc': unknown FC '{fc}' "
+                                f"(scenario FCs: {', '.join(sc.fcs)}).")
+        if sku not in index:
+            raise ScenarioError(f"{path}, line {i + 2}, column 'sku': unknown SKU '{sku}' "
+                                f"(not in catalog {cat_path.name}).")
+    return fcs, np.array([index[k] for k in skus], np.int64), df[value].to_numpy(float)
+
+
 def _read_catalog(path: Path, ref: CatalogRef) -> pd.DataFrame:
     """The catalog with standard column names, in pounds and inches."""
     col = ref.column
@@ -1037,24 +1067,19 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     sku_ids = tuple(cat["sku"])
     kw: dict[str, Any] = {}
     if sc.inventory.file is not None:
-        inv_path = (base / sc.inventory.file).resolve()
-        inv = _read_csv(inv_path, "inventory.file", {"fc": "str", "sku": "str", "units": "nonneg"})
-        index = {s: i for i, s in enumerate(sku_ids)}
-        for i, (fc, sku) in enumerate(zip(inv["fc"].str.strip(), inv["sku"].str.strip(),
-                                          strict=True)):
-            if fc not in sc.fcs:
-                raise ScenarioError(f"{inv_path}, line {i + 2}, column 'fc': unknown FC '{fc}' "
-                                    f"(scenario FCs: {', '.join(sc.fcs)}).")
-            if sku not in index:
-                raise ScenarioError(f"{inv_path}, line {i + 2}, column 'sku': unknown SKU '{sku}' "
-                                    f"(not in catalog {cat_path.name}).")
-        units = inv["units"].to_numpy(float)
+        fc_col, sku_col, units = _read_fc_sku_table(
+            (base / sc.inventory.file).resolve(), "inventory.file", "units", sc, sku_ids,
+            cat_path)
         if np.any(units != np.round(units)):
             i = int(np.flatnonzero(units != np.round(units))[0])
-            raise ScenarioError(f"{inv_path}, line {i + 2}, column 'units': expected whole units.")
-        kw = {"stock_fc": tuple(inv["fc"].str.strip()),
-              "stock_sku": np.array([index[s] for s in inv["sku"].str.strip()], np.int64),
-              "stock_units": units.astype(np.int64)}
+            raise ScenarioError(f"{(base / sc.inventory.file).resolve()}, line {i + 2}, "
+                                "column 'units': expected whole units.")
+        kw = {"stock_fc": fc_col, "stock_sku": sku_col, "stock_units": units.astype(np.int64)}
+    if sc.inventory.forecast_file is not None:
+        fc_col, sku_col, rate = _read_fc_sku_table(
+            (base / sc.inventory.forecast_file).resolve(), "inventory.forecast_file",
+            "units_per_day", sc, sku_ids, cat_path)
+        kw |= {"forecast_fc": fc_col, "forecast_sku": sku_col, "forecast_units": rate}
     return ScenarioTables(
         sku_ids=sku_ids,
         sku_weight_lb=cat["weight_lb"].to_numpy(float),
@@ -1105,7 +1130,8 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a UTF-8 text file.") from None
     # Data files named in this file are relative to this file.
-    for section, key in (("catalog", "file"), ("inventory", "file"), ("carrier", "zone_chart")):
+    for section, key in (("catalog", "file"), ("inventory", "file"),
+                         ("inventory", "forecast_file"), ("carrier", "zone_chart")):
         if isinstance(data.get(section), dict) and isinstance(data[section].get(key), str):
             data[section][key] = str((path.parent / data[section][key]).resolve())
     for svc in (data.get("services") or {}).values() if isinstance(data.get("services"),
@@ -1126,8 +1152,17 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: field 'extends': expected a file name (string).")
-    merged = _deep_merge(_read_toml((path.parent / parent).resolve(), (*chain, path)), data)
-    return merged
+    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    replace = data.get("replace", [])
+    if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
+        raise ScenarioError(f"{path}: field 'replace': expected a list of section names "
+                            "(e.g. [\"fcs\", \"inventory\"]).")
+    for section in replace:  # these sections replace the parent's instead of merging into it
+        if section not in data:
+            raise ScenarioError(f"{path}: field 'replace': section '{section}' is not defined "
+                                "in this file, so there is nothing to replace it with.")
+        base.pop(section, None)
+    return _deep_merge(base, data)
 
 
 def _describe(err: Mapping[str, Any]) -> str:

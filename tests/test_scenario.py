@@ -104,3 +104,46 @@ def test_destinations_weighted_by_state(tmp_path: Path) -> None:
         "file": "cities.csv", "state_weights": {"WA": 1}}}})
     with pytest.raises(ScenarioError, match=r"\['WA'\] have no destination"):
         load_scenario(write_scenario(tmp_path, bad, "bad.toml"))
+
+
+def test_replace_drops_the_parents_section(tmp_path: Path) -> None:
+    write_scenario(tmp_path, SMALL, "base.toml")
+    sku = load_scenario(tmp_path / "base.toml").tables.sku_ids[0]
+    (tmp_path / "stock.csv").write_text(f"fc,sku,units\nwest,{sku},40\n")
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\nname = "child"\nreplace = ["fcs", "inventory"]\n'
+        '[inventory]\nfile = "stock.csv"\n'
+        '[fcs.west]\nlat = 34.05\nlon = -118.24\nlabor_cost_per_hour = 20.0\n'
+        'pickup_cutoffs_h = [17.0]\n'
+        'pick_time = { per_order_min = 1.0 }\npack_time = { per_order_min = 1.0 }\n'
+        '[fcs.west.shifts.day]\ndays = ["mon", "tue"]\nstart_h = 8.0\nend_h = 16.0\n'
+        'pickers = 2\npackers = 2\n')
+    net = build_network(load_scenario(tmp_path / "child.toml"))
+    assert net.fc_names == ("west",)  # the parent's other FC is gone, not merged in
+    assert net.initial_stock.sum() == 40 and net.initial_stock[0, 0] == 40
+    # without replace the parent's rule and the child's file clash: a clear error
+    (tmp_path / "clash.toml").write_text(
+        'extends = "base.toml"\nname = "clash"\n[inventory]\nfile = "stock.csv"\n')
+    with pytest.raises(ScenarioError, match="inventory"):
+        load_scenario(tmp_path / "clash.toml")
+    (tmp_path / "bad.toml").write_text('extends = "base.toml"\nname = "b"\nreplace = ["fcs"]\n')
+    with pytest.raises(ScenarioError, match=r"replace.*'fcs' is not defined"):
+        load_scenario(tmp_path / "bad.toml")
+
+
+def test_forecast_file_overrides_the_nearest_fc_forecast(tmp_path: Path) -> None:
+    base = build_network(load_scenario(write_scenario(tmp_path, SMALL, "base.toml")))
+    k0, k1 = base.sku_ids[0], base.sku_ids[1]
+    (tmp_path / "fc.csv").write_text(f"fc,sku,units_per_day\neast,{k0},12.5\nwest,{k1},3\n")
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\nname = "child"\n[inventory]\nforecast_file = "fc.csv"\n')
+    net = build_network(load_scenario(tmp_path / "child.toml"))
+    east, west = net.fc_names.index("east"), net.fc_names.index("west")
+    assert net.forecast_units_per_day[east, 0] == 12.5
+    assert net.forecast_units_per_day[west, 1] == 3.0
+    assert net.forecast_units_per_day.sum() == 15.5  # pairs not listed forecast zero
+    # days-of-demand stock follows the file's forecast (3 days in SMALL)
+    assert net.initial_stock[east, 0] == 38 and net.initial_stock[west, 0] == 0
+    (tmp_path / "fc.csv").write_text("fc,sku,units_per_day\nnorth,SKU-1,1\n")
+    with pytest.raises(ScenarioError, match=r"fc\.csv, line 2, column 'fc': unknown FC 'north'"):
+        load_scenario(tmp_path / "child.toml")
