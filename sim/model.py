@@ -43,7 +43,9 @@ from sim.rng import stream
 from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, quote_orders
 from sim.state import OrderView, StateView
 
-Factors = tuple[list[float], list[float], Any]
+Factors = tuple[array.array, array.array, int, Any]
+"""An order's pick hours by FC, pack hours by FC (the day's flat arrays, FC ``f`` of this order
+at index ``base + f``), ``base``, and its whole-order shipping quote."""
 """An order's pick and pack hours at each FC if it ships whole there (a split shipment takes
 its share by the same time model), and its :data:`Quote`."""
 
@@ -367,10 +369,8 @@ class FulfillmentModel:
         # Per-FC task-time factors (by inversion of the same uniforms, see service_factor),
         # one row per order.
         F = net.n_fcs
-        pick = np.column_stack([service_factor(blk.pick_u, int(net.pick_dist[f]),
-                                               float(net.pick_cv[f])) for f in range(F)])
-        pack = np.column_stack([service_factor(blk.pack_u, int(net.pack_dist[f]),
-                                               float(net.pack_cv[f])) for f in range(F)])
+        pick = _factors_by_fc(blk.pick_u, net.pick_dist, net.pick_cv)
+        pack = _factors_by_fc(blk.pack_u, net.pack_dist, net.pack_cv)
         q = quote_orders(self.shipper, blk.line_ptr, blk.line_sku, blk.line_units)
         # pick and pack hours of the whole order at each FC (most orders ship whole)
         pick_h = (net.pick_coef_h[:, 0] + n_lines[:, None] * net.pick_coef_h[:, 1]
@@ -395,27 +395,50 @@ class FulfillmentModel:
         # the day's orders as policies will see them (ids are given in order of arrival)
         ptr, sku_l, units_l = blk.line_ptr.tolist(), blk.line_sku.tolist(), \
             blk.line_units.tolist()
-        skus = [tuple(sku_l[a:b]) for a, b in itertools.pairwise(ptr)]
-        units = [tuple(units_l[a:b]) for a, b in itertools.pairwise(ptr)]
+        sku_t, units_t = tuple(sku_l), tuple(units_l)  # slices of a tuple are tuples
+        skus = [sku_t[a:b] for a, b in itertools.pairwise(ptr)]
+        units = [units_t[a:b] for a, b in itertools.pairwise(ptr)]
         times = blk.time_h.tolist()
         self._day_times = times
         self._day_views = list(map(OrderView, range(base, base + n), times,
                                    blk.channel.tolist(), blk.dest.tolist(), skus, units,
                                    promise_h.tolist()))
-        self._day_factors = list(zip(pick_h.tolist(), pack_h.tolist(), quotes, strict=True))
+        # flat (order, FC) arrays: one float object is made only for the FC that ships it
+        pick_a, pack_a = array.array("d", pick_h.tobytes()), array.array("d", pack_h.tobytes())
+        self._day_factors = list(zip(itertools.repeat(pick_a), itertools.repeat(pack_a),
+                                     range(0, n * F, F), quotes))
         self._i = 0
         Timeout(self.env, blk.time_h[0] - self.env.now).callbacks.append(
             self._arrive)
 
     def _arrive(self, _event: simpy.Event) -> None:
+        """Route the arriving order, and every later one due before SimPy's next event.
+
+        Nothing can happen between two scheduled events, so an arrival due strictly before
+        the head of the event queue is routed at once, with the clock moved to its time, in
+        the same order and state as if it had been a Timeout of its own; this saves a heap
+        push and pop per order.  An arrival tying with a queued event (or beyond the run's
+        end, whose stop event is queued) goes through the queue as usual.
+        """
+        env = self.env
+        queue = env._queue
+        times, views, factors, route = self._day_times, self._day_views, self._day_factors, \
+            self._route
+        n = len(times)
         i = self._i
-        self.n_orders += 1
-        self._route(self._day_views[i], self._day_factors[i], held=False)
-        i += 1
+        while True:
+            self.n_orders += 1
+            route(views[i], factors[i], False)
+            i += 1
+            if i == n:
+                self._i = i
+                return
+            t = times[i]
+            if queue and queue[0][0] <= t:
+                break
+            env._now = t
         self._i = i
-        times = self._day_times
-        if i < len(times):
-            Timeout(self.env, times[i] - times[i - 1]).callbacks.append(self._arrive)
+        Timeout(env, t - env._now).callbacks.append(self._arrive)
 
     # ------------------------------------------------------------------ routing and stock
     def _route(self, view: OrderView, factors: Factors, held: bool) -> bool:
@@ -489,13 +512,14 @@ class FulfillmentModel:
             self._log(self.env.now, Status.RELEASED, oid, f, sid)
         n_lines = len(skus)
         zone = self._zone[f][view.dest]
-        quote = factors[2]
+        quote = factors[3]
         if quote[6] is not None:
             returned = [(k, quote[6][k]) for k in skus if k in quote[6]]
             if returned:
                 self._to_return[sid] = returned
         if n_lines == len(view.skus):  # the whole order: known since it was placed
-            pick_h, pack_h, weight, n_units = factors[0][f], factors[1][f], quote[4], quote[5]
+            j = factors[2] + f
+            pick_h, pack_h, weight, n_units = factors[0][j], factors[1][j], quote[4], quote[5]
             if not quote[0]:
                 quote = self.shipper.plan(tuple(skus), tuple(units), zone)
         else:  # part of a split order: its share of the whole order's task times
@@ -506,10 +530,11 @@ class FulfillmentModel:
             n_all, u_all = len(view.skus), quote[5]
             a, b, c = self._pick_coef[f]
             whole = a + b * n_all + c * u_all
-            pick_h = (a + b * n_lines + c * n_units) * factors[0][f] / whole if whole else 0.0
+            j = factors[2] + f
+            pick_h = (a + b * n_lines + c * n_units) * factors[0][j] / whole if whole else 0.0
             a, b, c = self._pack_coef[f]
             whole = a + b * n_all + c * u_all
-            pack_h = (a + b * n_lines + c * n_units) * factors[1][f] / whole if whole else 0.0
+            pack_h = (a + b * n_lines + c * n_units) * factors[1][j] / whole if whole else 0.0
             quote = self.shipper.plan(tuple(skus), tuple(units), zone)
         sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_cols
         sh_order(oid)
@@ -919,6 +944,16 @@ class FulfillmentModel:
 _first, _second, _fourth = itemgetter(0), itemgetter(1), itemgetter(3)
 _NEVER = -(2**62)
 """Reorder point of SKUs without continuous review: no position is ever that low."""
+
+
+def _factors_by_fc(u: np.ndarray, dist: np.ndarray, cv: np.ndarray) -> np.ndarray:
+    """Task-time factors (n, F) from the uniforms ``u``, computed once per distinct
+    (distribution, cv) rather than once per FC (FCs usually share one)."""
+    cols: dict[tuple[int, float], np.ndarray] = {}
+    for key in zip(dist.tolist(), cv.tolist(), strict=True):
+        if key not in cols:
+            cols[key] = service_factor(u, int(key[0]), float(key[1]))
+    return np.column_stack([cols[key] for key in zip(dist.tolist(), cv.tolist(), strict=True)])
 
 
 def _gather(col: array.array, idx: np.ndarray) -> np.ndarray:
