@@ -27,12 +27,12 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from heapq import heappush
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
 
 from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
@@ -44,10 +44,9 @@ from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, 
 from sim.state import OrderView, StateView
 
 Factors = tuple[array.array, array.array, int, Any]
-"""An order's pick hours by FC, pack hours by FC (the day's flat arrays, FC ``f`` of this order
-at index ``base + f``), ``base``, and its whole-order shipping quote."""
 """An order's pick and pack hours at each FC if it ships whole there (a split shipment takes
-its share by the same time model), and its :data:`Quote`."""
+its share by the same time model): the day's flat (order, FC) arrays and the index ``base``
+of this order's FC 0 in them; then its :data:`Quote`."""
 
 Quote = tuple[int, list[int], None, float, float, int, dict[int, int] | None]
 """What is known of an order as one shipment when it is placed: ``(parcels, billable pounds
@@ -58,6 +57,35 @@ cost)``, so labels read either the same way."""
 
 ProgressFn = Callable[[float, float, int], None]
 """Called with (simulated hours done, horizon hours, orders so far) once per simulated day."""
+
+
+class _Wake:
+    """The least a SimPy event needs to be processed: its callbacks, an ok flag and a value.
+
+    The model only ever waits for time to pass and then calls one function, so a full
+    ``simpy.Timeout`` (constructor, ``Environment.schedule``) per task is more than it needs;
+    :func:`_schedule` puts this on SimPy's own queue exactly as ``Timeout`` would (same
+    time, NORMAL priority, next event id), so events keep the order they would have had.
+    """
+
+    __slots__ = ("_ok", "_value", "callbacks")
+
+    def __init__(self, value: Any, callback: Callable[[Any], None]) -> None:
+        self._ok = True
+        self._value = value
+        self.callbacks: list[Callable[[Any], None]] | None = [callback]
+
+
+_NORMAL = 1  # simpy.events.NORMAL
+
+
+def _schedule(env: simpy.Environment, delay_h: float, callback: Callable[[Any], None],
+              value: Any = None) -> None:
+    """Call ``callback(event)`` (``event._value`` is ``value``) ``delay_h`` hours from now."""
+    item: tuple[float, int, int, Any] = (env._now + delay_h, _NORMAL, next(env._eid),
+                                         _Wake(value, callback))
+    queue: list[Any] = env._queue
+    heappush(queue, item)
 
 
 class PolicyError(RuntimeError):
@@ -106,7 +134,7 @@ class LaborPool:
         self.busy += 1
         env = self.env
         self._start_h[task] = env.now
-        Timeout(env, duration_h, task).callbacks.append(self._fin)
+        _schedule(env, duration_h, self._fin, task)
 
     def _finish(self, event: simpy.Event) -> None:
         self.busy -= 1
@@ -282,8 +310,9 @@ class FulfillmentModel:
 
     # ------------------------------------------------------------------ helpers
     def _at(self, t: float, fn: Callable[[Any], None], value: Any = None) -> None:
-        Timeout(self.env, t - self.env.now, value).callbacks.append(
-            lambda ev: fn(ev._value))
+        if t < self.env.now:
+            raise ValueError(f"cannot schedule at {t} h, before now ({self.env.now} h)")
+        _schedule(self.env, t - self.env.now, lambda ev: fn(ev._value), value)
 
     def _log(self, t: float, status: int, order: int, fc: int, shipment: int) -> None:
         self._ev_t(t)
@@ -408,8 +437,7 @@ class FulfillmentModel:
         self._day_factors = list(zip(itertools.repeat(pick_a), itertools.repeat(pack_a),
                                      range(0, n * F, F), quotes))
         self._i = 0
-        Timeout(self.env, blk.time_h[0] - self.env.now).callbacks.append(
-            self._arrive)
+        _schedule(self.env, float(blk.time_h[0]) - self.env.now, self._arrive)
 
     def _arrive(self, _event: simpy.Event) -> None:
         """Route the arriving order, and every later one due before SimPy's next event.
@@ -438,7 +466,7 @@ class FulfillmentModel:
                 break
             env._now = t
         self._i = i
-        Timeout(env, t - env._now).callbacks.append(self._arrive)
+        _schedule(env, t - env._now, self._arrive)
 
     # ------------------------------------------------------------------ routing and stock
     def _route(self, view: OrderView, factors: Factors, held: bool) -> bool:

@@ -171,7 +171,7 @@ def _fits_one(cartons: Cartons, c: int, vols: Sequence[float], weights: Sequence
 
 
 def pack_items(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequence[float],
-               postage: Postage | None = None, time_limit_s: float = 0.5,
+               postage: Postage | None = None, time_limit_s: float = 0.05,
                own_box: bool = False) -> Packing:
     """Put items (one entry per unit) in cartons at the lowest carton cost plus postage.
 
@@ -181,7 +181,10 @@ def pack_items(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Seque
     One carton is tried first (every type that holds everything, priced with ``postage``);
     if none can, the items are bin-packed by volume (with the fill factor), weight and size
     with OR-Tools CP-SAT, minimising carton cost plus the postage each carton type costs when
-    full to its dimensional weight (a greedy first-fit can need more cartons than necessary).
+    full to its dimensional weight (a greedy first-fit can need more cartons than necessary),
+    starting from the first-fit packing.  ``time_limit_s`` is CP-SAT's *deterministic* time
+    (its own work units, about a second each on this machine class), not wall time, so the
+    packing found never depends on the machine's speed or load: same scenario, same cartons.
     """
     if own_box:
         holds = [any(cartons.fits_item(c, d) and w <= cartons.max_weights[c]
@@ -207,11 +210,14 @@ def pack_items(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Seque
                 best = (total, c)
     if best is not None:
         return Packing((best[1],), (total_w,), cartons.costs[best[1]])
-    greedy = _first_fit_decreasing(cartons, dims, weights, vols)
+    ffd = _ffd_bins(cartons, dims, weights, vols)
+    greedy = None if ffd is None else Packing(
+        tuple(ffd[0]), tuple(float(sum(weights[j] for j in items)) for items in ffd[1]),
+        float(sum(cartons.cost[c] for c in ffd[0])))
     if greedy is not None and len(greedy.cartons) <= _min_cartons(cartons, vols, weights):
         return greedy  # provably as few cartons as possible
     try:
-        return _bin_pack(cartons, dims, weights, vols, price, time_limit_s)
+        return _bin_pack(cartons, dims, weights, vols, price, time_limit_s, hint=ffd)
     except ValueError:
         if greedy is None:
             raise
@@ -229,6 +235,18 @@ def _first_fit_decreasing(cartons: Cartons, dims: Sequence[Sequence[float]],
     """Largest items first, each into the first open carton it fits, else a new carton of the
     largest type that holds it; finally each carton is shrunk to the cheapest type that still
     holds its load.  None if an item fits no carton."""
+    ffd = _ffd_bins(cartons, dims, weights, vols)
+    if ffd is None:
+        return None
+    kinds, bins = ffd
+    return Packing(tuple(kinds), tuple(float(sum(weights[j] for j in items)) for items in bins),
+                   float(sum(cartons.cost[c] for c in kinds)))
+
+
+def _ffd_bins(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequence[float],
+              vols: Sequence[float]) -> tuple[list[int], list[list[int]]] | None:
+    """First-fit decreasing: the carton type of each bin and the items in it (see
+    :func:`_first_fit_decreasing`)."""
     order = sorted(range(len(vols)), key=lambda i: -vols[i])
     by_size = sorted(range(len(cartons.names)), key=lambda c: -cartons.volume[c])
     bins: list[list[int]] = []
@@ -252,12 +270,14 @@ def _first_fit_decreasing(cartons: Cartons, dims: Sequence[Sequence[float]],
                 if _fits_one(cartons, c, [vols[j] for j in items], [weights[j] for j in items],
                              [dims[j] for j in items])]
         kinds[b] = min(fits, key=lambda c: float(cartons.cost[c]))
-    return Packing(tuple(kinds), tuple(float(sum(weights[j] for j in items)) for items in bins),
-                   float(sum(cartons.cost[c] for c in kinds)))
+    return kinds, bins
 
 
 def _bin_pack(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequence[float],
-              vols: Sequence[float], price: Postage, time_limit_s: float) -> Packing:
+              vols: Sequence[float], price: Postage, time_limit_s: float,
+              hint: tuple[list[int], list[list[int]]] | None = None) -> Packing:
+    """CP-SAT bin packing (see :func:`pack_items`), started from ``hint`` (carton types and
+    items of a feasible packing, e.g. first-fit decreasing), so it never returns worse."""
     from ortools.sat.python import cp_model  # only a few shipments ever need it
 
     n, C = len(vols), len(cartons.names)
@@ -292,8 +312,18 @@ def _bin_pack(cartons: Cartons, dims: Sequence[Sequence[float]], weights: Sequen
         if b:  # symmetry: use cartons in order
             m.add(sum(y[b, c] for c in range(C)) <= sum(y[b - 1, c] for c in range(C)))
     m.minimize(sum(round(100 * full_cost[c]) * y[b, c] for b in range(B) for c in range(C)))
+    if hint is not None:
+        kinds, bins = hint
+        for b in range(B):
+            for c in range(C):
+                m.add_hint(y[b, c], b < len(kinds) and kinds[b] == c)
+            for i in range(n):
+                m.add_hint(x[i, b], b < len(bins) and i in bins[b])
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
+    # a deterministic work limit, so that the packing found (and the run's results) do not
+    # depend on the machine's speed or load; the wall-clock limit is only a safety net
+    solver.parameters.max_deterministic_time = time_limit_s
+    solver.parameters.max_time_in_seconds = 20 * time_limit_s
     solver.parameters.random_seed = 0  # reproducible packings
     solver.parameters.num_workers = 1
     status = solver.solve(m)
