@@ -4,6 +4,8 @@
 ``fulfill compare A B ...``         KPIs side by side (results directories or scenario files)
 ``fulfill validate SCENARIO``       check a scenario file without running it
 ``fulfill zones CHART``             agreement of distance-band zones with a real zone chart
+``fulfill optimize placement SCENARIO --out NEW``   inventory placement (MIP), new scenario
+``fulfill optimize network SCENARIO --max-sites K --out NEW``   FC sites (facility location)
 
 Bad input exits with status 2 and a one-paragraph message on stderr, never a traceback.
 """
@@ -16,6 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -192,7 +195,94 @@ def cmd_zones(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------- optimize
+class _Ticker:
+    """A spinner on stderr with the solver's stage, elapsed time and time limit."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        self.bar = Progress(TextColumn(f"[bold]{label}[/]"), TextColumn("{task.description}"),
+                            TimeElapsedColumn(), console=err, transient=True, disable=quiet)
+        self.task = self.bar.add_task("starting", total=None)
+
+    def __enter__(self) -> _Ticker:
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+    def __call__(self, text: str) -> None:
+        self.bar.update(self.task, description=text)
+
+
+def cmd_optimize_network(args: argparse.Namespace) -> int:
+    from optimize.network_design import NoSolutionFound, design_from_files, format_design
+
+    with _Ticker("network design", args.quiet) as tick:
+        def progress(p: Any) -> None:
+            limit = f" / limit {p.time_limit_s:g} s" if p.time_limit_s else ""
+            tick(f"{p.stage} {p.elapsed_s:.0f} s{limit}")
+
+        try:
+            design = design_from_files(args.scenario, args.candidates, args.max_sites, args.out,
+                                       single_sourcing=not args.split,
+                                       time_limit_s=args.time_limit, progress=progress,
+                                       demand_factor=args.peak, verbose=args.verbose)
+        except NoSolutionFound as exc:
+            err.print(f"[bold red]no solution:[/] {escape(str(exc))}", soft_wrap=True)
+            return 1
+    out.print(escape(format_design(design)), soft_wrap=True)
+    out.print(f"new scenario written to {args.out}\n"
+              f"simulate and compare: fulfill compare {args.scenario} {args.out}")
+    return 0
+
+
+def cmd_optimize_placement(args: argparse.Namespace) -> int:
+    from optimize.placement import placement_from_files
+
+    with _Ticker("inventory placement", args.quiet) as tick:
+        result = placement_from_files(args.scenario, args.out, time_limit_s=args.time_limit,
+                                      service_days=args.service_days,
+                                      service_share=args.service_share,
+                                      progress=lambda text: tick(str(text)))
+    out.print(escape(result.report()), soft_wrap=True)
+    out.print(f"new scenario written to {args.out}\n"
+              f"simulate and compare: fulfill compare {args.scenario} {args.out}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------- main
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got '{text}'") \
+            from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -237,6 +327,34 @@ def build_parser() -> argparse.ArgumentParser:
     z = sub.add_parser("zones", help="measure distance-band zones against a real zone chart")
     z.add_argument("chart", help="CSV (or .csv.gz) with origin_zip, dest_zip, zone")
     z.set_defaults(func=cmd_zones)
+    o = sub.add_parser("optimize", help="OR-Tools models: inventory placement, network design")
+    osub = o.add_subparsers(dest="model", required=True)
+    pl = osub.add_parser("placement", help="which FCs stock each SKU, how much; new scenario")
+    pl.add_argument("scenario")
+    pl.add_argument("--out", required=True, help="new scenario file to write")
+    pl.add_argument("--time-limit", type=_positive, default=60.0, metavar="SECONDS",
+                    help="solver time limit in seconds (default 60)")
+    pl.add_argument("--service-days", type=_positive, default=2.0,
+                    help="transit days of the service target (default 2)")
+    pl.add_argument("--service-share", type=_share, default=None,
+                    help="least share of units deliverable within --service-days (optional)")
+    pl.add_argument("--quiet", action="store_true")
+    pl.set_defaults(func=cmd_optimize_placement)
+    nw = osub.add_parser("network", help="which FC sites to open; new scenario")
+    nw.add_argument("scenario")
+    nw.add_argument("--candidates", default=None,
+                    help="CSV of candidate sites (default: the bundled 50 largest cities)")
+    nw.add_argument("--max-sites", type=_count, required=True, metavar="K")
+    nw.add_argument("--out", required=True, help="new scenario file to write")
+    nw.add_argument("--time-limit", type=_positive, default=60.0, metavar="SECONDS",
+                    help="solver time limit in seconds (default 60)")
+    nw.add_argument("--split", action="store_true",
+                    help="allow a destination's demand to be split across sites")
+    nw.add_argument("--peak", type=_positive, default=1.0,
+                    help="design for demand times this factor (e.g. 1.8 for the peak)")
+    nw.add_argument("--verbose", action="store_true", help="show the solver's log")
+    nw.add_argument("--quiet", action="store_true")
+    nw.set_defaults(func=cmd_optimize_network)
     return p
 
 
@@ -246,6 +364,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except (ScenarioError, ResultsError, PolicyError, GeoError) as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        return EXIT_BAD_INPUT
+    except ValueError as exc:  # the optimizers' input errors: infeasible, bad candidates
+        if not args.command == "optimize":
+            raise
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

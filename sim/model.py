@@ -25,6 +25,7 @@ import gc
 import itertools
 import math
 import time
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
 from heapq import heappush
@@ -38,7 +39,7 @@ from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.eventlog import EventLog, Recorder, Source, Status
 from sim.network import DIST_CODES, Network, Review
-from sim.policies import RoutingPolicy, resolve_policy, resolve_replenishment
+from sim.policies import Decision, RoutingPolicy, resolve_policy, resolve_replenishment
 from sim.rng import stream
 from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, quote_orders
 from sim.state import OrderView, StateView
@@ -102,7 +103,7 @@ class LaborPool:
     """
 
     __slots__ = ("_done", "_done_h", "_fc", "_fin", "_hours", "_next", "_start_h", "busy",
-                 "capacity", "env", "queue")
+                 "capacity", "env", "queue", "queued_h")
 
     def __init__(self, env: simpy.Environment, fc: int, start_h: array.array,
                  done_h: array.array, done: Callable[[int, int], None] | None,
@@ -112,6 +113,7 @@ class LaborPool:
         self.capacity = 0
         self.busy = 0
         self.queue: deque[tuple[int, float]] = deque()
+        self.queued_h = 0.0  # hours of the tasks waiting in the queue (for policies' estimates)
         self._fc = fc
         self._start_h, self._done_h = start_h, done_h  # shipment id -> time (nan until then)
         self._done = done
@@ -125,6 +127,7 @@ class LaborPool:
             self._start(task, duration_h)
         else:
             self.queue.append((task, duration_h))
+            self.queued_h += duration_h
 
     def set_capacity(self, capacity: int) -> None:
         self.capacity = capacity
@@ -141,19 +144,27 @@ class LaborPool:
         task = event._value
         self._done_h[task] = self.env.now
         if self.queue and self.busy < self.capacity:
-            self._start(*self.queue.popleft())
+            task_h = self.queue.popleft()
+            self.queued_h -= task_h[1]
+            self._start(*task_h)
         nxt = self._next
         if nxt is None:
             self._done(task, self._fc)  # type: ignore[misc]  # set when there is no next pool
         elif nxt.busy < nxt.capacity:
             nxt._start(task, self._hours.pop(task))
         else:
-            nxt.queue.append((task, self._hours.pop(task)))
+            hours = self._hours.pop(task)
+            nxt.queue.append((task, hours))
+            nxt.queued_h += hours
 
     def _dispatch(self) -> None:
         queue = self.queue
         while queue and self.busy < self.capacity:
-            self._start(*queue.popleft())
+            task_h = queue.popleft()
+            self.queued_h -= task_h[1]
+            self._start(*task_h)
+        if not queue:
+            self.queued_h = 0.0  # no drift from float rounding
 
 
 class FulfillmentModel:
@@ -179,6 +190,16 @@ class FulfillmentModel:
         self.policy = policy or resolve_policy(net.routing_policy, net.routing_params,
                                                net.base_dir)
         self.progress = progress
+        # a wave policy (``route_wave`` and ``wave_interval_h``) routes queued orders jointly
+        wave_h = getattr(self.policy, "wave_interval_h", None)
+        if wave_h is not None and not callable(getattr(self.policy, "route_wave", None)):
+            raise PolicyError(f"routing policy {net.routing_policy!r} has wave_interval_h but "
+                              "no method route_wave(orders, state)")
+        if wave_h is not None and not (isinstance(wave_h, int | float) and wave_h > 0):
+            raise PolicyError(f"routing policy {net.routing_policy!r}: wave_interval_h must be "
+                              f"a positive number of hours, got {wave_h!r}")
+        self._wave_h: float | None = None if wave_h is None else float(wave_h)
+        self._wave_buf: list[tuple[OrderView, Factors]] = []
         self.rec = Recorder()
         self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
         F = net.n_fcs
@@ -231,6 +252,10 @@ class FulfillmentModel:
         # labelled shipments by FC and service, waiting for the carrier (arrays of ids)
         self.outbound: list[list[list[np.ndarray]]] = [[[] for _ in range(S)] for _ in range(F)]
         self._pickup_times: list[list[list[float]]] = [[[] for _ in range(S)] for _ in range(F)]
+        # staffing plan by FC: times of change and pickers/packers from then on
+        self._staff_t: list[list[float]] = [[] for _ in range(F)]
+        self._staff_n: list[tuple[list[int], list[int]]] = [([], []) for _ in range(F)]
+        self._labor_rate = net.labor_cost_per_hour.tolist()
         self.shipper = Shipper.for_network(net)
         self._fixed_service = (net.service_names.index(net.shipping_policy[6:])
                                if net.shipping_policy.startswith("fixed:") else -1)
@@ -275,6 +300,8 @@ class FulfillmentModel:
         net = self.net
         self._schedule_calendar()
         self._review_all()
+        if self._wave_h is not None:
+            self._at(self._wave_h, self._wave, None)
         self._at(0.0, self._start_day, 0)
         # The run allocates many short-lived, acyclic objects (events, tuples); the cyclic
         # garbage collector would rescan the long-lived state again and again for nothing.
@@ -321,6 +348,87 @@ class FulfillmentModel:
         self._ev_f(fc)
         self._ev_sh(shipment)
 
+    # ------------------------------------------------------------------ estimates for policies
+    def work_done_h(self, f: int, pool: int, start_h: float, work_h: float) -> float:
+        """When the pickers (``pool`` 0) or packers (1) of FC ``f``, working as the staffing
+        plan allows from ``start_h``, have got through ``work_h`` hours of work and a worker is
+        free (``inf`` if not before the end of the run)."""
+        times, levels = self._staff_t[f], self._staff_n[f][pool]
+        i = bisect_right(times, start_h) - 1
+        t, left = start_h, work_h
+        while True:
+            level = levels[i] if i >= 0 else 0
+            end = times[i + 1] if i + 1 < len(times) else math.inf
+            if level > 0:
+                if left <= level * (end - t):
+                    return t + left / level
+                left -= level * (end - t)
+            if end == math.inf:
+                return math.inf
+            t, i = end, i + 1
+
+    def labor_hours(self, f: int, start_h: float, end_h: float) -> tuple[float, float]:
+        """Picker-hours and packer-hours the staffing plan of FC ``f`` gives in
+        ``[start_h, end_h)``."""
+        times = self._staff_t[f]
+        out = []
+        for levels in self._staff_n[f]:
+            total, i = 0.0, bisect_right(times, start_h) - 1
+            t = start_h
+            while t < end_h:
+                level = levels[i] if i >= 0 else 0
+                nxt = min(times[i + 1] if i + 1 < len(times) else math.inf, end_h)
+                total += level * (nxt - t)
+                t, i = nxt, i + 1
+            out.append(total)
+        return out[0], out[1]
+
+    def ready_h(self, f: int, pick_h: float, pack_h: float) -> float:
+        """Estimated time a shipment released now to FC ``f`` would be packed: after the work
+        queued ahead of it at the pickers, its own pick, the work queued at the packers, and
+        its own pack, all at the staffing the plan gives (tasks in progress are ignored)."""
+        now = self.env.now
+        start = self.work_done_h(f, 0, now, self.pickers[f].queued_h)
+        start = self.work_done_h(f, 1, start + pick_h, self.packers[f].queued_h)
+        return start + pack_h
+
+    def delivery_h(self, f: int, s: int, dest: int, ready_h: float) -> float:
+        """Expected delivery (on time) of a parcel ready at ``ready_h`` at FC ``f`` shipped
+        with service ``s`` to ``dest``: the first pickup at or after ``ready_h``, plus transit."""
+        times = self._pickup_times[f][s]
+        j = bisect_left(times, ready_h)
+        if j == len(times):
+            return math.inf
+        return float(self._arrival(f, s, times[j])[0][self._zone[f][dest]])
+
+    def etas(self, f: int, dest: int, pick_h: float, pack_h: float) -> list[float]:
+        """Expected delivery by service of a shipment released to FC ``f`` now (see
+        :meth:`ready_h`, :meth:`delivery_h`)."""
+        ready = self.ready_h(f, pick_h, pack_h)
+        return [self.delivery_h(f, s, dest, ready) for s in range(self._n_services)]
+
+    def landed_cost(self, f: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
+                    promise_h: float, etas: Sequence[float] | None = None
+                    ) -> tuple[float, float]:
+        """Expected cost of shipping these lines from FC ``f`` as one shipment (mean pick and
+        pack labor, cartons, postage of the service the shipping policy would choose) and the
+        hours by which its expected delivery misses ``promise_h`` (0 if on time).  ``etas``
+        (from :meth:`etas`) saves recomputing the delivery estimates for several shipments
+        from the same FC."""
+        n_lines, n_units = len(skus), sum(units)
+        a, b, c = self._pick_coef[f]
+        pick_h = a + b * n_lines + c * n_units
+        a, b, c = self._pack_coef[f]
+        pack_h = a + b * n_lines + c * n_units
+        plan = self.shipper.plan(skus, units, self._zone[f][dest])
+        arrive = self.etas(f, dest, pick_h, pack_h) if etas is None else etas
+        if self._fixed_service >= 0:
+            s = self._fixed_service
+        else:
+            s = choose_service(self.net.shipping_policy, plan.prices, arrive, promise_h)
+        cost = (pick_h + pack_h) * self._labor_rate[f] + plan.carton_cost + plan.prices[s]
+        return cost, max(0.0, arrive[s] - promise_h)
+
     # ------------------------------------------------------------------ calendar
     def _schedule_calendar(self) -> None:
         """Shift changes and carrier pickups, known in advance from the calendars."""
@@ -353,6 +461,13 @@ class FulfillmentModel:
             if (dpk == 0 and dpa == 0) or t >= horizon:
                 continue
             self._at(t, self._set_staff, (f, level[f][0], level[f][1]))
+            self._staff_t[f].append(t)  # the staffing plan, for policies' estimates
+            self._staff_n[f][0].append(level[f][0])
+            self._staff_n[f][1].append(level[f][1])
+        for f in range(net.n_fcs):  # nobody works after the end of the run
+            self._staff_t[f].append(horizon)
+            self._staff_n[f][0].append(0)
+            self._staff_n[f][1].append(0)
         for f in range(net.n_fcs):
             for s, (cutoffs, days) in enumerate(net.service_pickups[f]):
                 # pickups past the horizon too: labels made near the end still expect them
@@ -450,8 +565,8 @@ class FulfillmentModel:
         """
         env = self.env
         queue = env._queue
-        times, views, factors, route = self._day_times, self._day_views, self._day_factors, \
-            self._route
+        times, views, factors = self._day_times, self._day_views, self._day_factors
+        route = self._route if self._wave_h is None else self._enqueue
         n = len(times)
         i = self._i
         while True:
@@ -468,10 +583,41 @@ class FulfillmentModel:
         self._i = i
         _schedule(env, t - env._now, self._arrive)
 
+    def _enqueue(self, view: OrderView, factors: Factors, held: bool) -> bool:
+        """A wave policy decides later: the order waits for the next wave."""
+        self._wave_buf.append((view, factors))
+        return False
+
+    def _wave(self, _: Any = None) -> None:
+        """Every ``wave_interval_h``: the policy routes the orders queued since the last wave
+        jointly; each is then released or held as if routed alone, in order of arrival."""
+        now = self.env.now
+        if now + self._wave_h < self.net.horizon_h:  # type: ignore[operator]
+            self._at(now + self._wave_h, self._wave, None)  # type: ignore[operator]
+        buf, self._wave_buf = self._wave_buf, []
+        if not buf:
+            return
+        views = [v for v, _ in buf]
+        decisions = list(self.policy.route_wave(views, self.state))  # type: ignore[attr-defined]
+        if len(decisions) != len(views):
+            raise PolicyError(f"routing policy {self.net.routing_policy!r}: route_wave returned "
+                              f"{len(decisions)} decisions for {len(views)} orders")
+        later = []
+        for (view, factors), decision in zip(buf, decisions, strict=True):
+            if decision is None:  # the policy routes it alone, after the others took stock
+                later.append((view, factors))
+            else:
+                self._route(view, factors, False, decision)
+        for view, factors in later:
+            self._route(view, factors, False)
+
     # ------------------------------------------------------------------ routing and stock
-    def _route(self, view: OrderView, factors: Factors, held: bool) -> bool:
-        """Ask the policy, allocate and release if stock allows, else hold. True if released."""
-        decision = self.policy.route(view, self.state)
+    def _route(self, view: OrderView, factors: Factors, held: bool,
+               decision: Decision | None = None) -> bool:
+        """Ask the policy (unless a wave decided already), allocate and release if stock
+        allows, else hold. True if released."""
+        if decision is None:
+            decision = self.policy.route(view, self.state)
         skus, units = view.skus, view.units
         if type(decision) is int and 0 <= decision < self._n_fcs:
             # the common case, kept short: the whole order from one FC

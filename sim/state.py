@@ -118,3 +118,37 @@ class StateView:
 
     def pickers_on_shift(self, fc: int) -> int:
         return self._m.pickers[fc].capacity
+
+    def queued_hours(self, fc: int) -> tuple[float, float]:
+        """Hours of pick work and of pack work waiting (not started) at ``fc``."""
+        return self._m.pickers[fc].queued_h, self._m.packers[fc].queued_h
+
+    def labor_hours(self, fc: int, start_h: float, end_h: float) -> tuple[float, float]:
+        """Picker-hours and packer-hours that ``fc``'s shift plan gives in
+        ``[start_h, end_h)``."""
+        return self._m.labor_hours(fc, start_h, end_h)
+
+    def ready_h(self, fc: int, pick_h: float, pack_h: float) -> float:
+        """Estimated time a shipment of ``pick_h`` and ``pack_h`` hours released to ``fc`` now
+        would be packed, behind the work already queued there, at the planned staffing."""
+        return self._m.ready_h(fc, pick_h, pack_h)
+
+    def delivery_h(self, fc: int, service: int, dest: int, ready_h: float) -> float:
+        """Expected delivery of a parcel ready at ``ready_h`` at ``fc``, shipped with
+        ``service`` to ``dest``: next pickup, then the service's transit by zone."""
+        return self._m.delivery_h(fc, service, dest, ready_h)
+
+    def etas(self, fc: int, dest: int, pick_h: float, pack_h: float) -> list[float]:
+        """Expected delivery time by service of a shipment of ``pick_h`` and ``pack_h``
+        hours released to ``fc`` now, for destination ``dest``."""
+        return self._m.etas(fc, dest, pick_h, pack_h)
+
+    def landed_cost(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
+                    promise_h: float, etas: Sequence[float] | None = None
+                    ) -> tuple[float, float]:
+        """Expected landed cost of shipping these lines from ``fc`` as one shipment (mean
+        pick and pack labor at the FC's rate, cartons, postage of the service the scenario's
+        shipping policy would choose), and the hours its expected delivery misses
+        ``promise_h`` by (0 if on time).  Pass ``etas`` (from :meth:`etas`) to price several
+        shipments from one FC with the same delivery estimates."""
+        return self._m.landed_cost(fc, skus, units, dest, promise_h, etas)

@@ -19,6 +19,7 @@ import numpy as np
 
 from sim.policies.base import Decision, RoutingPolicy
 from sim.policies.builtin import LeastLoaded, Nearest, NearestIgnoringStock
+from sim.policies.optimized import Optimal, Wave
 from sim.policies.replenishment import (
     RQ,
     SS,
@@ -34,10 +35,23 @@ BUILTIN: dict[str, type] = {
     "nearest": Nearest,
     "nearest_ignoring_stock": NearestIgnoringStock,
     "least_loaded": LeastLoaded,
+    "optimal": Optimal,
+    "wave": Wave,
 }
 
-__all__ = ["BUILTIN", "Decision", "LeastLoaded", "Nearest", "NearestIgnoringStock",
-           "ReplenishmentPolicy", "RoutingPolicy", "resolve_policy", "resolve_replenishment"]
+__all__ = [
+    "BUILTIN",
+    "Decision",
+    "LeastLoaded",
+    "Nearest",
+    "NearestIgnoringStock",
+    "Optimal",
+    "ReplenishmentPolicy",
+    "RoutingPolicy",
+    "Wave",
+    "resolve_policy",
+    "resolve_replenishment",
+]
 
 
 def _load_class(spec: str, base_dir: Path | None) -> type:

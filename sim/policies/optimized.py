@@ -1,0 +1,217 @@
+"""Cost-optimising routing policies: ``optimal`` (per order) and ``wave`` (orders jointly).
+
+Both price a shipment with :meth:`sim.state.StateView.landed_cost`: mean pick and pack labor at
+the FC's wage, cartons, and the postage of the service the scenario's shipping policy would
+choose given the FC's queued work, staffing plan and next pickups; a shipment expected after
+the promise costs ``late_penalty_per_day`` per day late on top.  Neither policy moves stock: an
+order no FC (or FC set) can ship from stock on hand goes on hold at its nearest FC, as with
+:class:`~sim.policies.builtin.Nearest`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from itertools import product
+
+import numpy as np
+
+from sim.policies.base import Decision
+from sim.policies.builtin import Nearest
+from sim.state import OrderView, StateView
+
+
+class Optimal:
+    """The FC, or set of FCs, of lowest expected landed cost that can ship the order now.
+
+    Candidates are every FC holding the whole order and, when the scenario allows splits
+    (``[hold] mode = "split"``) and the order has several lines, every assignment of lines to
+    FCs holding them that uses at most ``max_shipments`` FCs: all of them while there are at
+    most ``max_assignments``, otherwise those of the FC sets that cover the order with each
+    line at the nearest FC of the set holding it.  Each shipment is priced on its own (a split
+    pays a second carton, postage and handling).  Exact over the candidates: the policy is
+    optimal for the order given the state, not for the run (it does not foresee later orders).
+
+    Parameters
+    ----------
+    max_shipments : int
+        Most shipments an order may be split into.
+    late_penalty_per_day : float
+        Cost charged per day a shipment is expected after the promise (lateness is a cost the
+        planner prices, not a hard rule, so an order can still go late when nothing is on time).
+    max_assignments : int
+        Largest number of line-to-FC assignments enumerated for one order.
+    ready_margin_h : float
+        Hours added to the estimated time a shipment is packed before its delivery is
+        estimated: task times vary, and a parcel expected minutes before a pickup misses it
+        about half the time (then rate shopping may buy a faster, dearer service).
+    """
+
+    def __init__(self, max_shipments: int = 2, late_penalty_per_day: float = 25.0,
+                 max_assignments: int = 256, ready_margin_h: float = 1.0) -> None:
+        if max_shipments < 1:
+            raise ValueError(f"max_shipments must be at least 1, got {max_shipments}")
+        if late_penalty_per_day < 0:
+            raise ValueError(f"late_penalty_per_day must be >= 0, got {late_penalty_per_day}")
+        self.max_shipments = max_shipments
+        self.late_per_h = late_penalty_per_day / 24.0
+        self.max_assignments = max_assignments
+        self.ready_margin_h = ready_margin_h
+        self._fallback = Nearest(max_shipments)
+
+    def price(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...],
+              order: OrderView, state: StateView, etas: Sequence[float] | None = None) -> float:
+        """Landed cost of one shipment plus its lateness penalty."""
+        cost, late_h = state.landed_cost(fc, skus, units, order.dest, order.promise_h, etas)
+        return cost + self.late_per_h * late_h if late_h < math.inf else math.inf
+
+    def route(self, order: OrderView, state: StateView) -> Decision:
+        net = state.network
+        if net.hold_mode == "backorder":
+            return self._fallback.route(order, state)
+        skus, units = order.skus, order.units
+        # delivery estimates per FC for the whole order's work (a split part's shorter tasks
+        # change them by minutes; one estimate per FC keeps the search cheap)
+        n_lines, n_units = len(skus), sum(units)
+        etas = []
+        for f in range(net.n_fcs):
+            a, b, c = net.pick_coef_h[f]
+            d, e, g = net.pack_coef_h[f]
+            etas.append(state.etas(f, order.dest, float(a + b * n_lines + c * n_units),
+                                   float(d + e * n_lines + g * n_units) + self.ready_margin_h))
+        best, best_cost = None, math.inf
+        for f in range(net.n_fcs):
+            if state.has_stock(f, skus, units):
+                c = self.price(f, skus, units, order, state, etas[f])
+                if c < best_cost:
+                    best, best_cost = f, c
+        if (net.hold_mode == "split" and len(skus) > 1 and self.max_shipments > 1):
+            split = self._best_split(order, state, best_cost, etas)
+            if split is not None:
+                return split
+        if best is not None:
+            return best
+        return self._fallback.route(order, state)
+
+    def _best_split(self, order: OrderView, state: StateView, to_beat: float,
+                    etas: Sequence[Sequence[float]]) -> list[int] | None:
+        """The cheapest assignment of lines to 2..max_shipments FCs, if cheaper than
+        ``to_beat``."""
+        oh = state.on_hand
+        rank = state.network.fc_rank_lists[order.dest]
+        holders = [[f for f in rank if oh[f, k] >= u] for k, u in
+                   zip(order.skus, order.units, strict=True)]
+        if any(not h for h in holders):
+            return None
+        if math.prod(len(h) for h in holders) <= self.max_assignments:
+            candidates: Sequence[Sequence[int]] = list(product(*holders))
+        else:  # each line at the nearest FC holding it, within each FC set of 2..max
+            candidates = [[next(f for f in h if f in chosen) if any(f in chosen for f in h)
+                           else -1 for h in holders]
+                          for chosen in _fc_sets(rank, self.max_shipments)]
+        memo: dict[tuple[int, tuple[int, ...]], float] = {}  # (FC, lines) -> price
+        best, best_cost = None, to_beat
+        for assign in candidates:
+            fcs = set(assign)
+            if -1 in fcs or len(fcs) < 2 or len(fcs) > self.max_shipments:
+                continue
+            cost = 0.0
+            for f in fcs:
+                lines = tuple(j for j, g in enumerate(assign) if g == f)
+                p = memo.get((f, lines))
+                if p is None:
+                    p = self.price(f, tuple(order.skus[j] for j in lines),
+                                   tuple(order.units[j] for j in lines), order, state, etas[f])
+                    memo[(f, lines)] = p
+                cost += p
+                if cost >= best_cost:
+                    break
+            else:
+                best, best_cost = list(assign), cost
+        return best
+
+
+def _fc_sets(rank: Sequence[int], max_size: int) -> list[set[int]]:
+    from itertools import combinations
+    return [set(c) for size in range(2, min(max_size, len(rank)) + 1)
+            for c in combinations(rank, size)]
+
+
+class Wave:
+    """Every ``interval_min`` minutes, the orders placed since the last wave go to FCs jointly.
+
+    Each order goes whole to one FC (cost: :meth:`Optimal.price`), subject to the stock on
+    hand at each FC (summed over the wave's orders) and to the labor each FC has in the next
+    ``horizon_h`` hours after the work already queued there (hours beyond it cost
+    ``overflow_cost_per_h``).  The assignment is solved exactly by
+    :func:`optimize.routing.assign_wave`; orders it cannot place whole (no FC holds them) are
+    routed one by one like :class:`Optimal` (split, or hold).  Orders wait for their wave,
+    which is the price of deciding jointly: compare it with ``optimal`` in the simulation.
+
+    The model calls ``route_wave(orders, state)`` every ``wave_interval_h`` hours with the
+    orders placed since the last wave; it returns one decision per order, or ``None`` for an
+    order the model should offer to ``route`` alone once the wave's other orders are placed.
+
+    Parameters
+    ----------
+    interval_min : float
+        Minutes between waves.
+    horizon_h : float
+        Hours of labor capacity a wave may fill at each FC (from now).
+    overflow_cost_per_h : float
+        Cost per hour of work assigned beyond an FC's capacity in the horizon (the order
+        waits longer there; the lateness it causes is not otherwise priced).
+    late_penalty_per_day, max_shipments : see :class:`Optimal`.
+    """
+
+    def __init__(self, interval_min: float = 30.0, horizon_h: float = 8.0,
+                 overflow_cost_per_h: float = 60.0, late_penalty_per_day: float = 25.0,
+                 max_shipments: int = 2) -> None:
+        if interval_min <= 0:
+            raise ValueError(f"interval_min must be positive, got {interval_min}")
+        if horizon_h <= 0:
+            raise ValueError(f"horizon_h must be positive, got {horizon_h}")
+        self.wave_interval_h = interval_min / 60.0
+        self.horizon_h = horizon_h
+        self.overflow_cost_per_h = overflow_cost_per_h
+        self.single = Optimal(max_shipments, late_penalty_per_day)
+        self.last_result: object | None = None
+
+    def route(self, order: OrderView, state: StateView) -> Decision:
+        """Held orders offered again (stock arrived) are routed alone."""
+        return self.single.route(order, state)
+
+    def route_wave(self, orders: Sequence[OrderView],
+                   state: StateView) -> list[Decision | None]:
+        from optimize.routing import assign_wave
+
+        net = state.network
+        n, F = len(orders), net.n_fcs
+        cost = np.full((n, F), np.inf)
+        hours = np.zeros((n, F))
+        ptr = np.zeros(n + 1, np.int64)
+        for i, o in enumerate(orders):
+            ptr[i + 1] = ptr[i] + len(o.skus)
+            n_lines, n_units = len(o.skus), sum(o.units)
+            for f in range(F):
+                a, b, c = net.pick_coef_h[f]
+                d, e, g = net.pack_coef_h[f]
+                hours[i, f] = a + b * n_lines + c * n_units + d + e * n_lines + g * n_units
+                if state.has_stock(f, o.skus, o.units):
+                    cost[i, f] = self.single.price(f, o.skus, o.units, o, state)
+        line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
+        line_units = np.fromiter((u for o in orders for u in o.units), np.int64, int(ptr[-1]))
+        now = state.now
+        capacity = np.empty(F)
+        for f in range(F):
+            pick_h, pack_h = state.labor_hours(f, now, now + self.horizon_h)
+            q_pick, q_pack = state.queued_hours(f)
+            capacity[f] = max(0.0, pick_h - q_pick) + max(0.0, pack_h - q_pack)
+        finite = cost[np.isfinite(cost)]
+        unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
+        res = assign_wave(cost, hours, capacity, ptr, line_sku, line_units,
+                          np.asarray(state.on_hand), overflow_cost_per_h=self.overflow_cost_per_h,
+                          unassigned_cost=unassigned)
+        self.last_result = res
+        # None: the model asks route() for that order once the wave's others are placed
+        return [int(f) if f >= 0 else None for f in res.fc.tolist()]
