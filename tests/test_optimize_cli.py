@@ -1,0 +1,45 @@
+"""``fulfill optimize``: the commands write a scenario that loads, and bad input exits 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.network import build_network
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+
+def test_optimize_network_writes_a_scenario(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "net3.toml"
+    assert main(["optimize", "network", str(BASELINE), "--max-sites", "3", "--out", str(out),
+                 "--time-limit", "60", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "objective" in text and "bound" in text and "gap" in text and "solve time" in text
+    net = build_network(load_scenario(out))
+    assert len(net.fc_names) <= 3
+    assert net.forecast_units_per_day.sum() == pytest.approx(
+        build_network(load_scenario(BASELINE)).forecast_units_per_day.sum())
+
+
+def test_optimize_network_bad_input_exits_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "cands.csv"
+    bad.write_text("site,state,lat,lon,fixed_cost_per_day,capacity_orders_per_day\n"
+                   "Here,XX,95.0,-80.0,100,1000\n")
+    assert main(["optimize", "network", str(BASELINE), "--candidates", str(bad),
+                 "--max-sites", "2", "--out", str(tmp_path / "x.toml"), "--quiet"]) == 2
+    msg = capsys.readouterr().err
+    assert "cands.csv" in msg and "lat" in msg and "Traceback" not in msg
+    # capacity below demand: explained, not a solver status
+    tiny = tmp_path / "tiny.csv"
+    tiny.write_text("site,state,lat,lon,fixed_cost_per_day,capacity_orders_per_day\n"
+                    "A,IL,41.85,-87.65,100,1000\nB,TX,32.78,-96.80,100,1000\n")
+    assert main(["optimize", "network", str(BASELINE), "--candidates", str(tiny),
+                 "--max-sites", "2", "--out", str(tmp_path / "y.toml"), "--quiet"]) == 2
+    msg = capsys.readouterr().err
+    assert "capacit" in msg and "demand" in msg
+    assert not (tmp_path / "y.toml").exists()
