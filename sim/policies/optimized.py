@@ -41,6 +41,10 @@ class Optimal:
         planner prices, not a hard rule, so an order can still go late when nothing is on time).
     max_assignments : int
         Largest number of line-to-FC assignments enumerated for one order.
+    min_saving : float
+        The nearest FC holding the order keeps it unless another is cheaper by more than this
+        (a split must beat it by as much): moving orders for cents of expected saving shifts
+        demand away from where stock and labor were planned for it.
     ready_margin_h : float
         Hours added to the estimated time a shipment is packed before its delivery is
         estimated: task times vary, and a parcel expected minutes before a pickup misses it
@@ -48,7 +52,8 @@ class Optimal:
     """
 
     def __init__(self, max_shipments: int = 2, late_penalty_per_day: float = 25.0,
-                 max_assignments: int = 256, ready_margin_h: float = 1.0) -> None:
+                 max_assignments: int = 256, ready_margin_h: float = 1.0,
+                 min_saving: float = 0.0) -> None:
         if max_shipments < 1:
             raise ValueError(f"max_shipments must be at least 1, got {max_shipments}")
         if late_penalty_per_day < 0:
@@ -57,6 +62,7 @@ class Optimal:
         self.late_per_h = late_penalty_per_day / 24.0
         self.max_assignments = max_assignments
         self.ready_margin_h = ready_margin_h
+        self.min_saving = min_saving
         self._fallback = Nearest(max_shipments)
 
     def price(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...],
@@ -80,10 +86,12 @@ class Optimal:
             etas.append(state.etas(f, order.dest, float(a + b * n_lines + c * n_units),
                                    float(d + e * n_lines + g * n_units) + self.ready_margin_h))
         best, best_cost = None, math.inf
-        for f in range(net.n_fcs):
+        for f in net.fc_rank_lists[order.dest]:  # nearest first: it wins ties and near-ties
             if state.has_stock(f, skus, units):
                 c = self.price(f, skus, units, order, state, etas[f])
-                if c < best_cost:
+                if best is None:
+                    best, best_cost = f, c - self.min_saving
+                elif c < best_cost:
                     best, best_cost = f, c
         if (net.hold_mode == "split" and len(skus) > 1 and self.max_shipments > 1):
             split = self._best_split(order, state, best_cost, etas)
