@@ -102,8 +102,8 @@ class LaborPool:
     hands the task on with ``done(task, fc)``.
     """
 
-    __slots__ = ("_done", "_done_h", "_fc", "_fin", "_hours", "_next", "_start_h", "busy",
-                 "capacity", "env", "queue", "queued_h")
+    __slots__ = ("_done", "_done_h", "_eid", "_fc", "_fin", "_hours", "_next", "_queue",
+                 "_start_h", "busy", "capacity", "env", "queue", "queued_h")
 
     def __init__(self, env: simpy.Environment, fc: int, start_h: array.array,
                  done_h: array.array, done: Callable[[int, int], None] | None,
@@ -121,6 +121,8 @@ class LaborPool:
         # with the task's hours there
         self._next, self._hours = next_pool, hours if hours is not None else {}
         self._fin = self._finish  # one bound method for every task
+        self._queue: list[Any] = env._queue  # SimPy's event queue and ids (see _schedule)
+        self._eid = env._eid
 
     def submit(self, task: int, duration_h: float) -> None:
         if self.busy < self.capacity:
@@ -136,13 +138,16 @@ class LaborPool:
     def _start(self, task: int, duration_h: float) -> None:
         self.busy += 1
         env = self.env
-        self._start_h[task] = env.now
-        _schedule(env, duration_h, self._fin, task)
+        now = env._now
+        self._start_h[task] = now
+        item: tuple[float, int, int, Any] = (now + duration_h, _NORMAL, next(self._eid),
+                                             _Wake(task, self._fin))
+        heappush(self._queue, item)  # as _schedule(env, duration_h, self._fin, task)
 
     def _finish(self, event: simpy.Event) -> None:
         self.busy -= 1
         task = event._value
-        self._done_h[task] = self.env.now
+        self._done_h[task] = self.env._now
         if self.queue and self.busy < self.capacity:
             task_h = self.queue.popleft()
             self.queued_h -= task_h[1]
@@ -675,12 +680,13 @@ class FulfillmentModel:
         replenish = self._replenish
         if replenish:
             on_order, back, rop = self.on_order[f], self.backordered[f], self._trigger[f]
-        for k, u in zip(skus, units, strict=True):
-            row[k] -= u
+        for k, u in zip(skus, units):  # noqa: B905  (equal lengths by construction; hot loop)
+            left = row[k] - u
+            row[k] = left
             sl_sid(sid)
             sl_sku(k)
             sl_units(u)
-            if replenish and row[k] + on_order[k] - back[k] <= rop[k]:
+            if replenish and left + on_order[k] - back[k] <= rop[k]:
                 self._review(f, k)
         if held:
             self._log(self.env.now, Status.RELEASED, oid, f, sid)
@@ -973,7 +979,7 @@ class FulfillmentModel:
             return
         self._pending[f] = []
         quote_of = self._quote
-        quotes = [quote_of.pop(sid) for sid in sids]
+        quotes = list(map(quote_of.pop, sids))
         n, S = len(sids), self._n_services
         ids = np.array(sids, dtype=np.int64)
         sh = self.rec.cols["shipments"]
