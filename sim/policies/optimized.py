@@ -169,12 +169,13 @@ class Wave:
     overflow_cost_per_h : float
         Cost per hour of work assigned beyond an FC's capacity in the horizon (the order
         waits longer there; the lateness it causes is not otherwise priced).
-    late_penalty_per_day, max_shipments : see :class:`Optimal`.
+    late_penalty_per_day, max_shipments, min_saving : see :class:`Optimal` (here
+        ``min_saving`` is added to the cost of every FC but the nearest holding the order).
     """
 
     def __init__(self, interval_min: float = 30.0, horizon_h: float = 8.0,
                  overflow_cost_per_h: float = 60.0, late_penalty_per_day: float = 25.0,
-                 max_shipments: int = 2) -> None:
+                 max_shipments: int = 2, min_saving: float = 0.0) -> None:
         if interval_min <= 0:
             raise ValueError(f"interval_min must be positive, got {interval_min}")
         if horizon_h <= 0:
@@ -182,7 +183,8 @@ class Wave:
         self.wave_interval_h = interval_min / 60.0
         self.horizon_h = horizon_h
         self.overflow_cost_per_h = overflow_cost_per_h
-        self.single = Optimal(max_shipments, late_penalty_per_day)
+        self.single = Optimal(max_shipments, late_penalty_per_day, min_saving=min_saving)
+        self.min_saving = min_saving
         self.last_result: object | None = None
 
     def route(self, order: OrderView, state: StateView) -> Decision:
@@ -200,13 +202,15 @@ class Wave:
         ptr = np.zeros(n + 1, np.int64)
         for i, o in enumerate(orders):
             ptr[i + 1] = ptr[i] + len(o.skus)
+            near = state.first_with_stock(net.fc_rank_lists[o.dest], o.skus, o.units)
             n_lines, n_units = len(o.skus), sum(o.units)
             for f in range(F):
                 a, b, c = net.pick_coef_h[f]
                 d, e, g = net.pack_coef_h[f]
                 hours[i, f] = a + b * n_lines + c * n_units + d + e * n_lines + g * n_units
                 if state.has_stock(f, o.skus, o.units):
-                    cost[i, f] = self.single.price(f, o.skus, o.units, o, state)
+                    cost[i, f] = self.single.price(f, o.skus, o.units, o, state) \
+                        + (self.min_saving if f != near else 0.0)
         line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
         line_units = np.fromiter((u for o in orders for u in o.units), np.int64, int(ptr[-1]))
         now = state.now
