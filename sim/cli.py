@@ -238,14 +238,25 @@ def cmd_optimize_network(args: argparse.Namespace) -> int:
 
 
 def cmd_optimize_placement(args: argparse.Namespace) -> int:
-    from optimize.placement import placement_from_files
+    from optimize.placement import (
+        problem_from_network,
+        solve_placement,
+        write_placement_scenario,
+    )
 
+    sc = load_scenario(args.scenario)
+    net = build_network(sc)
     with _Ticker("inventory placement", args.quiet) as tick:
-        result = placement_from_files(args.scenario, args.out, time_limit_s=args.time_limit,
-                                      service_days=args.service_days,
-                                      service_share=args.service_share,
-                                      progress=lambda text: tick(str(text)))
+        problem = problem_from_network(net, service_share=args.service_share,
+                                       service_days=args.service_days)
+        result = solve_placement(problem, time_limit_s=args.time_limit,
+                                 progress=lambda p: tick(str(p)))
     out.print(escape(result.report()), soft_wrap=True)
+    if not result.assignment.size or result.status == "NOT_SOLVED":
+        err.print("[bold red]no placement found within the time limit[/]; "
+                  "no scenario written. Raise --time-limit.")
+        return 1
+    write_placement_scenario(result, net, args.scenario, args.out)
     out.print(f"new scenario written to {args.out}\n"
               f"simulate and compare: fulfill compare {args.scenario} {args.out}")
     return 0

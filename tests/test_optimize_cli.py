@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.cli import main
@@ -43,3 +44,27 @@ def test_optimize_network_bad_input_exits_2(tmp_path: Path, capsys) -> None:  # 
     msg = capsys.readouterr().err
     assert "capacit" in msg and "demand" in msg
     assert not (tmp_path / "y.toml").exists()
+
+
+def test_optimize_placement_writes_a_scenario(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "placed.toml"
+    assert main(["optimize", "placement", str(BASELINE), "--out", str(out),
+                 "--time-limit", "60", "--quiet"]) == 0
+    text = capsys.readouterr().out
+    assert "objective" in text and "bound" in text and "gap" in text and "solve time" in text
+    base = build_network(load_scenario(BASELINE))
+    net = build_network(load_scenario(out))
+    # every unit of forecast demand is assigned to some FC, and stock sits where it is served
+    assert net.forecast_units_per_day.sum() == pytest.approx(
+        base.forecast_units_per_day.sum(), rel=1e-6)  # CSV rounding
+    assert np.all(net.initial_stock[net.forecast_units_per_day == 0] == 0)
+    assert np.all(net.initial_stock[net.forecast_units_per_day > 0] > 0)
+
+
+def test_optimize_placement_impossible_service_target_exits_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "placed.toml"
+    assert main(["optimize", "placement", str(BASELINE), "--out", str(out),
+                 "--service-days", "1", "--service-share", "0.99", "--quiet"]) == 2
+    msg = capsys.readouterr().err
+    assert "service" in msg and "Traceback" not in msg
+    assert not out.exists()
