@@ -78,7 +78,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -2025,7 +2025,7 @@ def _unit_shipping(net: Network, ground_service: str | None
     ``ground_service``, else the service named ``ground``, else the one with the cheapest
     1-lb parcel at zone 5.
     """
-    from sim.shipping import REFERENCE_ZONE, Shipper
+    from sim.shipping import REFERENCE_ZONE, Shipper, choose_service
 
     shipper = Shipper.for_network(net)
     services = net.services
@@ -2045,7 +2045,7 @@ def _unit_shipping(net: Network, ground_service: str | None
             total = 0.0
             for c, wt in enumerate(share):
                 budget = float(promise[c]) - 1.0 if len(promise) else math.inf
-                s = _choose(policy, prices, days, budget, fixed)
+                s = choose_service(policy, prices, days, budget, fixed)
                 total += wt * prices[s]
             cost[k, z] = total + plan.carton_cost
     if ground_service is None and "ground" in net.service_names:
@@ -2058,21 +2058,6 @@ def _unit_shipping(net: Network, ground_service: str | None
         raise ValueError(f"ground_service {ground_service!r} is not a service of the scenario "
                          f"(services: {', '.join(net.service_names)})")
     return cost, np.asarray(services[ground].transit_days_by_zone, float)
-
-
-def _choose(policy: str, prices: Sequence[float], days: Sequence[float], budget: float,
-            fixed: int) -> int:
-    """Service index under a shipping policy, with transit days standing in for arrival."""
-    n = len(prices)
-    if fixed >= 0:
-        return fixed
-    if policy == "cheapest":
-        return min(range(n), key=lambda s: (prices[s], days[s]))
-    if policy == "rate_shop":
-        ok = [s for s in range(n) if days[s] <= budget and prices[s] < math.inf]
-        if ok:
-            return min(ok, key=lambda s: (prices[s], days[s]))
-    return min(range(n), key=lambda s: (prices[s] == math.inf, days[s], prices[s]))
 
 
 def problem_from_network(net: Network, *, volume_capacity: ArrayLike | None = None,

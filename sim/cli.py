@@ -263,55 +263,26 @@ def cmd_optimize_placement(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------- main
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+def _arg(convert: Callable[[str], Any], ok: Callable[[Any], bool], what: str
+         ) -> Callable[[str], Any]:
+    """An argparse type: ``convert`` the text, then check it with ``ok``; both failures name
+    what was expected."""
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return value
+    return parse
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got '{text}'") \
-            from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text}")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a seed >= 0, got {value}")
-    return value
-
-
-def _days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of days, got '{text}'") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of days, got {text}")
-    return value
+_positive = _arg(float, lambda v: v > 0, "a positive number")
+_share = _arg(float, lambda v: 0 <= v <= 1, "a share between 0 and 1")
+_count = _arg(int, lambda v: v >= 1, "a whole number of at least 1")
+_seed = _arg(int, lambda v: v >= 0, "a whole number >= 0 (a seed)")
+_days = _arg(float, lambda v: v > 0, "a positive number of days")
 
 
 def build_parser() -> argparse.ArgumentParser:
