@@ -27,7 +27,7 @@ import math
 import time
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from heapq import heappush
 from operator import itemgetter
 from typing import Any
@@ -354,39 +354,49 @@ class FulfillmentModel:
         self._ev_sh(shipment)
 
     # ------------------------------------------------------------------ estimates for policies
+    def _staffing(self, f: int, pool: int, start_h: float
+                  ) -> Iterator[tuple[float, float, int]]:
+        """The staffing plan of FC ``f``'s pickers (``pool`` 0) or packers (1) from
+        ``start_h``: ``(from_h, to_h, workers)`` segments, the last one open-ended."""
+        times, levels = self._staff_t[f], self._staff_n[f][pool]
+        i = bisect_right(times, start_h) - 1
+        t = start_h
+        while True:
+            end = times[i + 1] if i + 1 < len(times) else math.inf
+            yield t, end, levels[i] if i >= 0 else 0
+            if end == math.inf:
+                return
+            t, i = end, i + 1
+
     def work_done_h(self, f: int, pool: int, start_h: float, work_h: float) -> float:
         """When the pickers (``pool`` 0) or packers (1) of FC ``f``, working as the staffing
         plan allows from ``start_h``, have got through ``work_h`` hours of work and a worker is
         free (``inf`` if not before the end of the run)."""
-        times, levels = self._staff_t[f], self._staff_n[f][pool]
-        i = bisect_right(times, start_h) - 1
-        t, left = start_h, work_h
-        while True:
-            level = levels[i] if i >= 0 else 0
-            end = times[i + 1] if i + 1 < len(times) else math.inf
+        left = work_h
+        for t, end, level in self._staffing(f, pool, start_h):
             if level > 0:
                 if left <= level * (end - t):
                     return t + left / level
                 left -= level * (end - t)
-            if end == math.inf:
-                return math.inf
-            t, i = end, i + 1
+        return math.inf
 
     def labor_hours(self, f: int, start_h: float, end_h: float) -> tuple[float, float]:
         """Picker-hours and packer-hours the staffing plan of FC ``f`` gives in
         ``[start_h, end_h)``."""
-        times = self._staff_t[f]
-        out = []
-        for levels in self._staff_n[f]:
-            total, i = 0.0, bisect_right(times, start_h) - 1
-            t = start_h
-            while t < end_h:
-                level = levels[i] if i >= 0 else 0
-                nxt = min(times[i + 1] if i + 1 < len(times) else math.inf, end_h)
-                total += level * (nxt - t)
-                t, i = nxt, i + 1
-            out.append(total)
+        out = [0.0, 0.0]
+        for pool in (0, 1):
+            for t, end, level in self._staffing(f, pool, start_h):
+                if t >= end_h:
+                    break
+                out[pool] += level * (min(end, end_h) - t)
         return out[0], out[1]
+
+    def task_hours(self, f: int, n_lines: int, n_units: int) -> tuple[float, float]:
+        """Mean pick and pack hours at FC ``f`` of a shipment of ``n_lines`` lines and
+        ``n_units`` units (the time model without its random factor)."""
+        a, b, c = self._pick_coef[f]
+        d, e, g = self._pack_coef[f]
+        return a + b * n_lines + c * n_units, d + e * n_lines + g * n_units
 
     def ready_h(self, f: int, pick_h: float, pack_h: float) -> float:
         """Estimated time a shipment released now to FC ``f`` would be packed: after the work
@@ -420,11 +430,7 @@ class FulfillmentModel:
         hours by which its expected delivery misses ``promise_h`` (0 if on time).  ``etas``
         (from :meth:`etas`) saves recomputing the delivery estimates for several shipments
         from the same FC."""
-        n_lines, n_units = len(skus), sum(units)
-        a, b, c = self._pick_coef[f]
-        pick_h = a + b * n_lines + c * n_units
-        a, b, c = self._pack_coef[f]
-        pack_h = a + b * n_lines + c * n_units
+        pick_h, pack_h = self.task_hours(f, len(skus), sum(units))
         plan = self.shipper.plan(skus, units, self._zone[f][dest])
         arrive = self.etas(f, dest, pick_h, pack_h) if etas is None else etas
         if self._fixed_service >= 0:
@@ -595,7 +601,8 @@ class FulfillmentModel:
 
     def _wave(self, _: Any = None) -> None:
         """Every ``wave_interval_h``: the policy routes the orders queued since the last wave
-        jointly; each is then released or held as if routed alone, in order of arrival."""
+        jointly; each is then released or held as if routed alone, in order of arrival, and
+        the orders it leaves undecided (``None``) are offered to ``route`` after the rest."""
         now = self.env.now
         if now + self._wave_h < self.net.horizon_h:  # type: ignore[operator]
             self._at(now + self._wave_h, self._wave, None)  # type: ignore[operator]

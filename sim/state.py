@@ -128,6 +128,11 @@ class StateView:
         ``[start_h, end_h)``."""
         return self._m.labor_hours(fc, start_h, end_h)
 
+    def task_hours(self, fc: int, n_lines: int, n_units: int) -> tuple[float, float]:
+        """Mean pick and pack hours at ``fc`` of a shipment of ``n_lines`` lines and
+        ``n_units`` units."""
+        return self._m.task_hours(fc, n_lines, n_units)
+
     def ready_h(self, fc: int, pick_h: float, pack_h: float) -> float:
         """Estimated time a shipment of ``pick_h`` and ``pack_h`` hours released to ``fc`` now
         would be packed, behind the work already queued there, at the planned staffing."""

@@ -97,8 +97,16 @@ def test_optimal_runs_and_conserves_orders(make_scenario: MakeScenario) -> None:
     ev = log["events"]
     placed = np.unique(ev["order_id"][ev["status"] == Status.PLACED])
     assert len(placed) == len(log["orders"]["placed_h"]) > 1000
-    shipped = np.unique(log["shipments"]["order_id"])
-    assert set(shipped.tolist()) <= set(placed.tolist())
+    # every unit of a released order is in exactly one of its shipments, splits included
+    ol, sl, sh = log["order_lines"], log["shipment_lines"], log["shipments"]
+    released = np.unique(sh["order_id"])
+    assert 0 < len(released) <= len(placed)
+    ordered = np.bincount(ol["order_id"], weights=ol["units"], minlength=len(placed))
+    shipped = np.bincount(sh["order_id"][sl["shipment_id"]], weights=sl["units"],
+                          minlength=len(placed))
+    assert np.array_equal(shipped[released], ordered[released])
+    assert not shipped[np.setdiff1d(placed, released)].any()
+    assert (np.bincount(sh["order_id"])[released] > 1).any()  # some orders were split
 
 
 class _EveryOtherFC:

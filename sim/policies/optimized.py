@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from itertools import product
+from itertools import combinations, product
 
 import numpy as np
 
@@ -81,10 +81,8 @@ class Optimal:
         n_lines, n_units = len(skus), sum(units)
         etas = []
         for f in range(net.n_fcs):
-            a, b, c = net.pick_coef_h[f]
-            d, e, g = net.pack_coef_h[f]
-            etas.append(state.etas(f, order.dest, float(a + b * n_lines + c * n_units),
-                                   float(d + e * n_lines + g * n_units) + self.ready_margin_h))
+            pick_h, pack_h = state.task_hours(f, n_lines, n_units)
+            etas.append(state.etas(f, order.dest, pick_h, pack_h + self.ready_margin_h))
         best, best_cost = None, math.inf
         for f in net.fc_rank_lists[order.dest]:  # nearest first: it wins ties and near-ties
             if state.has_stock(f, skus, units):
@@ -140,7 +138,6 @@ class Optimal:
 
 
 def _fc_sets(rank: Sequence[int], max_size: int) -> list[set[int]]:
-    from itertools import combinations
     return [set(c) for size in range(2, min(max_size, len(rank)) + 1)
             for c in combinations(rank, size)]
 
@@ -185,7 +182,6 @@ class Wave:
         self.overflow_cost_per_h = overflow_cost_per_h
         self.single = Optimal(max_shipments, late_penalty_per_day, min_saving=min_saving)
         self.min_saving = min_saving
-        self.last_result: object | None = None
 
     def route(self, order: OrderView, state: StateView) -> Decision:
         """Held orders offered again (stock arrived) are routed alone."""
@@ -198,16 +194,15 @@ class Wave:
         net = state.network
         n, F = len(orders), net.n_fcs
         cost = np.full((n, F), np.inf)
-        hours = np.zeros((n, F))
-        ptr = np.zeros(n + 1, np.int64)
+        n_lines = np.fromiter((len(o.skus) for o in orders), np.int64, n)
+        n_units = np.fromiter((sum(o.units) for o in orders), np.int64, n)
+        ptr = np.concatenate(([0], np.cumsum(n_lines)))
+        # mean pick + pack hours of each whole order at each FC
+        pk, pc, nl, nu = net.pick_coef_h, net.pack_coef_h, n_lines[:, None], n_units[:, None]
+        hours = pk[:, 0] + nl * pk[:, 1] + nu * pk[:, 2] + pc[:, 0] + nl * pc[:, 1] + nu * pc[:, 2]
         for i, o in enumerate(orders):
-            ptr[i + 1] = ptr[i] + len(o.skus)
             near = state.first_with_stock(net.fc_rank_lists[o.dest], o.skus, o.units)
-            n_lines, n_units = len(o.skus), sum(o.units)
             for f in range(F):
-                a, b, c = net.pick_coef_h[f]
-                d, e, g = net.pack_coef_h[f]
-                hours[i, f] = a + b * n_lines + c * n_units + d + e * n_lines + g * n_units
                 if state.has_stock(f, o.skus, o.units):
                     cost[i, f] = self.single.price(f, o.skus, o.units, o, state) \
                         + (self.min_saving if f != near else 0.0)
@@ -224,6 +219,5 @@ class Wave:
         res = assign_wave(cost, hours, capacity, ptr, line_sku, line_units,
                           np.asarray(state.on_hand), overflow_cost_per_h=self.overflow_cost_per_h,
                           unassigned_cost=unassigned)
-        self.last_result = res
         # None: the model asks route() for that order once the wave's others are placed
         return [int(f) if f >= 0 else None for f in res.fc.tolist()]
