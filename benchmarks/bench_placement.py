@@ -8,6 +8,9 @@ Cases (each in its own subprocess, so every peak-memory figure is that case's ow
   monolithic MIP with SCIP, HiGHS and CP-SAT under ``--mip-time-limit``.
 * 10,000 SKUs x 8 FCs x 300 regions: the decomposition with a 60 s limit, gap tolerances 1e-4
   and 1e-2.
+* The same decomposition runs with per-FC throughput rows that bind (``throughput_factor``:
+  no FC may ship more than 30 % of the demand at 4 FCs, 15 % at 8, where the cheapest
+  placement gives the biggest FC 49 % and 21 %), to time the extra coupling rows.
 
 Instances come from :func:`optimize.placement.synthetic_problem` (seed 0): volume and the
 2-day service share both bind.  Prints a markdown table (case, method, objective, bound, gap,
@@ -20,6 +23,7 @@ Usage::
     python benchmarks/bench_placement.py              # full run (about 25 min)
     python benchmarks/bench_placement.py --quick      # smoke run for CI, a few seconds
     python benchmarks/bench_placement.py --only 10k --time-limit 60
+    python benchmarks/bench_placement.py --only 1k --settings glop+scip "gap_tol 0.0001"
 
 A case that overruns its limit by far (HiGHS does not honour the limit during its root LP)
 is killed and listed as ``killed``.
@@ -49,6 +53,8 @@ def _cases(args: argparse.Namespace) -> list[dict[str, Any]]:
             {**small, "name": "40x3x10", "method": "mip", "mip_solver": "scip",
              "time_limit": 20},
             {**mid, "name": "300x4x40", "method": "decomposition", "time_limit": 20},
+            {**mid, "name": "300x4x40", "method": "decomposition", "time_limit": 20,
+             "throughput_factor": 0.3},
         ]
     one_k = {"size": [1000, 4, 100], "name": "1k x 4 x 100"}
     ten_k = {"size": [10000, 8, 300], "name": "10k x 8 x 300"}
@@ -56,6 +62,7 @@ def _cases(args: argparse.Namespace) -> list[dict[str, Any]]:
     dec = {"method": "decomposition", "time_limit": 60}
     cases = [
         {**one_k, **dec, "gap_tol": 1e-4},
+        {**one_k, **dec, "gap_tol": 1e-4, "throughput_factor": 0.3},
         {**one_k, **dec, "gap_tol": 1e-6},
         {**one_k, **dec, "gap_tol": 1e-6, "master_solver": "sat"},
         {**one_k, **dec, "gap_tol": 1e-4, "lp_solver": "pdlp"},
@@ -64,11 +71,30 @@ def _cases(args: argparse.Namespace) -> list[dict[str, Any]]:
         {**one_k, "method": "mip", "mip_solver": "highs", "time_limit": mtl},
         {**one_k, "method": "mip", "mip_solver": "sat", "time_limit": mtl},
         {**ten_k, **dec, "time_limit": args.time_limit, "gap_tol": 1e-4},
+        {**ten_k, **dec, "time_limit": args.time_limit, "gap_tol": 1e-4,
+         "throughput_factor": 0.15},
         {**ten_k, **dec, "time_limit": args.time_limit, "gap_tol": 1e-2},
+        {**ten_k, **dec, "time_limit": args.time_limit, "gap_tol": 1e-2,
+         "throughput_factor": 0.15},
     ]
     if args.only:
         cases = [c for c in cases if any(o in c["name"].replace(" ", "") for o in args.only)]
+    if args.settings:
+        cases = [c for c in cases if all(t in _settings(c) for t in args.settings)]
     return cases
+
+
+def _settings(case: dict[str, Any]) -> str:
+    """The settings column of a case (also what ``--settings`` matches)."""
+    settings = f"limit {case['time_limit']:g} s"
+    if case["method"] == "decomposition":
+        settings += (f", {case.get('lp_solver', 'glop')}+"
+                     f"{case.get('master_solver', 'scip')}")
+    if "gap_tol" in case:
+        settings += f", gap_tol {case['gap_tol']:g}"
+    if case.get("throughput_factor") is not None:
+        settings += f", throughput {case['throughput_factor']:g} x demand per FC"
+    return settings
 
 
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +102,8 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     from optimize.placement import peak_memory_mb, solve_placement, synthetic_problem
 
     t0 = time.perf_counter()
-    problem = synthetic_problem(*case["size"], seed=case.get("seed", 0))
+    problem = synthetic_problem(*case["size"], seed=case.get("seed", 0),
+                                throughput_factor=case.get("throughput_factor"))
     t1 = time.perf_counter()
     res = solve_placement(problem, method=case["method"], time_limit_s=case["time_limit"],
                           gap_tol=case.get("gap_tol", 1e-4),
@@ -87,7 +114,9 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
             "status": res.status, "method": res.method, "solve_s": res.solve_seconds,
             "instance_s": t1 - t0, "iterations": res.iterations,
             "service_share": res.service_share, "target": problem.service_share,
-            "stocked_pairs": int(res.stocked.sum()), "peak_mb": peak_memory_mb()}
+            "stocked_pairs": int(res.stocked.sum()), "peak_mb": peak_memory_mb(),
+            "max_fc_share": float(res.assigned_units_per_day.sum(axis=1).max()
+                                  / max(float(problem.demand.sum()), 1e-12))}
 
 
 def _spawn(case: dict[str, Any]) -> dict[str, Any]:
@@ -121,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--exact-time-limit", type=float, default=600.0,
                     help="limit of the 1k decomposition run with gap_tol 0, s")
     ap.add_argument("--only", nargs="*", default=None, help="e.g. 1k 10k (case name parts)")
+    ap.add_argument("--settings", nargs="*", default=None,
+                    help='keep cases whose settings contain all of these, e.g. glop+scip '
+                         '"gap_tol 0.0001" throughput')
     ap.add_argument("--run-case", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.run_case is not None:
@@ -133,12 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---:|---:|---:|---|---:|---:|---:|")
     for case in _cases(args):
         res = _spawn(case)
-        settings = f"limit {case['time_limit']:g} s"
-        if case["method"] == "decomposition":
-            settings += (f", {case.get('lp_solver', 'glop')}+"
-                         f"{case.get('master_solver', 'scip')}")
-        if "gap_tol" in case:
-            settings += f", gap_tol {case['gap_tol']:g}"
+        settings = _settings(case)
         row = {**case, **res}
         rows.append(row)
         print(f"| {case['name']} | {res.get('method', case['method'])} | {settings} "

@@ -42,7 +42,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -452,18 +451,9 @@ def write_json_atomic(path: Path, data: Any) -> None:
     data : object
         JSON-serialisable data.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from sim.files import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def source_fingerprint(scenario: Path) -> str:

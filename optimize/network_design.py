@@ -60,7 +60,6 @@ import csv
 import math
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -1062,16 +1061,9 @@ def write_network_scenario(design: NetworkDesign, net: Network, scenario_path: s
                   "demand; other FC settings copied from")
     header.append(f"# the original's FC '{template_name}'.")
     text = "\n".join(header) + "\n\n" + tomli_w.dumps(doc)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    from sim.files import atomic_write_text
+
+    return atomic_write_text(out, text)
 
 
 def _deep_copy(value: Any) -> Any:

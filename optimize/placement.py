@@ -16,7 +16,13 @@ Only SKU-region pairs with ``d_kr > 0`` carry variables.
          x_kfr <= y_fk                                                       (serve from stock)
          sum_k v_k (Q_fk y_fk + sum_r s_kfr x_kfr) <= V_f   every f          (storage volume)
          sum_k y_fk <= N_f                                   every f          (SKU slots)
+         sum_kr d_kr x_kfr <= T_f                            every f          (throughput)
          sum_kfr d_kr [t_kfr <= D] x_kfr >= alpha sum_kr d_kr                 (service share)
+
+The throughput row caps the units per day an FC is planned to ship at what its staff can
+pick and pack (:func:`problem_from_network` derives ``T_f`` from the shift plan): without
+it the cheapest placement may send an FC more work than its pickers get through, and the
+simulated orders then ship late on expensive air services.
 
 Lost sales are not an option: every forecast unit must be served from some FC.  An instance
 that cannot do so raises :class:`InfeasiblePlacement` with the constraint that binds.
@@ -48,19 +54,23 @@ through OR-Tools' model builder, which takes numpy/scipy arrays instead of one P
 per variable); it is the reference for small instances.  On 1,000 SKUs x 4 FCs x 100 regions
 none of the three has a solution after 120 s (``benchmarks/bench_placement.py``).
 
-``method="decomposition"`` uses that the volume, slot and service rows are the only ones
-coupling SKUs (``2F + 1`` rows).  Pricing them with multipliers ``u = (mu, nu, pi) >= 0``
-splits the problem into one uncapacitated facility-location problem per SKU, solved exactly
-for all ``2^F - 1`` FC subsets at once with numpy (a zeta transform over the subset lattice,
-vectorised over SKUs, see :meth:`_Decomposition._subset_totals`), so ``L(u)`` is a valid lower
-bound.  The multipliers come from column generation: a restricted master LP over the
-generated per-SKU columns (GLOP; written relative to each SKU's best column so the simplex
-starts from a good basis), with Wentges dual smoothing.  Primal solutions: round the master's
-basic solution (at most ``2F + 1`` SKUs are fractional), repair violations greedily, then an
-integer master (SCIP) over the columns that reduced costs leave.  What gap remains is closed,
-as time allows, by the monolithic MIP restricted by Lagrangian reduced-cost fixing (when few
-variables stay open, as on small instances) and else by branch and price (branching on
-``y_fk``, then ``x_kfr``, both compatible with the exact pricing).  The reported bound is
+``method="decomposition"`` uses that the volume, slot, throughput and service rows are the
+only ones coupling SKUs (``3F + 1`` rows).  Pricing them with multipliers
+``u = (mu, nu, rho, pi) >= 0`` (``rho_f`` per unit/day shipped from FC ``f``, which adds
+``rho_f d_kr`` to the cost of ``x_kfr``) splits the problem into one uncapacitated
+facility-location problem per SKU, solved exactly for all ``2^F - 1`` FC subsets at once with
+numpy (a zeta transform over the subset lattice, vectorised over SKUs, see
+:meth:`_Decomposition._subset_totals`), so ``L(u)`` is a valid lower bound.  The multipliers
+come from column generation: a restricted master LP over the generated per-SKU columns (GLOP;
+written relative to each SKU's best column so the simplex starts from a good basis), with
+Wentges dual smoothing (GLOP's dual simplex when there are throughput rows, see
+:meth:`_Decomposition.solve_master_lp`).  Primal solutions: round the master's basic solution
+(at most ``3F + 1`` SKUs are fractional), repair violations greedily, then an integer master
+(SCIP) over the columns that reduced costs leave.  What gap remains is closed, as time
+allows, by the monolithic MIP restricted by Lagrangian reduced-cost fixing (when few variables
+stay open, as on small instances) and else by branch and price (branching on ``y_fk``, then
+``x_kfr``, both compatible with the exact pricing; it also runs without an incumbent, and a
+tree whose every node is infeasible raises :class:`InfeasiblePlacement`).  The reported bound is
 always a proven one: the best Lagrangian bound, or the least bound of the open nodes.
 
 No SimPy import: this module is usable without the simulation.
@@ -76,7 +86,6 @@ import itertools
 import math
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,6 +110,7 @@ __all__ = [
     "PlacementProgress",
     "PlacementResult",
     "evaluate_assignment",
+    "labor_throughput",
     "max_service_share",
     "peak_memory_mb",
     "placement_from_files",
@@ -123,6 +133,10 @@ USPS_ZONE_MAX_MILES = (50.0, 150.0, 300.0, 600.0, 1000.0, 1400.0, 1800.0)
 
 GROUND_DAYS_BY_ZONE = (0, 1, 1, 2, 2, 3, 4, 5, 5)
 """Ground transit days by zone (index 0 unused), as the bundled UPS ground service."""
+
+TIE_BREAK_PER_MILE = 1e-6
+"""$ per unit and mile added to a scenario's shipping cost so exact ties go to the nearer FC
+(see :func:`problem_from_network`)."""
 
 
 class InfeasiblePlacement(ValueError):
@@ -154,6 +168,10 @@ class PlacementProblem:
         Storage volume of each FC, cubic feet (None: unlimited).
     slot_capacity : array (F,), optional
         Number of SKUs each FC can stock (None: unlimited).
+    throughput_capacity : array (F,), optional
+        Units per day each FC can pick and pack (None: unlimited).  Caps the demand assigned
+        to the FC, ``sum_kr d_kr x_kfr``, because labor, unlike storage, is spent on every
+        unit shipped: a placement that ignores it overloads the smallest crews.
     demand_sd : array (K, R), optional
         Standard deviation of daily demand per SKU-region (default ``sqrt(demand)``: Poisson).
     days_of_cover : scalar or (K,)
@@ -180,6 +198,7 @@ class PlacementProblem:
     fixed_cost: FloatArray | float
     volume_capacity: FloatArray | None = None
     slot_capacity: FloatArray | None = None
+    throughput_capacity: FloatArray | None = None
     demand_sd: FloatArray | None = None
     days_of_cover: FloatArray | float = 14.0
     lead_time_days: FloatArray | float = 7.0
@@ -249,6 +268,11 @@ class PlacementProblem:
         s(self, "lead_time_days", fk("lead_time_days", self.lead_time_days))
         s(self, "volume_capacity", vec("volume_capacity", self.volume_capacity, F))
         s(self, "slot_capacity", vec("slot_capacity", self.slot_capacity, F))
+        s(self, "throughput_capacity",
+          vec("throughput_capacity", self.throughput_capacity, F))
+        tcap = self.throughput_capacity
+        if tcap is not None and (not np.all(np.isfinite(tcap)) or (tcap < 0).any()):
+            raise ValueError("throughput_capacity must be finite and >= 0 (None: unlimited)")
         for name in ("holding_cost", "fixed_cost", "lead_time_days"):
             if (getattr(self, name) < 0).any():
                 raise ValueError(f"{name} must be >= 0")
@@ -365,6 +389,9 @@ class PlacementResult:
         Peak resident memory of the process when the solve ended (VmHWM).
     iterations : int
         Column-generation iterations (0 for the MIP).
+    throughput_capacity : array (F,) or None
+        The problem's units per day each FC can handle, so the report can set the planned
+        load (``assigned_units_per_day`` summed over SKUs) against it.
     """
 
     objective: float
@@ -384,6 +411,7 @@ class PlacementResult:
     fc_names: tuple[str, ...] = ()
     service_target: float | None = None
     service_days: float = 2.0
+    throughput_capacity: FloatArray | None = None
 
     @property
     def optimal(self) -> bool:
@@ -391,7 +419,8 @@ class PlacementResult:
 
     def report(self) -> str:
         """Plain text: objective and its parts, bound, gap, time, memory, service, and per FC
-        the SKUs stocked, units per day served and target units."""
+        the SKUs stocked, units per day served (and the throughput capacity, if any) and
+        target units."""
         status = {"OPTIMAL": "optimal within the gap tolerance", "FEASIBLE": "time limit reached",
                   "NOT_SOLVED": "no placement found"}.get(self.status, self.status)
         K = self.stocked.shape[1]
@@ -410,12 +439,16 @@ class PlacementResult:
             f"  service     {self.service_share:.2%} of units within {self.service_days:g} days"
             + (f" (target {self.service_target:.2%})" if self.service_target is not None
                else ""),
-            f"  {'FC':<16} {'SKUs':>7} {'units/day':>11} {'target units':>13}",
+            f"  {'FC':<16} {'SKUs':>7} {'units/day':>11} "
+            + (f"{'capacity':>11} " if self.throughput_capacity is not None else "")
+            + f"{'target units':>13}",
         ]
         names = self.fc_names or tuple(f"FC{i}" for i in range(self.stocked.shape[0]))
         for f, name in enumerate(names):
+            cap = ("" if self.throughput_capacity is None
+                   else f"{float(self.throughput_capacity[f]):>11,.1f} ")
             lines.append(f"  {name:<16} {int(self.stocked[f].sum()):>7,} "
-                         f"{float(self.assigned_units_per_day[f].sum()):>11,.1f} "
+                         f"{float(self.assigned_units_per_day[f].sum()):>11,.1f} {cap}"
                          f"{int(self.target_units[f].sum()):>13,}")
         return "\n".join(lines)
 
@@ -443,7 +476,9 @@ class _Data:
 
     ``base``, ``svol``, ``servd`` are (K, F, R): cost of serving a region (shipping + holding),
     volume it needs, units it counts towards the service share.  ``pair_cost`` and
-    ``pair_vol`` are (F, K): cost and volume of stocking a pair at all.
+    ``pair_vol`` are (F, K): cost and volume of stocking a pair at all.  The throughput a
+    region takes from an FC is its demand ``d_kr`` whatever the FC, so it needs no (K, F, R)
+    array of its own (``p.demand`` serves, broadcast over FCs).
     """
 
     def __init__(self, p: PlacementProblem) -> None:
@@ -482,6 +517,7 @@ class _Data:
         self.total_demand = float(d.sum())
         self.vcap = p.volume_capacity
         self.scap = p.slot_capacity
+        self.tcap = p.throughput_capacity
         self.alpha = p.service_share
 
 
@@ -526,8 +562,9 @@ def evaluate_assignment(problem: PlacementProblem, assignment: IntArray,
 
     Returns a dict with ``objective`` and its parts ``shipping``, ``holding``, ``fixed``
     (per day, the model's cost), ``volume`` (F,) cubic feet the model reserves,
-    ``slots`` (F,), ``service_share``, ``stocked`` (F, K) and ``feasible`` (every demanded
-    region served, capacities and the service target met, within 1e-6 relative).
+    ``slots`` (F,), ``throughput`` (F,) units per day assigned to each FC, ``service_share``,
+    ``stocked`` (F, K) and ``feasible`` (every demanded region served, capacities and the
+    service target met, within 1e-6 relative).
     """
     data = data or _Data(problem)
     p = problem
@@ -546,6 +583,7 @@ def evaluate_assignment(problem: PlacementProblem, assignment: IntArray,
     vol = data.pair_vol.sum(axis=1, where=stocked) if K else np.zeros(F)
     vol = vol + np.bincount(ff, weights=data.svol[kk, ff, rr], minlength=F)
     slots = stocked.sum(axis=1).astype(float)
+    thr = np.bincount(ff, weights=p.demand[kk, rr], minlength=F)
     fast = float(data.servd[kk, ff, rr].sum())
     share = fast / data.total_demand if data.total_demand > 0 else 1.0
     feasible = ok_served
@@ -553,11 +591,13 @@ def evaluate_assignment(problem: PlacementProblem, assignment: IntArray,
         feasible &= bool(np.all(vol <= data.vcap * (1 + 1e-6) + 1e-9))
     if data.scap is not None:
         feasible &= bool(np.all(slots <= data.scap + 1e-9))
+    if data.tcap is not None:
+        feasible &= bool(np.all(thr <= data.tcap * (1 + 1e-6) + 1e-9))
     if data.alpha is not None:
         feasible &= share >= data.alpha * (1 - 1e-6) - 1e-12
     return {"objective": ship + holding + fixed, "shipping": ship, "holding": holding,
-            "fixed": fixed, "volume": vol, "slots": slots, "service_share": share,
-            "stocked": stocked, "feasible": feasible}
+            "fixed": fixed, "volume": vol, "slots": slots, "throughput": thr,
+            "service_share": share, "stocked": stocked, "feasible": feasible}
 
 
 def max_service_share(problem: PlacementProblem) -> float:
@@ -582,10 +622,12 @@ def _fmt(v: float) -> str:
 def _check_feasible(data: _Data) -> None:
     """Raise :class:`InfeasiblePlacement` for infeasibility detectable without a solver.
 
-    Necessary conditions only (each is a relaxation of the model): the total volume and slot
-    counts, one SKU against every FC, and the service target against the best any placement
-    reaches.  A combination (e.g. the FCs close enough for the service target are full) is
-    reported after the LP relaxation, by the constraint its slack variables violate.
+    Necessary conditions only (each is a relaxation of the model): the total volume, slot
+    counts and throughput, one SKU (or, for throughput, one region's demand for a SKU, which
+    single sourcing sends to one FC) against every FC, and the service target against the best
+    any placement reaches.  A combination (e.g. the FCs close enough for the service target
+    are full) is reported after the LP relaxation, by the constraint its slack variables
+    violate.
     """
     p = data.p
     K, F = data.K, data.F
@@ -619,6 +661,22 @@ def _check_feasible(data: _Data) -> None:
                 f"{_fmt(float(np.mean(p.cover)))} days of cover on average plus safety "
                 f"stock, each SKU at one FC) needs {_fmt(need)} cu ft, but all {F} FCs "
                 f"together hold {_fmt(total_cap)} cu ft ({total_cap / need:.0%} of that)")
+    if data.tcap is not None and data.total_demand > 0:
+        total_thr = float(data.tcap.sum())
+        if data.total_demand > total_thr * (1 + 1e-9):
+            raise InfeasiblePlacement(
+                f"throughput: demand {_fmt(data.total_demand)} units/day exceeds the FCs' "
+                f"total throughput capacity {_fmt(total_thr)} units/day ("
+                + ", ".join(f"{n} {_fmt(float(t))}" for n, t in zip(names, data.tcap,
+                                                                     strict=True))
+                + "); raise capacity or staffing")
+        kb, rb = (int(i) for i in np.unravel_index(int(np.argmax(p.demand)), p.demand.shape))
+        largest = float(data.tcap.max())
+        if float(p.demand[kb, rb]) > largest * (1 + 1e-9):
+            raise InfeasiblePlacement(
+                f"throughput: SKU {p.sku_names[kb]}'s demand in region {p.region_names[rb]} "
+                f"({_fmt(float(p.demand[kb, rb]))} units/day) is served by a single FC, but "
+                f"the largest FC handles {_fmt(largest)} units/day; raise capacity or staffing")
     if data.alpha is not None and data.total_demand > 0:
         best = max_service_share(p)
         if data.alpha > best + 1e-12:
@@ -650,6 +708,12 @@ def _load(model: Any, lb: FloatArray, ub: FloatArray, obj: FloatArray,
     v: list[Any] = [np.asarray(x, np.float64) for x in (lb, ub, obj, lo, hi)]
     model.fill_model_from_sparse_data(v[0], v[1], v[2], v[3], v[4],
                                       sp.csr_matrix(a, dtype=np.float64))
+
+
+_TOGETHER = ("e.g. the FCs that reach the service target lack the volume, slots or throughput, "
+             "or each region's demand for a SKU, which one FC must serve whole, does not pack "
+             "into the FCs' throughput")
+"""Why capacities that pass one by one can fail together, for the infeasibility messages."""
 
 
 @dataclass
@@ -779,6 +843,14 @@ def _build_mip(data: _Data, x_free: BoolArray | None = None,
         lo.append(np.full(F, -np.inf))
         hi.append(data.scap - y1.sum(axis=1))
         r0 += F
+    if data.tcap is not None:
+        dem = data.p.demand
+        rows.append(r0 + xfc)
+        cols.append(xvar[xe, xfc])
+        vals.append(dem[xk, xr])
+        lo.append(np.full(F, -np.inf))
+        hi.append(data.tcap - np.bincount(ff, weights=dem[fe_k, fe_r], minlength=F))
+        r0 += F
     if data.alpha is not None:
         rows.append(np.full(len(xe), r0))
         cols.append(xvar[xe, xfc])
@@ -823,8 +895,7 @@ def _solve_mip(p: PlacementProblem, data: _Data, solver: str, time_limit: float,
     if out.status == "INFEASIBLE":
         raise InfeasiblePlacement(
             f"the MIP solver ({solver}) proved the placement infeasible although each capacity "
-            "and the service target pass on their own: they cannot be met together (the FCs "
-            "that reach the service target lack the volume or slots)")
+            f"and the service target pass on their own: they cannot be met together ({_TOGETHER})")
     label = f"mip({_SOLVER_NAMES[solver]})"
     if out.values is None:
         return _empty_result(p, data, label, t0, out.status)
@@ -845,7 +916,8 @@ def _empty_result(p: PlacementProblem, data: _Data, method: str, t0: float,
         stocked=np.zeros((F, K), bool), assignment=np.full((K, R), -1, np.int64),
         target_units=np.zeros((F, K), np.int64), assigned_units_per_day=np.zeros((F, K)),
         service_share=math.nan, cost={}, peak_memory_mb=peak_memory_mb(),
-        fc_names=p.fc_names, service_target=p.service_share, service_days=p.service_days)
+        fc_names=p.fc_names, service_target=p.service_share, service_days=p.service_days,
+        throughput_capacity=p.throughput_capacity)
 
 
 def _result(p: PlacementProblem, data: _Data, assignment: IntArray, bound: float,
@@ -867,10 +939,39 @@ def _result(p: PlacementProblem, data: _Data, assignment: IntArray, bound: float
         assigned_units_per_day=dem, service_share=float(ev["service_share"]),
         cost={"shipping": ev["shipping"], "holding": ev["holding"], "fixed": ev["fixed"]},
         peak_memory_mb=peak_memory_mb(), iterations=iterations, fc_names=p.fc_names,
-        service_target=p.service_share, service_days=p.service_days)
+        service_target=p.service_share, service_days=p.service_days,
+        throughput_capacity=p.throughput_capacity)
 
 
 # ------------------------------------------------------------------------- decomposition
+@dataclass
+class _Use:
+    """What columns take from the coupling rows: per column, (n, F) arrays and ``serv``
+    (n,); or, after :meth:`total`, what a set of columns takes together, (F,) and ().
+
+    One type for both, so the master LP, the integer master, the repair and the feasibility
+    test read the rows from one place instead of repeating a line per kind of row.
+    """
+
+    vol: FloatArray  # cubic feet per FC
+    slot: FloatArray  # SKU slots per FC
+    thr: FloatArray  # units/day shipped per FC
+    serv: FloatArray  # units/day within the service time
+
+    def total(self) -> _Use:
+        return _Use(self.vol.sum(axis=0), self.slot.sum(axis=0), self.thr.sum(axis=0),
+                    np.asarray(self.serv.sum()))
+
+    def __sub__(self, o: _Use) -> _Use:
+        return _Use(self.vol - o.vol, self.slot - o.slot, self.thr - o.thr, self.serv - o.serv)
+
+    def __add__(self, o: _Use) -> _Use:
+        return _Use(self.vol + o.vol, self.slot + o.slot, self.thr + o.thr, self.serv + o.serv)
+
+    def take(self, idx: IntArray) -> _Use:
+        return _Use(self.vol[idx], self.slot[idx], self.thr[idx], self.serv[idx])
+
+
 @dataclass
 class _Columns:
     """Columns of the master problem: one SKU's stocked set and region assignment each."""
@@ -879,13 +980,14 @@ class _Columns:
     mask: IntArray
     cost: FloatArray
     vol: FloatArray  # (n, F) cubic feet
+    thr: FloatArray  # (n, F) units/day shipped from each FC (the throughput rows)
     serv: FloatArray  # units/day within the service time
     assign: NDArray[np.int8]  # (n, R)
 
     @classmethod
     def empty(cls, F: int, R: int) -> _Columns:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
-                   np.zeros((0, F)), np.zeros(0), np.zeros((0, R), np.int8))
+                   np.zeros((0, F)), np.zeros((0, F)), np.zeros(0), np.zeros((0, R), np.int8))
 
     def __len__(self) -> int:
         return len(self.sku)
@@ -895,26 +997,32 @@ class _Columns:
         self.mask = np.concatenate([self.mask, o.mask])
         self.cost = np.concatenate([self.cost, o.cost])
         self.vol = np.concatenate([self.vol, o.vol])
+        self.thr = np.concatenate([self.thr, o.thr])
         self.serv = np.concatenate([self.serv, o.serv])
         self.assign = np.concatenate([self.assign, o.assign])
 
     def take(self, idx: IntArray) -> _Columns:
         return _Columns(self.sku[idx], self.mask[idx], self.cost[idx], self.vol[idx],
-                        self.serv[idx], self.assign[idx])
+                        self.thr[idx], self.serv[idx], self.assign[idx])
 
     def slots(self, F: int) -> FloatArray:
         return ((self.mask[:, None] >> np.arange(F)[None, :]) & 1).astype(float)
+
+    def use(self, F: int) -> _Use:
+        """Each column's use of the coupling rows."""
+        return _Use(self.vol, self.slots(F), self.thr, self.serv)
 
 
 @dataclass
 class _Duals:
     mu: FloatArray  # (F,) per cubic foot
     nu: FloatArray  # (F,) per slot
+    rho: FloatArray  # (F,) per unit/day shipped
     pi: float  # per unit of service
 
     def combine(self, other: _Duals, a: float) -> _Duals:
         return _Duals(a * self.mu + (1 - a) * other.mu, a * self.nu + (1 - a) * other.nu,
-                      a * self.pi + (1 - a) * other.pi)
+                      a * self.rho + (1 - a) * other.rho, a * self.pi + (1 - a) * other.pi)
 
 
 @dataclass(frozen=True)
@@ -957,14 +1065,16 @@ class _Decomposition:
         self.best_u = self.zero_duals()
         self.lb_rc = np.zeros(0)  # per SKU min reduced cost at best_u
         self.chunk = max(1, 1_500_000 // max(self.F * self.R, 1))
-        # coupling rows are scaled to O(1) (volume and slots as shares of the FC's capacity,
-        # service as a share of demand); their slack variables cost ``penalty`` per unit, set
-        # from the first bound once it is known and raised if the LP still needs slack
+        # coupling rows are scaled to O(1) (volume, slots and throughput as shares of the FC's
+        # capacity, service as a share of demand); their slack variables cost ``penalty`` per
+        # unit, set from the first bound once it is known and raised if the LP still needs slack
         self.penalty = 1.0
         self.row_vol = (np.maximum(data.vcap, max(1e-3 * float(data.vcap.mean()), 1e-9))
                         if data.vcap is not None else np.ones(self.F))
         self.row_slot = (np.maximum(data.scap, 1.0) if data.scap is not None
                          else np.ones(self.F))
+        self.row_thr = (np.maximum(data.tcap, max(1e-3 * float(data.tcap.mean()), 1e-9))
+                        if data.tcap is not None else np.ones(self.F))
         self.row_serv = max(data.total_demand, 1e-12)
         self.n_alt = 1
         self.last_support: IntArray = np.zeros(0, np.int64)
@@ -972,7 +1082,7 @@ class _Decomposition:
         self.restr: dict[int, _Restriction] = {}
 
     def zero_duals(self) -> _Duals:
-        return _Duals(np.zeros(self.F), np.zeros(self.F), 0.0)
+        return _Duals(np.zeros(self.F), np.zeros(self.F), np.zeros(self.F), 0.0)
 
     def constant(self, u: _Duals) -> float:
         """``- u . b`` of the Lagrangian: capacity prices paid back, service price earned."""
@@ -981,6 +1091,8 @@ class _Decomposition:
             c -= float(u.mu @ self.d.vcap)
         if self.d.scap is not None:
             c -= float(u.nu @ self.d.scap)
+        if self.d.tcap is not None:
+            c -= float(u.rho @ self.d.tcap)
         if self.d.alpha is not None:
             c += u.pi * self.d.alpha * self.d.total_demand
         return c
@@ -1008,6 +1120,8 @@ class _Decomposition:
         a = d.base[ks].copy()
         if d.vcap is not None and u.mu.any():
             a += u.mu[None, :, None] * d.svol[ks]
+        if d.tcap is not None and u.rho.any():
+            a += u.rho[None, :, None] * self.p.demand[ks][:, None, :]
         if d.alpha is not None and u.pi:
             a -= u.pi * d.servd[ks]
         phi = d.pair_cost[:, ks].T.copy()  # (k, F)
@@ -1095,7 +1209,8 @@ class _Decomposition:
         return self._column_data(np.arange(ks.start, ks.start + n), masks, assign)
 
     def _column_data(self, skus: IntArray, masks: IntArray, assign: IntArray) -> _Columns:
-        """Cost, volume per FC and fast units of columns given by SKU, mask and assignment."""
+        """Cost, volume and throughput per FC, and fast units of columns given by SKU, mask
+        and assignment."""
         d = self.d
         F, R = self.F, self.R
         n = len(skus)
@@ -1107,9 +1222,11 @@ class _Decomposition:
         pc = d.pair_cost[:, skus].T
         cost = base.sum(axis=1) + np.where(inset, pc, 0.0).sum(axis=1)
         vol = np.where(inset, d.pair_vol[:, skus].T, 0.0)
-        vol += np.bincount((np.arange(n)[:, None] * F + assign).ravel(), weights=svol,
-                           minlength=n * F).reshape(n, F)
-        return _Columns(skus.astype(np.int64), masks.astype(np.int64), cost, vol,
+        where = (np.arange(n)[:, None] * F + assign).ravel()
+        vol += np.bincount(where, weights=svol, minlength=n * F).reshape(n, F)
+        thr = np.asarray(np.bincount(where, weights=self.p.demand[skus].ravel(),
+                                     minlength=n * F), float).reshape(n, F)
+        return _Columns(skus.astype(np.int64), masks.astype(np.int64), cost, vol, thr,
                         servd.sum(axis=1), assign.astype(np.int8))
 
     def reduced_costs(self, cols: _Columns, u: _Duals) -> FloatArray:
@@ -1118,6 +1235,8 @@ class _Decomposition:
             rc += cols.vol @ u.mu
         if self.d.scap is not None:
             rc += cols.slots(self.F) @ u.nu
+        if self.d.tcap is not None:
+            rc += cols.thr @ u.rho
         if self.d.alpha is not None:
             rc -= u.pi * cols.serv
         return rc
@@ -1163,13 +1282,13 @@ class _Decomposition:
                                                        np.full((n, R), f, np.int64)))
 
     # -- master LP ---------------------------------------------------------------------
-    def _coupling(self, vol: FloatArray, slot: FloatArray, serv: FloatArray,
-                  used: tuple[FloatArray, FloatArray, float], r0: int, c0: int | None
+    def _coupling(self, use: _Use, used: _Use, r0: int, c0: int | None
                   ) -> tuple[list[IntArray], list[IntArray], list[FloatArray],
                              list[FloatArray], list[FloatArray], dict[str, slice], int]:
-        """Coupling rows (scaled) for variables with usage ``vol`` (n, F), ``slot`` (n, F),
-        ``serv`` (n,), the rest of the solution using ``used``; slack columns from index
-        ``c0`` unless it is None.  Returns COO pieces, row bounds, row slices, next row."""
+        """Coupling rows (scaled) for variables with usage ``use`` (per variable), the rest
+        of the solution using ``used`` (totals); slack columns from index ``c0`` unless it is
+        None.  Returns COO pieces, row bounds, row slices, next row.  Rows come in the order
+        volume, slots, throughput, service (:func:`_raise_if_slack` reads slack in it)."""
         d = self.d
         rows: list[IntArray] = []
         cols: list[IntArray] = []
@@ -1179,13 +1298,17 @@ class _Decomposition:
         slices: dict[str, slice] = {}
         blocks: list[tuple[str, FloatArray, FloatArray]] = []
         if d.vcap is not None:
-            blocks.append(("vol", vol / self.row_vol, (d.vcap - used[0]) / self.row_vol))
+            blocks.append(("vol", use.vol / self.row_vol, (d.vcap - used.vol) / self.row_vol))
         if d.scap is not None:
-            blocks.append(("slot", slot / self.row_slot, (d.scap - used[1]) / self.row_slot))
+            blocks.append(("slot", use.slot / self.row_slot,
+                           (d.scap - used.slot) / self.row_slot))
+        if d.tcap is not None:
+            blocks.append(("thr", use.thr / self.row_thr, (d.tcap - used.thr) / self.row_thr))
         if d.alpha is not None:
             # service as "<=" on the negated row keeps one sign convention for the slack
-            blocks.append(("serv", -serv[:, None] / self.row_serv,
-                           np.array([-(d.alpha * d.total_demand - used[2]) / self.row_serv])))
+            blocks.append(("serv", -use.serv[:, None] / self.row_serv,
+                           np.array([-(d.alpha * d.total_demand - float(used.serv))
+                                     / self.row_serv])))
         for key, coef, rhs in blocks:
             m = coef.shape[1]
             rr, cc = np.nonzero(coef.T)
@@ -1252,16 +1375,13 @@ class _Decomposition:
         is_ref[ref] = True
         var_idx = self._alternatives(u_ref, is_ref)
         r_of = ref[pool.sku[var_idx]]
-        slots = pool.slots(F)
-        refc = pool.take(ref)
-        used = (refc.vol.sum(axis=0), refc.slots(F).sum(axis=0), float(refc.serv.sum()))
+        use = pool.use(F)
         nv = len(var_idx)
         per_sku = np.bincount(pool.sku[var_idx], minlength=self.K)
         row_skus = np.nonzero(per_sku >= 2)[0]
         nconv = len(row_skus)
         rows, cc, vals, lo, hi, slices, r0 = self._coupling(
-            pool.vol[var_idx] - pool.vol[r_of], slots[var_idx] - slots[r_of],
-            pool.serv[var_idx] - pool.serv[r_of], used, nconv, nv)
+            use.take(var_idx) - use.take(r_of), use.take(ref).total(), nconv, nv)
         nslack = r0 - nconv
         in_row = per_sku[pool.sku[var_idx]] >= 2
         rows.insert(0, np.searchsorted(row_skus, pool.sku[var_idx][in_row]))
@@ -1279,6 +1399,14 @@ class _Decomposition:
         _load(model, np.zeros(n), ub, obj, np.concatenate(lo),
                                           np.concatenate(hi), A)
         s = mbh.ModelSolverHelper(_SOLVER_NAMES[self.lp_solver])
+        if self.d.tcap is not None and _SOLVER_NAMES[self.lp_solver] == "glop":
+            # Throughput rows put up to F nonzeros in every column and move many SKUs at
+            # once; GLOP's default (primal) simplex then took 3-6 s per master LP at 10,000
+            # SKUs x 8 FCs x 300 regions, its dual simplex 0.1-0.3 s.  (Dual simplex is faster
+            # without these rows too, 0.03 s against 0.1-1.6 s, but the primal simplex stays
+            # there so that the results of instances without throughput rows stay as they
+            # were.)
+            s.set_solver_specific_parameters("use_dual_simplex: true")
         s.set_time_limit_in_seconds(max(0.5, time_limit))
         s.enable_output(self.verbose)
         s.solve(model)
@@ -1296,9 +1424,11 @@ class _Decomposition:
             u.mu = np.maximum(0.0, -dual[slices["vol"]]) / self.row_vol
         if "slot" in slices:
             u.nu = np.maximum(0.0, -dual[slices["slot"]]) / self.row_slot
+        if "thr" in slices:
+            u.rho = np.maximum(0.0, -dual[slices["thr"]]) / self.row_thr
         if "serv" in slices:
             u.pi = max(0.0, -float(dual[slices["serv"]][0])) / self.row_serv
-        z = float(s.objective_value()) + float(refc.cost.sum())
+        z = float(s.objective_value()) + float(pool.cost[ref].sum())
         return z, u, lam, val[nv:]
 
     # -- integer master ----------------------------------------------------------------
@@ -1322,9 +1452,7 @@ class _Decomposition:
         skus = np.unique(vc.sku)
         nv = len(vc)
         rows_l, cols_l, vals_l, lo, hi, _, r0 = self._coupling(
-            vc.vol, vc.slots(F), vc.serv,
-            (fx.vol.sum(axis=0), fx.slots(F).sum(axis=0), float(fx.serv.sum())), len(skus),
-            None)
+            vc.use(F), fx.use(F).total(), len(skus), None)
         rows_l.insert(0, np.searchsorted(skus, vc.sku))
         cols_l.insert(0, np.arange(nv))
         vals_l.insert(0, np.ones(nv))
@@ -1365,39 +1493,39 @@ class _Decomposition:
         return a
 
     # -- repair ------------------------------------------------------------------------
-    def repair(self, choice: IntArray) -> IntArray | None:
+    def repair(self, choice: IntArray, deadline: float = math.inf) -> IntArray | None:
         """Greedy: while a capacity or the service target is violated, switch the SKU whose
-        move to another pool column removes the most (relative) violation per extra dollar."""
+        move to another pool column removes the most (relative) violation per extra dollar.
+        Gives up (None) at ``deadline``: each move scans the pool, and rounding that breaks
+        the throughput rows of a large instance can take hundreds of moves."""
         d = self.d
         F = self.F
         pool = self.pool
-        slots = pool.slots(F)
+        use = pool.use(F)
         vcap = np.maximum(d.vcap, 1e-9) if d.vcap is not None else None
         scap = np.maximum(d.scap, 1e-9) if d.scap is not None else None
+        tcap = np.maximum(d.tcap, 1e-9) if d.tcap is not None else None
         target = d.alpha * d.total_demand if d.alpha is not None else None
 
-        def violation(vol: FloatArray, sl: FloatArray, serv: FloatArray) -> FloatArray:
-            v = np.zeros(vol.shape[:-1])
-            if vcap is not None:
-                v += (np.maximum(0.0, vol - vcap) / vcap).sum(axis=-1)
-            if scap is not None:
-                v += (np.maximum(0.0, sl - scap) / scap).sum(axis=-1)
+        def violation(x: _Use) -> FloatArray:
+            v = np.zeros(x.vol.shape[:-1])
+            for have, cap in ((x.vol, vcap), (x.slot, scap), (x.thr, tcap)):
+                if cap is not None:
+                    v += (np.maximum(0.0, have - cap) / cap).sum(axis=-1)
             if target is not None:
-                v += np.maximum(0.0, target - serv) / max(d.total_demand, 1e-9)
+                v += np.maximum(0.0, target - x.serv) / max(d.total_demand, 1e-9)
             return v
 
         choice = choice.copy()
         for _ in range(2 * self.K + 100):
-            cur = pool.take(choice)
-            vol = cur.vol.sum(axis=0)
-            sl = cur.slots(F).sum(axis=0)
-            serv = np.asarray(cur.serv.sum())
-            now = float(violation(vol, sl, serv))
+            if time.perf_counter() > deadline:
+                return None
+            cur = use.take(choice).total()
+            now = float(violation(cur))
             if now <= 1e-12:
                 return choice
             old = choice[pool.sku]
-            new_v = violation(vol[None, :] + pool.vol - pool.vol[old],
-                              sl[None, :] + slots - slots[old], serv + pool.serv - pool.serv[old])
+            new_v = violation(cur + use - use.take(old))
             gain = now - new_v
             cand = gain > 1e-12
             if not cand.any():
@@ -1574,15 +1702,16 @@ def _column_generation(dec: _Decomposition, deadline: float, lp_tol: float,
     return _CG(z, lam, slack, it, converged)
 
 
-def _primal(dec: _Decomposition, lam: FloatArray) -> IntArray | None:
-    """Round the master solution (largest weight per SKU), repairing violations greedily;
-    the chosen pool column per SKU, or None."""
+def _primal(dec: _Decomposition, lam: FloatArray,
+            deadline: float = math.inf) -> IntArray | None:
+    """Round the master solution (largest weight per SKU), repairing violations greedily
+    until ``deadline``; the chosen pool column per SKU, or None."""
     if not len(lam):
         return None
     choice = _round_lambda(dec, lam)
     if _feasible_choice(dec, choice):
         return choice
-    return dec.repair(choice)
+    return dec.repair(choice, deadline)
 
 
 def _decompose(p: PlacementProblem, data: _Data, time_limit: float, gap_tol: float,
@@ -1636,7 +1765,7 @@ def _decompose(p: PlacementProblem, data: _Data, time_limit: float, gap_tol: flo
         cg = _column_generation(dec, t0 + 0.7 * time_limit, lp_tol, max_iterations, report)
         if cg.converged and dec.escalations == 2 and cg.slack.max(initial=0.0) > 1e-9:
             _raise_if_slack(dec, cg.slack)  # even the LP relaxation cannot do without slack
-        choice = _primal(dec, cg.lam)
+        choice = _primal(dec, cg.lam, deadline)
         offer(dec.pool, choice)
         report("rounding", cg.iterations)
         if not closed() and time.perf_counter() < deadline - 0.5:
@@ -1652,6 +1781,11 @@ def _decompose(p: PlacementProblem, data: _Data, time_limit: float, gap_tol: flo
     if not state.get("tree"):
         state["lb"] = max(state["lb"], dec.best_lb)
     if best_assign is None:
+        if state.get("tree") and state["lb"] == math.inf:
+            # every branch-and-price node was closed as infeasible: no placement exists
+            raise InfeasiblePlacement(
+                "branch and price proved the placement infeasible although each capacity and "
+                f"the service target pass on their own: they cannot be met together ({_TOGETHER})")
         return _empty_result(p, data, label, t0, "NOT_SOLVED")
     return _result(p, data, best_assign, state["lb"], "FEASIBLE", label, t0, gap_tol,
                    int(state["it"]))
@@ -1724,7 +1858,9 @@ def _branch_and_price(dec: _Decomposition, state: dict[str, Any],
     closed = math.inf  # least bound of the nodes closed so far (pruned or solved)
 
     def done(bound: float) -> bool:
-        return state["ub"] - bound <= max(gap_tol, 1e-9) * abs(state["ub"])
+        # without an incumbent nothing is done (inf - bound <= inf would close every node)
+        ub = state["ub"]
+        return ub < math.inf and ub - bound <= max(gap_tol, 1e-9) * abs(ub)
 
     state["tree"] = True
     try:
@@ -1747,7 +1883,8 @@ def _branch_and_price(dec: _Decomposition, state: dict[str, Any],
             if not done(dec.best_lb):
                 cg = _column_generation(
                     dec, deadline, lp_tol, max_iterations + it, report, it, escalate=False,
-                    stop_bound=state["ub"] - max(gap_tol, 1e-9) * abs(state["ub"]))
+                    stop_bound=(state["ub"] - max(gap_tol, 1e-9) * abs(state["ub"])
+                                if state["ub"] < math.inf else math.inf))
                 it = cg.iterations
                 if done(dec.best_lb):
                     pass  # the bound rose above the incumbent during column generation
@@ -1756,7 +1893,7 @@ def _branch_and_price(dec: _Decomposition, state: dict[str, Any],
                 elif cg.failed or not cg.converged or not len(cg.lam):
                     reopen = True  # out of time inside the node: it stays open
                 else:
-                    offer(dec.pool, _primal(dec, cg.lam))
+                    offer(dec.pool, _primal(dec, cg.lam, deadline))
                     if not done(dec.best_lb):
                         children = dec.branching(cg.lam) or []
                         for child in children:
@@ -1803,6 +1940,8 @@ def _feasible_choice_cols(dec: _Decomposition, cols: _Columns, choice: IntArray)
         return False
     if d.scap is not None and (c.slots(dec.F).sum(axis=0) > d.scap + 1e-9).any():
         return False
+    if d.tcap is not None and (c.thr.sum(axis=0) > d.tcap * (1 + 1e-9) + 1e-9).any():
+        return False
     return not (d.alpha is not None
                 and c.serv.sum() < d.alpha * d.total_demand * (1 - 1e-9) - 1e-12)
 
@@ -1810,7 +1949,8 @@ def _feasible_choice_cols(dec: _Decomposition, cols: _Columns, choice: IntArray)
 def _raise_if_slack(dec: _Decomposition, slack: FloatArray) -> None:
     """The converged LP relaxation still needs slack: name the rows that cannot be met.
 
-    Slack is in the master's scaled units (a share of the FC's capacity, of total demand)."""
+    Slack is in the master's scaled units (a share of the FC's capacity, of total demand),
+    in the row order of :meth:`_Decomposition._coupling`."""
     d = dec.d
     p = dec.p
     F = dec.F
@@ -1828,6 +1968,12 @@ def _raise_if_slack(dec: _Decomposition, slack: FloatArray) -> None:
         for f in np.nonzero(v > 1e-6)[0]:
             msgs.append(f"FC {p.fc_names[f]} would need {float(v[f]):,.1f} SKU slots more "
                         f"than its {float(d.scap[f]):,.0f}")
+    if d.tcap is not None:
+        v = slack[pos:pos + F] * dec.row_thr
+        pos += F
+        for f in np.nonzero(v > 1e-6 * dec.row_thr)[0]:
+            msgs.append(f"FC {p.fc_names[f]} would need to ship {_fmt(float(v[f]))} units/day "
+                        f"more than its throughput capacity of {_fmt(float(d.tcap[f]))}")
     if d.alpha is not None:
         short = float(slack[pos])
         if short > 1e-6:
@@ -1887,9 +2033,11 @@ def solve_placement(problem: PlacementProblem, *,
     Raises
     ------
     InfeasiblePlacement
-        When the volume or slots cannot hold the minimum stock, a SKU fits no FC, the service
-        target exceeds the share reachable with every SKU everywhere, or (found by the LP
-        relaxation or the MIP) the constraints cannot be met together.
+        When the volume or slots cannot hold the minimum stock, a SKU fits no FC, the demand
+        exceeds the FCs' total throughput (or one region's demand for a SKU exceeds every
+        FC's), the service target exceeds the share reachable with every SKU everywhere, or
+        (found by the LP relaxation, the MIP or branch and price) the constraints cannot be
+        met together.
     """
     t0 = time.perf_counter()
     data = _Data(problem)
@@ -1919,8 +2067,8 @@ def _haversine_miles(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray,
 
 def synthetic_problem(n_skus: int, n_fcs: int, n_regions: int, seed: int = 0, *,
                       units_per_sku_day: float = 2.0, capacity_factor: float = 1.05,
-                      service_share: float | None = 0.0, slot_share: float | None = None
-                      ) -> PlacementProblem:
+                      service_share: float | None = 0.0, slot_share: float | None = None,
+                      throughput_factor: float | None = None) -> PlacementProblem:
     """A realistic random instance (all randomness from ``numpy.random.default_rng(seed)``).
 
     Regions are points in the contiguous US with heavy-tailed (lognormal) population weights;
@@ -1937,13 +2085,24 @@ def synthetic_problem(n_skus: int, n_fcs: int, n_regions: int, seed: int = 0, *,
         Mean demand per SKU (units/day) over all regions.
     capacity_factor : float
         Each FC's volume relative to what it reserves when every region is served by its
-        nearest FC.  With 1 or more that placement is feasible (so is the instance); close
-        to 1 the FCs that cheap single-FC stocking would fill up are the ones that bind.
+        nearest FC (with ``throughput_factor``: its nearest FC with throughput left, see
+        :func:`_nearest_with_room`).  With 1 or more that placement is feasible (so is the
+        instance); close to 1 the FCs that cheap single-FC stocking would fill up are the
+        ones that bind.
     service_share : float or None
-        ``None``: no service constraint; ``0.0`` (default): 97 % of the share reached when
-        every region is served by its nearest FC; else the target itself.
+        ``None``: no service constraint; ``0.0`` (default): 97 % of the share reached by the
+        placement ``capacity_factor`` refers to; else the target itself.
     slot_share : float or None
         SKU slots of each FC as a share of the SKU count (None: unlimited).
+    throughput_factor : float or None
+        Units per day each FC can ship as a share of the total demand (None: unlimited).
+        With ``F`` FCs, ``F x throughput_factor`` above 1 keeps the instance feasible, and
+        near 1 it binds at the FCs that serve populous regions (e.g. 0.3 with 4 FCs: every
+        FC may take at most 30 % of the demand, where the cheapest FC of each region gives
+        the biggest one 49 % at 1,000 x 4 x 100, seed 0).  Draws no random numbers, so
+        demand, costs and geography are those of the instance without it; the volume and
+        the default service target are sized from a placement that obeys the throughput
+        rows, so that the instance stays feasible.
     """
     rng = np.random.default_rng(seed)
     K, F, R = n_skus, n_fcs, n_regions
@@ -1982,21 +2141,57 @@ def synthetic_problem(n_skus: int, n_fcs: int, n_regions: int, seed: int = 0, *,
         demand=demand, ship_cost=ship, transit_days=transit, unit_volume=volume,
         holding_cost=holding, fixed_cost=fixed, demand_sd=sd, days_of_cover=cover,
         lead_time_days=lead, z=z)
-    near_assign = np.where(demand > 0, nearest[None, :], -1).astype(np.int64)
+    thr = (None if throughput_factor is None
+           else np.full(F, throughput_factor * float(demand.sum())))
+    if thr is None:
+        near_assign = np.where(demand > 0, nearest[None, :], -1).astype(np.int64)
+        fast_share = float((demand[:, fast_near]).sum() / demand.sum())
+    else:
+        # the reference placement must obey the throughput rows too, or the volume and the
+        # service target sized from it would leave the instance infeasible
+        near_assign = _nearest_with_room(demand, dist, thr)
+        near_assign[demand <= 0] = -1
+        fast = transit[near_assign, np.arange(R)[None, :]] <= 2.0
+        fast_share = float(demand[fast & (demand > 0)].sum() / demand.sum())
     vcap = capacity_factor * evaluate_assignment(base, near_assign)["volume"]
     vcap = np.maximum(vcap, 0.05 * vcap.mean())  # an FC nearest to no region still has room
     if service_share == 0.0:
-        service: float | None = 0.97 * float((demand[:, fast_near]).sum() / demand.sum())
+        service: float | None = 0.97 * fast_share
     else:
         service = service_share
     slots = None if slot_share is None else np.full(F, math.ceil(slot_share * K), float)
     return PlacementProblem(
         demand=demand, ship_cost=ship, transit_days=transit, unit_volume=volume,
         holding_cost=holding, fixed_cost=fixed, volume_capacity=vcap, slot_capacity=slots,
-        demand_sd=sd, days_of_cover=cover, lead_time_days=lead, z=z, service_share=service,
-        service_days=2.0, fc_names=tuple(f"FC{i}" for i in range(F)),
+        throughput_capacity=thr, demand_sd=sd, days_of_cover=cover, lead_time_days=lead, z=z,
+        service_share=service, service_days=2.0, fc_names=tuple(f"FC{i}" for i in range(F)),
         sku_names=tuple(f"SKU{i:05d}" for i in range(K)),
         region_names=tuple(f"R{i:03d}" for i in range(R)))
+
+
+def _nearest_with_room(demand: FloatArray, dist: FloatArray, cap: FloatArray) -> IntArray:
+    """A placement (K, R) that obeys the throughput capacities ``cap`` (F,): regions, the
+    biggest first, each wholly to the nearest FC that still has room for it; a region no FC
+    can take whole is split by SKU (the biggest first) in the same way, and a pair no FC has
+    room for goes to the FC with most room left (over capacity only if the capacities barely
+    exceed the demand).  Deterministic, so :func:`synthetic_problem` stays reproducible."""
+    K, R = demand.shape
+    left = np.asarray(cap, float).copy()
+    out = np.empty((K, R), np.int64)
+    reg = demand.sum(axis=0)
+    by_dist = np.argsort(dist, axis=0, kind="stable")  # (F, R)
+    for r in np.argsort(-reg, kind="stable").tolist():
+        fcs = by_dist[:, r].tolist()
+        whole = [f for f in fcs if left[f] >= reg[r]]
+        if whole:
+            out[:, r] = whole[0]
+            left[whole[0]] -= reg[r]
+            continue
+        for k in np.argsort(-demand[:, r], kind="stable").tolist():
+            f = next((g for g in fcs if left[g] >= demand[k, r]), int(np.argmax(left)))
+            out[k, r] = f
+            left[f] -= demand[k, r]
+    return out
 
 
 def _second_moment(dist: Any) -> float:
@@ -2060,12 +2255,51 @@ def _unit_shipping(net: Network, ground_service: str | None
     return cost, np.asarray(services[ground].transit_days_by_zone, float)
 
 
+def labor_throughput(net: Network) -> tuple[FloatArray, FloatArray]:
+    """Units per day each FC's pickers and its packers get through on an average day, if busy
+    all their paid hours.
+
+    Labor hours per day: ``(end_h - start_h) x people`` of every shift, summed over the
+    weekdays it runs, divided by 7 (the placement's demand is an average day, so is its
+    capacity).  Hours per unit: the time model's mean for the scenario's average order,
+    ``(per_order + L per_line + U per_unit) / U`` with ``L`` mean lines per order and
+    ``U = L x`` mean units per line, because the order and line terms are shared by all the
+    units of an order.
+
+    Parameters
+    ----------
+    net : sim.network.Network
+
+    Returns
+    -------
+    pick, pack : array (F,)
+        Units per day (0 for an FC with no pickers, or no packers).
+    """
+    F = net.n_fcs
+    hours = (np.asarray(net.shift_end_h, float) - np.asarray(net.shift_start_h, float)) \
+        * np.asarray(net.shift_days, bool).sum(axis=1) / 7.0
+    fc = np.asarray(net.shift_fc, np.int64)
+    pick_h = np.bincount(fc, weights=hours * np.asarray(net.shift_pickers, float), minlength=F)
+    pack_h = np.bincount(fc, weights=hours * np.asarray(net.shift_packers, float), minlength=F)
+    lines = float(net.lines_per_order.expected())
+    upo = lines * float(net.units_per_line.expected())
+    per_order = np.array([1.0, lines, upo])
+
+    def per_unit(coef: ArrayLike) -> FloatArray:
+        return np.asarray(coef, float).reshape(F, 3) @ per_order / upo
+
+    return pick_h / per_unit(net.pick_coef_h), pack_h / per_unit(net.pack_coef_h)
+
+
 def problem_from_network(net: Network, *, volume_capacity: ArrayLike | None = None,
                          capacity_factor: float = 1.5, slot_capacity: ArrayLike | None = None,
                          fixed_cost_per_day: ArrayLike | None = None,
                          days_of_cover: ArrayLike | None = None, z: float = 1.645,
                          service_share: float | None = None, service_days: float = 2.0,
-                         ground_service: str | None = None) -> PlacementProblem:
+                         ground_service: str | None = None,
+                         throughput_capacity: ArrayLike | None = None,
+                         max_utilization: float = 0.85,
+                         tie_break_per_mile: float = TIE_BREAK_PER_MILE) -> PlacementProblem:
     """The placement problem of a compiled scenario (:class:`sim.network.Network`).
 
     * Regions are the network's destinations.  Demand per SKU and destination is
@@ -2086,7 +2320,64 @@ def problem_from_network(net: Network, *, volume_capacity: ArrayLike | None = No
     * Storage volume: the scenario has no FC capacity yet, so ``volume_capacity`` (cu ft per
       FC) may be given; by default each FC gets ``capacity_factor`` (1.5) times the volume of
       the scenario's whole initial stock divided evenly among the FCs.
+    * Throughput (units/day per FC): ``max_utilization`` times what the FC's shift plan can
+      pick and pack on an average day (:func:`labor_throughput`), the smaller of the two,
+      unless ``throughput_capacity`` is given.  Without this row the cheapest placement sends
+      the smallest crew more units than it can pick (baseline: 2,893 units/day to Chicago,
+      whose pickers manage about 2,240), and the simulated orders then ship late on air
+      services that cost more than the shipping the placement saved.
+    * Ties: many destination-SKU pairs cost exactly the same from two FCs (same zone, same
+      one-unit parcel price), and a solver would break them arbitrarily.  Each unit's shipping
+      cost gets ``tie_break_per_mile`` (1e-6 $) per mile from the FC to the destination, so
+      ties go to the nearer FC, as the simulation's nearest-FC routing does.  Per unit it is
+      at most ``tie_break_per_mile x max distance`` ($0.0026 at the baseline's 2,600 miles,
+      against $0.56, the least nonzero difference between two FCs' prices for a unit there),
+      so it decides only exact ties.  It moves a placement's cost by at most
+      ``tie_break_per_mile x max distance x total demand`` per day ($27 on the baseline's
+      10,200 units/day, 0.013 % of its $205,000; $3 for the placement chosen, whose units
+      travel 290 miles on average), so the placement it picks costs at most
+      ``tie_break_per_mile x (max - min distance) x total demand`` more than the true
+      optimum.  The reported costs include it.  The decomposition's exact per-SKU pricing
+      honours it fully; the final choice among columns only within ``gap_tol``.
+
+    Parameters
+    ----------
+    net : sim.network.Network
+        The compiled scenario.
+    volume_capacity : array (F,), optional
+        Storage cubic feet per FC (default: ``capacity_factor`` x the initial stock's volume
+        over the FCs).
+    capacity_factor : float
+        See ``volume_capacity``.
+    slot_capacity : array (F,), optional
+        SKU slots per FC (None: unlimited).
+    fixed_cost_per_day, days_of_cover : array (K,), optional
+        Override the values derived from the suppliers and the replenishment levels.
+    z : float
+        Safety factor of the stock rule.
+    service_share, service_days : float
+        Service constraint (None: none): this share of units within ``service_days``.
+    ground_service : str, optional
+        Service whose transit days count for the service constraint.
+    throughput_capacity : array (F,), optional
+        Units per day each FC can pick and pack; default from the shift plan (see above).
+    max_utilization : float
+        Share of the shift plan's labor capacity the placement may fill (0.85).  Headroom,
+        because the plan is an average day: Mondays bring 15 % more orders than the mean,
+        orders arrive in hourly peaks, and pickers queued near 100 % utilisation miss the
+        carrier cut-offs.  Ignored when ``throughput_capacity`` is given.
+    tie_break_per_mile : float
+        $ per unit and mile added to shipping cost so that equal costs go to the nearer FC
+        (0 to switch off).
+
+    Returns
+    -------
+    PlacementProblem
     """
+    if not 0.0 < max_utilization <= 1.0:
+        raise ValueError(f"max_utilization must be in (0, 1], got {max_utilization}")
+    if tie_break_per_mile < 0 or not math.isfinite(tie_break_per_mile):
+        raise ValueError(f"tie_break_per_mile must be finite and >= 0, got {tie_break_per_mile}")
     K, F = net.n_skus, net.n_fcs
     upo = float(net.lines_per_order.expected() * net.units_per_line.expected())
     demand = net.orders_per_day * upo * np.outer(net.sku_popularity, net.dest_weight)
@@ -2096,6 +2387,8 @@ def problem_from_network(net: Network, *, volume_capacity: ArrayLike | None = No
     cost_kz, days_z = _unit_shipping(net, ground_service)
     zone = np.asarray(net.zone, np.int64)
     ship = cost_kz[:, zone]  # (K, F, D)
+    if tie_break_per_mile > 0:
+        ship = ship + tie_break_per_mile * np.asarray(net.dist_mi, float)[None, :, :]
     transit = days_z[zone]  # (F, D)
     volume = np.prod(np.asarray(net.sku_dims_in, float), axis=1) / 1728.0
     holding = net.holding_cost_rate * np.asarray(net.sku_unit_cost, float)
@@ -2122,41 +2415,67 @@ def problem_from_network(net: Network, *, volume_capacity: ArrayLike | None = No
         vcap = np.broadcast_to(np.asarray(volume_capacity, float), (F,)).copy()
     scap = None if slot_capacity is None else np.broadcast_to(
         np.asarray(slot_capacity, float), (F,)).copy()
+    if throughput_capacity is None:
+        pick, pack = labor_throughput(net)
+        tcap = max_utilization * np.minimum(pick, pack)
+    else:
+        tcap = np.broadcast_to(np.asarray(throughput_capacity, float), (F,)).copy()
     return PlacementProblem(
         demand=demand, ship_cost=ship, transit_days=transit, unit_volume=volume,
         holding_cost=holding, fixed_cost=fixed, volume_capacity=vcap, slot_capacity=scap,
-        demand_sd=np.sqrt(var), days_of_cover=cover, lead_time_days=lead, z=z,
-        service_share=service_share, service_days=service_days,
+        throughput_capacity=tcap, demand_sd=np.sqrt(var), days_of_cover=cover,
+        lead_time_days=lead, z=z, service_share=service_share, service_days=service_days,
         fc_names=tuple(net.fc_names), sku_names=tuple(net.sku_ids),
         region_names=tuple(net.dest_names))
 
 
 # ------------------------------------------------------------------------------- scenario
 def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory + os.replace,
-    so a reader never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` atomically (:func:`sim.files.atomic_write_text`)."""
+    from sim.files import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def write_placement_scenario(result: PlacementResult, net: Network, scenario_path: str | Path,
                              out_path: str | Path, *, name: str | None = None,
                              description: str | None = None) -> Path:
     """Write a scenario that runs the placement: it ``extends`` the original and replaces
-    its ``[inventory]`` wholesale.
+    its ``[inventory]`` and ``[routing]`` wholesale.
 
     Next to ``out_path`` go ``<name>_inventory.csv`` (``fc, sku, units``: the target stock as
-    initial stock, nonzero rows only) and ``<name>_forecast.csv`` (``fc, sku, units_per_day``:
-    the demand each FC serves under the placement, for replenishment levels in days).  The
-    TOML sets ``replace = ["inventory"]`` so the parent's ``rule``/``days`` do not merge in.
-    All three files are written atomically.  Returns ``out_path``.
+    initial stock, nonzero rows only), ``<name>_forecast.csv`` (``fc, sku, units_per_day``:
+    the demand each FC serves under the placement, for replenishment levels in days) and
+    ``<name>_routing.csv`` (``region, sku, fc``: the FC the placement assigns a destination's
+    demand for a SKU, for the ``assigned`` routing policy).  The routing file lists only the
+    pairs with demand whose FC is not the destination's nearest (``net.fc_rank[d][0]``); the
+    policy serves the rest from the nearest FC, and most pairs are there, so the file stays
+    small.  Routing by this map is what makes the stock and forecast land where the orders go:
+    the forecast file is the same assignment summed per FC and SKU.  Regions are named by
+    ``net.dest_names`` (unique: the scenario loader writes a repeated city name with its
+    state, e.g. ``Arlington (TX)``).
+
+    The TOML sets ``replace = ["inventory", "routing"]`` so the parent's ``rule``/``days`` and
+    routing ``policy``/``params`` do not merge in, and ``[routing] policy = "assigned"``.  All
+    four files are written atomically (each via a temporary file and a rename).
+
+    Parameters
+    ----------
+    result : PlacementResult
+        A placement of ``net``'s SKUs and destinations.
+    net : sim.network.Network
+        The network the placement was computed for.
+    scenario_path : str or Path
+        The scenario ``net`` was built from (the new one ``extends`` it, by relative path).
+    out_path : str or Path
+        The scenario file to write.
+    name, description : str, optional
+        Of the new scenario (default: ``out_path``'s stem, a summary of the result).
+
+    Returns
+    -------
+    Path
+        ``out_path``.
     """
     import tomli_w
 
@@ -2165,9 +2484,14 @@ def write_placement_scenario(result: PlacementResult, net: Network, scenario_pat
     if result.target_units.shape != (F, K):
         raise ValueError(f"the result is for {result.target_units.shape[0]} FCs x "
                          f"{result.target_units.shape[1]} SKUs, the network has {F} x {K}")
+    D = len(net.dest_names)
+    if result.assignment.shape != (K, D):
+        raise ValueError(f"the result assigns {result.assignment.shape[1]} regions, the network "
+                         f"has {D} destinations")
     stem = name or out.stem
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)
     inv_name, fc_name = f"{safe}_inventory.csv", f"{safe}_forecast.csv"
+    route_name = f"{safe}_routing.csv"
     rel = os.path.relpath(Path(scenario_path).resolve(), out.resolve().parent)
     inv = io.StringIO()
     w = csv.writer(inv, lineterminator="\n")
@@ -2182,18 +2506,28 @@ def write_placement_scenario(result: PlacementResult, net: Network, scenario_pat
     for f, k in zip(ff.tolist(), kk.tolist(), strict=True):
         w.writerow([net.fc_names[f], net.sku_ids[k],
                     f"{float(result.assigned_units_per_day[f, k]):.6g}"])
+    routing = io.StringIO()
+    w = csv.writer(routing, lineterminator="\n")
+    w.writerow(["region", "sku", "fc"])
+    nearest = np.asarray(net.fc_rank, np.int64)[:, 0]  # (D,)
+    a = np.asarray(result.assignment, np.int64)
+    dd, kk = np.nonzero(((a >= 0) & (a != nearest[None, :])).T)  # region-major order
+    for d, k in zip(dd.tolist(), kk.tolist(), strict=True):
+        w.writerow([net.dest_names[d], net.sku_ids[k], net.fc_names[int(a[k, d])]])
     doc = {
         "extends": Path(rel).as_posix(),
-        "replace": ["inventory"],
+        "replace": ["inventory", "routing"],
         "name": stem,
         "description": description or (
             f"Inventory placement of {net.name}: {int(result.stocked.sum())} FC-SKU pairs "
             f"stocked, {result.service_share:.1%} of units within {result.service_days:g} days, "
             f"{result.method}, cost {result.objective:,.2f}/day (gap {result.gap:.3%})"),
         "inventory": {"file": inv_name, "forecast_file": fc_name},
+        "routing": {"policy": "assigned", "assignment_file": route_name},
     }
     _atomic_write(out.parent / inv_name, inv.getvalue())
     _atomic_write(out.parent / fc_name, fcst.getvalue())
+    _atomic_write(out.parent / route_name, routing.getvalue())
     _atomic_write(out, tomli_w.dumps(doc))
     return out
 

@@ -248,7 +248,8 @@ def cmd_optimize_placement(args: argparse.Namespace) -> int:
     net = build_network(sc)
     with _Ticker("inventory placement", args.quiet) as tick:
         problem = problem_from_network(net, service_share=args.service_share,
-                                       service_days=args.service_days)
+                                       service_days=args.service_days,
+                                       max_utilization=args.max_utilization)
         result = solve_placement(problem, time_limit_s=args.time_limit,
                                  progress=lambda p: tick(str(p)))
     out.print(escape(result.report()), soft_wrap=True)
@@ -320,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="transit days of the service target (default 2)")
     pl.add_argument("--service-share", type=_share, default=None,
                     help="least share of units deliverable within --service-days (optional)")
+    pl.add_argument("--max-utilization", type=_share, default=0.85, metavar="SHARE",
+                    help="share of each FC's paid pick/pack hours the placement may fill "
+                         "(default 0.85; sets its throughput in units/day)")
     pl.add_argument("--quiet", action="store_true")
     pl.set_defaults(func=cmd_optimize_placement)
     nw = osub.add_parser("network", help="which FC sites to open; new scenario")

@@ -8,6 +8,7 @@ in ``optimize/`` can read the same distances, zones and forecasts without import
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,7 @@ from sim.scenario import (
     CountDist,
     Returns,
     Scenario,
+    ScenarioTables,
     ServiceTime,
     Transfers,
     expected_units_per_order,
@@ -121,6 +123,7 @@ class Network:
     daily_cv: float
     routing_policy: str
     routing_params: MappingProxyType[str, Any]
+    assigned_fc: np.ndarray  # (D, K) FC serving each destination's demand for each SKU
     base_dir: Path | None
 
     def __post_init__(self) -> None:
@@ -318,6 +321,20 @@ def build_services(sc: Scenario) -> tuple[Service, ...]:
     return tuple(out)
 
 
+def _assigned_fc(t: ScenarioTables, names: Sequence[str], fc_rank: np.ndarray
+                 ) -> np.ndarray:
+    """FC of each destination-SKU pair: the nearest, unless ``routing.assignment_file``
+    names another open FC (pairs assigned to an FC not open in this scenario keep the
+    nearest, as their forecast does)."""
+    out = np.repeat(fc_rank[:, :1], len(t.sku_ids), axis=1)
+    if t.assign_dest is not None and t.assign_sku is not None:
+        for d, k, fc in zip(t.assign_dest.tolist(), t.assign_sku.tolist(), t.assign_fc,
+                            strict=True):
+            if fc in names:
+                out[d, k] = names.index(fc)
+    return out
+
+
 def build_network(sc: Scenario) -> Network:
     """Compile a validated scenario into a :class:`Network` (open FCs only)."""
     t = sc.tables
@@ -457,5 +474,6 @@ def build_network(sc: Scenario) -> Network:
         daily_cv=d.daily_cv,
         routing_policy=sc.routing.policy,
         routing_params=MappingProxyType(dict(sc.routing.params)),
+        assigned_fc=_assigned_fc(t, names, fc_rank),
         base_dir=sc.source.parent if sc.source is not None else None,
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.eventlog import EventLog
+from sim.files import atomic_write_text, make_temp_dir
 from sim.inventory import stock_series
 from sim.tracking import tracking_events
 
@@ -44,11 +44,8 @@ def _json_default(o: Any) -> Any:
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, default=_json_default, allow_nan=True)
-        fh.write("\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default,
+                                       allow_nan=True) + "\n")
 
 
 def write_results(out: Path, log: EventLog, kpis: dict[str, float], scenario_json: dict[str, Any],
@@ -56,7 +53,7 @@ def write_results(out: Path, log: EventLog, kpis: dict[str, float], scenario_jso
     """Write a run to ``out`` atomically (replacing an earlier result there)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    tmp = make_temp_dir(out)
     try:
         t0 = time.perf_counter()
         rows = {}

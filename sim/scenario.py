@@ -665,8 +665,16 @@ class Shipping(_Model):
 
 
 class Routing(_Model):
+    """``policy``: a built-in name or ``module:Class``; ``params``: its keyword arguments.
+
+    ``assignment_file``: optional CSV (columns region, sku, fc) naming the FC that serves a
+    destination's demand for a SKU, for the ``assigned`` policy (an inventory placement
+    writes one); pairs not listed are served by the destination's nearest FC.
+    """
+
     policy: str = "nearest"
     params: dict[str, Any] = Field(default_factory=dict)
+    assignment_file: str | None = None
 
 
 class NetworkConfig(_Model):
@@ -826,6 +834,9 @@ class ScenarioTables:
     forecast_units: np.ndarray | None = None
     sku_category: tuple[str, ...] = ()
     sku_supplier: tuple[str, ...] = ()  # "" where the SKU's class decides
+    assign_dest: np.ndarray | None = None  # routing.assignment_file: destination ids,
+    assign_sku: np.ndarray | None = None   # SKU ids
+    assign_fc: tuple[str, ...] = ()        # and FC names, row by row
 
     def hash_parts(self) -> list[np.ndarray]:
         parts = [self.sku_weight_lb, self.sku_dims_in, self.sku_unit_price, self.sku_popularity,
@@ -836,6 +847,9 @@ class ScenarioTables:
         if self.forecast_units is not None and self.forecast_sku is not None:
             parts += [self.forecast_sku, self.forecast_units,
                       np.frombuffer("\n".join(self.forecast_fc).encode(), np.uint8)]
+        if self.assign_dest is not None and self.assign_sku is not None:
+            parts += [self.assign_dest, self.assign_sku,
+                      np.frombuffer("\n".join(self.assign_fc).encode(), np.uint8)]
         for w, r in (self.service_rates or {}).values():
             parts += [w, r]
         if self.cartons is not None:
@@ -961,6 +975,43 @@ def _read_fc_sku_table(path: Path, field: str, value: str, sc: Scenario,
     return fcs, np.array([index[k] for k in skus], np.int64), df[value].to_numpy(float)
 
 
+def _read_assignment(path: Path, sc: Scenario, dest_names: tuple[str, ...],
+                     sku_ids: tuple[str, ...], cat_path: Path, dest_path: Path
+                     ) -> dict[str, Any]:
+    """Read ``routing.assignment_file`` (region, sku, fc), checking every name and that no
+    region-SKU pair is listed twice.  A file with a header and no rows is valid: every pair
+    then goes to its nearest FC."""
+    field = "routing.assignment_file"
+    cols = ["region", "sku", "fc"]
+    raw = _load_csv(path, field)
+    if raw.empty and set(cols) <= set(raw.columns):
+        return {"assign_dest": np.zeros(0, np.int64), "assign_sku": np.zeros(0, np.int64),
+                "assign_fc": ()}
+    df = _read_csv(path, field, dict.fromkeys(cols, "str"), raw)
+    dest_index = {name: i for i, name in enumerate(dest_names)}  # unique: _dest_names
+    sku_index = {s: i for i, s in enumerate(sku_ids)}
+    dests, skus, fcs = (tuple(df[c].str.strip()) for c in cols)
+    seen: set[tuple[str, str]] = set()
+    for i, (d, k, f) in enumerate(zip(dests, skus, fcs, strict=True)):
+        where = f"{path}, line {i + 2}"
+        if d not in dest_index:
+            raise ScenarioError(f"{where}, column 'region': unknown destination '{d}' "
+                                f"(not in {dest_path.name}; a name that repeats there is "
+                                "written with its state, e.g. 'Columbus (OH)').")
+        if k not in sku_index:
+            raise ScenarioError(f"{where}, column 'sku': unknown SKU '{k}' "
+                                f"(not in catalog {cat_path.name}).")
+        if f not in sc.fcs:
+            raise ScenarioError(f"{where}, column 'fc': unknown FC '{f}' "
+                                f"(scenario FCs: {', '.join(sc.fcs)}).")
+        if (d, k) in seen:
+            raise ScenarioError(f"{where}: region '{d}' and SKU '{k}' are assigned twice.")
+        seen.add((d, k))
+    return {"assign_dest": np.array([dest_index[d] for d in dests], np.int64),
+            "assign_sku": np.array([sku_index[k] for k in skus], np.int64),
+            "assign_fc": fcs}
+
+
 def _read_catalog(path: Path, ref: CatalogRef) -> pd.DataFrame:
     """The catalog with standard column names, in pounds and inches."""
     col = ref.column
@@ -1016,6 +1067,27 @@ def _weights_by_state(dest: pd.DataFrame, states: Mapping[str, float],
     return out
 
 
+def _dest_names(dest: pd.DataFrame) -> tuple[str, ...]:
+    """Destination names, made unique so that files can name a destination (a routing plan,
+    a report): a name that repeats gets its state, ``Columbus (OH)``, where the file has a
+    ``state`` column, else its line, ``Columbus (line 12)``; without a ``name`` column,
+    ``dest0``, ``dest1``, ..."""
+    if "name" not in dest.columns:
+        return tuple(f"dest{i}" for i in range(len(dest)))
+    names = dest["name"].str.strip()
+    dup = names.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return tuple(names)
+    if "state" in dest.columns:
+        tagged = names + " (" + dest["state"].str.strip() + ")"
+    else:
+        tagged = names + [f" (line {i + 2})" for i in range(len(dest))]
+    out = np.where(dup, tagged, names)
+    if len(set(out.tolist())) < len(out):  # the same name twice in one state: use lines
+        out = np.where(dup, names + [f" (line {i + 2})" for i in range(len(dest))], names)
+    return tuple(out.tolist())
+
+
 def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     cat_path = (base / sc.catalog.file).resolve()
     cat = _read_catalog(cat_path, sc.catalog)
@@ -1062,8 +1134,7 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
                          np.minimum(df["zone"], 8).tolist(), strict=True))
     if sc.demand.destinations.state_weights is not None:
         dest["weight"] = _weights_by_state(dest, sc.demand.destinations.state_weights, dest_path)
-    names = tuple(dest["name"]) if "name" in dest.columns else tuple(
-        f"dest{i}" for i in range(len(dest)))
+    names = _dest_names(dest)
     sku_ids = tuple(cat["sku"])
     kw: dict[str, Any] = {}
     if sc.inventory.file is not None:
@@ -1080,6 +1151,9 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
             (base / sc.inventory.forecast_file).resolve(), "inventory.forecast_file",
             "units_per_day", sc, sku_ids, cat_path)
         kw |= {"forecast_fc": fc_col, "forecast_sku": sku_col, "forecast_units": rate}
+    if sc.routing.assignment_file is not None:
+        kw |= _read_assignment((base / sc.routing.assignment_file).resolve(), sc, names,
+                               sku_ids, cat_path, dest_path)
     return ScenarioTables(
         sku_ids=sku_ids,
         sku_weight_lb=cat["weight_lb"].to_numpy(float),
@@ -1131,7 +1205,8 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError(f"{path}: not a UTF-8 text file.") from None
     # Data files named in this file are relative to this file.
     for section, key in (("catalog", "file"), ("inventory", "file"),
-                         ("inventory", "forecast_file"), ("carrier", "zone_chart")):
+                         ("inventory", "forecast_file"), ("carrier", "zone_chart"),
+                         ("routing", "assignment_file")):
         if isinstance(data.get(section), dict) and isinstance(data[section].get(key), str):
             data[section][key] = str((path.parent / data[section][key]).resolve())
     for svc in (data.get("services") or {}).values() if isinstance(data.get("services"),

@@ -68,3 +68,27 @@ def test_optimize_placement_impossible_service_target_exits_2(tmp_path: Path, ca
     msg = capsys.readouterr().err
     assert "service" in msg and "Traceback" not in msg
     assert not out.exists()
+
+
+def test_optimize_placement_throughput_moves_demand_and_routing_follows(tmp_path: Path) -> None:
+    from optimize.placement import labor_throughput
+
+    out = tmp_path / "placed.toml"
+    assert main(["optimize", "placement", str(BASELINE), "--out", str(out),
+                 "--max-utilization", "0.8", "--quiet"]) == 0
+    base = build_network(load_scenario(BASELINE))
+    net = build_network(load_scenario(out))  # the map names repeated cities with their state
+    moved = net.assigned_fc != base.fc_rank[:, :1]
+    rows = (tmp_path / "placed_routing.csv").read_text().splitlines()
+    assert rows[0] == "region,sku,fc" and moved.sum() == len(rows) - 1 > 0
+    # the plan keeps every FC within 80 % of what its shift plan can pick and pack
+    pick, pack = labor_throughput(base)
+    planned = net.forecast_units_per_day.sum(axis=1)
+    assert np.all(planned <= 0.8 * np.minimum(pick, pack) * (1 + 1e-6))
+    # and the forecast each FC replenishes for is the demand the map sends it
+    demand = (base.orders_per_day * base.lines_per_order.expected()
+              * base.units_per_line.expected()
+              * np.outer(base.dest_weight, base.sku_popularity))  # (D, K)
+    by_plan = np.zeros_like(net.forecast_units_per_day)
+    np.add.at(by_plan, (net.assigned_fc, np.arange(net.n_skus)[None, :]), demand)
+    assert np.allclose(by_plan, net.forecast_units_per_day, rtol=1e-5, atol=1e-4)

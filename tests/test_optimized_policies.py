@@ -154,3 +154,37 @@ def test_wave_policy_orders_wait_for_their_wave(make_scenario: MakeScenario) -> 
     first_pick = log.tables["shipments"]["pick_start_h"]
     ok = ~np.isnan(first_pick) & ~held
     assert np.all(first_pick[ok] >= wave_of[ok] - 1e-9)
+
+
+def test_wave_splits_first_and_the_joint_problem_sees_the_stock_it_took(
+        make_scenario: MakeScenario) -> None:
+    from sim.policies import Wave
+
+    m = ready_model(make_scenario())
+    net = m.net
+    east, west = net.fc_names.index("east"), net.fc_names.index("west")
+    a, b = net.sku_ids.index("A"), net.sku_ids.index("B")
+    ny = net.dest_names.index("New York City")
+    m.on_hand[:] = 0
+    m.on_hand[west, a] = 1  # one unit of A, at west only
+    m.on_hand[east, b] = 5
+    m.on_hand[west, b] = 5
+    two = OrderView(0, 0.0, 0, ny, (a, b), (1, 1), 500.0)
+    one_a = OrderView(1, 0.0, 0, ny, (a,), (1,), 500.0)
+    one_b = OrderView(2, 0.0, 0, ny, (b,), (1,), 500.0)
+    w = Wave(interval_min=10, min_saving=1.0)
+    # a split (A west 11 + B east 6.5, each with its labor) is dearer than the first order
+    # whole from west, so no split; the two orders wanting the only A compete in the joint
+    # problem, where either leaves the other waiting at the same cost: the cheaper to ship
+    # (one line) gets it and the first waits for route() (None)
+    assert w.route_wave([two, one_a, one_b], m.state) == [None, west, east]
+    # hand-set prices: whole orders 20 at west (A, B) and 4 (B alone at east), one line 5
+    # anywhere: the split (A west, B east: 10) beats shipping whole from west (20) by more
+    # than min_saving, so it is taken before the joint problem, which then has no A left
+    def price(f, skus, units, order, state, etas=None):  # type: ignore[no-untyped-def]
+        return 20.0 if len(skus) == 2 else (4.0 if order.id == 2 else 5.0)
+
+    w.single.price = price  # type: ignore[method-assign]
+    out = w.route_wave([two, one_a, one_b], m.state)
+    assert list(out[0]) == [west, east]  # type: ignore[arg-type]
+    assert out[1:] == [None, east]

@@ -17,7 +17,9 @@ from optimize.placement import (
     InfeasiblePlacement,
     PlacementProblem,
     PlacementProgress,
+    PlacementResult,
     evaluate_assignment,
+    labor_throughput,
     max_service_share,
     placement_from_files,
     problem_from_network,
@@ -125,9 +127,44 @@ def test_safety_stock_pools_when_one_fc_serves() -> None:
     assert target_units(p, np.array([[0, 1]]))[:, 0].tolist() == [2, 2]
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_decomposition_matches_mip(seed: int) -> None:
-    p = synthetic_problem(12, 3, 6, seed)
+@pytest.mark.parametrize("method", METHODS)
+def test_throughput_binds_by_hand(method: str) -> None:
+    # one SKU, FC A ships to r0, r1, r2 at 1 a unit, FC B at 2, 3, 4; demand 2, 3, 5 units/day;
+    # stocking costs 1.5 per FC.  Unconstrained: all at A, 1.5 + 10 = 11.5.  A can ship only 7
+    # units/day, so 3 or more must go to B: r1 alone (3 units) costs 1.5 + 2 + 5 at A plus
+    # 1.5 + 9 at B = 19.0; r2 (5 units) would cost 1.5 + 5 + 1.5 + 20 = 28.0, r0 alone leaves
+    # 8 > 7 at A, r0 + r1 cost 1.5 + 5 + 1.5 + 4 + 9 = 21.0.
+    base: dict[str, Any] = {
+        "demand": np.array([[2.0, 3.0, 5.0]]),
+        "ship_cost": np.array([[1.0, 1.0, 1.0], [2.0, 3.0, 4.0]]),
+        "transit_days": np.ones((2, 3)), "unit_volume": np.ones(1), "holding_cost": 0.0,
+        "fixed_cost": 1.5, "demand_sd": np.zeros((1, 3)), "days_of_cover": 10.0,
+        "fc_names": ("A", "B")}
+    free = solve_placement(PlacementProblem(**base), method=method, gap_tol=1e-9)
+    assert free.objective == pytest.approx(11.5)
+    assert free.assignment.tolist() == [[0, 0, 0]]
+    p = PlacementProblem(**base, throughput_capacity=np.array([7.0, 10.0]))
+    r = solve_placement(p, method=method, gap_tol=1e-9)
+    assert r.status == "OPTIMAL"
+    assert r.objective == pytest.approx(19.0) and r.bound == pytest.approx(19.0)
+    assert r.assignment.tolist() == [[0, 1, 0]]
+    assert r.assigned_units_per_day[:, 0].tolist() == pytest.approx([7.0, 3.0])
+    assert r.target_units[:, 0].tolist() == [70, 30]  # 10 days of cover
+    ev = evaluate_assignment(p, r.assignment)
+    assert ev["feasible"] and ev["throughput"].tolist() == pytest.approx([7.0, 3.0])
+    assert not evaluate_assignment(p, free.assignment)["feasible"]  # 10 units/day at A
+    assert "capacity" in r.report() and "7.0" in r.report()
+
+
+# throughput_factor 0.45: no FC may ship more than 45 % of the demand, which binds on seeds 2-6
+# (test_throughput_binds_in_random_instances)
+THROUGHPUT_SEEDS = range(2, 7)
+
+
+@pytest.mark.parametrize(("seed", "throughput_factor"),
+                         [(s, None) for s in range(5)] + [(s, 0.45) for s in THROUGHPUT_SEEDS])
+def test_decomposition_matches_mip(seed: int, throughput_factor: float | None) -> None:
+    p = synthetic_problem(12, 3, 6, seed, throughput_factor=throughput_factor)
     mip = solve_placement(p, method="mip", gap_tol=1e-9)
     dec = solve_placement(p, method="decomposition", gap_tol=1e-9)
     assert mip.status == dec.status == "OPTIMAL"
@@ -137,15 +174,30 @@ def test_decomposition_matches_mip(seed: int) -> None:
         ev = evaluate_assignment(p, r.assignment)
         assert ev["feasible"]
         assert ev["objective"] == pytest.approx(r.objective)
+        if throughput_factor is not None:
+            assert ev["throughput"].max() <= 0.45 * p.demand.sum() * (1 + 1e-9)
 
 
-@pytest.mark.parametrize("seed", [0, 2, 3])
-def test_branch_and_price_matches_mip(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("seed", THROUGHPUT_SEEDS)
+def test_throughput_binds_in_random_instances(seed: int) -> None:
+    # the throughput instances above are not the unconstrained ones in disguise
+    p = synthetic_problem(12, 3, 6, seed, throughput_factor=0.45)
+    free = PlacementProblem(**{**p.__dict__, "throughput_capacity": None})
+    r_free = solve_placement(free, method="mip", gap_tol=1e-9)
+    assert r_free.assigned_units_per_day.sum(axis=1).max() > 0.45 * p.demand.sum()
+    assert solve_placement(p, method="mip", gap_tol=1e-9).objective > r_free.objective * (
+        1 + 1e-6)
+
+
+@pytest.mark.parametrize(("seed", "throughput_factor"),
+                         [(0, None), (2, None), (3, None), (2, 0.45), (3, 0.45)])
+def test_branch_and_price_matches_mip(seed: int, throughput_factor: float | None,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
     # without the reduced-MIP shortcut the decomposition closes the gap by branch and price
     import optimize.placement as placement
 
     monkeypatch.setattr(placement, "_reduced_mip", lambda *a, **k: None)
-    p = synthetic_problem(12, 3, 6, seed)
+    p = synthetic_problem(12, 3, 6, seed, throughput_factor=throughput_factor)
     mip = solve_placement(p, method="mip", gap_tol=1e-9)
     dec = solve_placement(p, method="decomposition", gap_tol=1e-9, time_limit_s=60)
     assert dec.status == "OPTIMAL"
@@ -226,11 +278,41 @@ def test_capacity_and_service_together(method: str) -> None:
         solve_placement(p, method=method)
 
 
+def test_demand_above_total_throughput() -> None:
+    # 4 units/day of demand, the two FCs ship 1.5 each
+    with pytest.raises(InfeasiblePlacement, match=(
+            r"throughput: demand 4\.00 units/day exceeds the FCs' total throughput capacity "
+            r"3\.00 units/day \(A 1\.50, B 1\.50\); raise capacity or staffing")):
+        solve_placement(two_by_two(throughput_capacity=np.array([1.5, 1.5])))
+
+
+def test_one_region_above_every_fc_throughput() -> None:
+    # single sourcing: s0's 3 units/day to r0 must all come from one FC, which ships 2.5 at most
+    p = two_by_two(demand=np.array([[3.0, 1.0], [0.0, 0.0]]),
+                   throughput_capacity=np.array([2.5, 2.5]))
+    with pytest.raises(InfeasiblePlacement, match=r"SKU s0's demand in region r0 \(3\.00 "
+                       r"units/day\).*largest FC handles 2\.50 units/day"):
+        solve_placement(p)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_throughput_cannot_be_packed(method: str) -> None:
+    # four 1-unit pairs, A ships 2.5 and B 1.5: 4 units/day in total, but whole units only fit
+    # 2 + 1; each check on its own passes, the solve proves it
+    p = two_by_two(throughput_capacity=np.array([2.5, 1.5]))
+    with pytest.raises(InfeasiblePlacement, match=r"together.*throughput"):
+        solve_placement(p, method=method, time_limit_s=30)
+
+
 def test_bad_shapes() -> None:
     with pytest.raises(ValueError, match="ship_cost"):
         two_by_two(ship_cost=np.ones((2, 3)))
     with pytest.raises(ValueError, match="service_share"):
         two_by_two(service_share=1.5)
+    with pytest.raises(ValueError, match="throughput_capacity"):
+        two_by_two(throughput_capacity=np.array([1.0, -1.0]))
+    with pytest.raises(ValueError, match="throughput_capacity"):
+        two_by_two(throughput_capacity=np.ones(3))
 
 
 # ------------------------------------------------------------------------------- network
@@ -265,10 +347,22 @@ def test_write_placement_scenario(baseline_net: Any, tmp_path: Path) -> None:
     out = write_placement_scenario(r, net, BASELINE, tmp_path / "placed.toml")
     doc = tomllib.loads(out.read_text(encoding="utf-8"))
     assert (tmp_path / doc["extends"]).resolve() == BASELINE.resolve()
-    assert doc["replace"] == ["inventory"]
+    assert doc["replace"] == ["inventory", "routing"]
     assert doc["name"] == "placed" and doc["description"]
     assert doc["inventory"] == {"file": "placed_inventory.csv",
                                 "forecast_file": "placed_forecast.csv"}
+    assert doc["routing"] == {"policy": "assigned", "assignment_file": "placed_routing.csv"}
+    with open(tmp_path / "placed_routing.csv", newline="") as fh:
+        assert fh.readline() == "region,sku,fc\n"
+        fh.seek(0)
+        routed = list(csv.DictReader(fh))
+    # the baseline placement serves every pair from its nearest FC (test_ties_go_to_nearest_fc),
+    # so the map is the header alone; test_routing_map_lists_only_non_nearest_pairs fills one
+    nearest = net.fc_rank[:, 0]
+    expected = [(net.dest_names[d], net.sku_ids[k], net.fc_names[r.assignment[k, d]])
+                for d in range(net.n_dests) for k in range(net.n_skus)
+                if r.assignment[k, d] >= 0 and r.assignment[k, d] != nearest[d]]
+    assert [(x["region"], x["sku"], x["fc"]) for x in routed] == expected == []
     with open(tmp_path / "placed_inventory.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert sum(int(x["units"]) for x in rows) == int(r.target_units.sum())
@@ -291,6 +385,101 @@ def test_write_placement_scenario(baseline_net: Any, tmp_path: Path) -> None:
     assert np.array_equal(placed.initial_stock, r.target_units)
 
 
+def test_routing_map_lists_only_non_nearest_pairs(baseline_net: Any, tmp_path: Path) -> None:
+    # every demanded pair at its nearest FC except two: the map has exactly those two rows,
+    # region-major, and the forecast file is the same assignment summed per FC and SKU
+    net = baseline_net
+    p = problem_from_network(net)
+    nearest = net.fc_rank[:, 0]
+    a = np.where(p.demand > 0, nearest[None, :], -1).astype(np.int64)
+    d0, d1 = 0, 7
+    a[3, d1] = net.fc_rank[d1, 2]
+    a[5, d0] = net.fc_rank[d0, 1]
+    ev = evaluate_assignment(p, a)
+    dem = np.zeros((net.n_fcs, net.n_skus))
+    np.add.at(dem, (a[a >= 0], np.nonzero(a >= 0)[0]), p.demand[a >= 0])
+    r = PlacementResult(
+        objective=float(ev["objective"]), bound=math.nan, gap=math.nan, status="FEASIBLE",
+        solve_seconds=0.0, method="hand", stocked=ev["stocked"], assignment=a,
+        target_units=target_units(p, a), assigned_units_per_day=dem,
+        service_share=float(ev["service_share"]), cost={}, fc_names=p.fc_names)
+    write_placement_scenario(r, net, BASELINE, tmp_path / "hand.toml")
+    text = (tmp_path / "hand_routing.csv").read_text(encoding="utf-8")
+    assert text == ("region,sku,fc\n"
+                    f"{net.dest_names[d0]},{net.sku_ids[5]},{net.fc_names[net.fc_rank[d0, 1]]}\n"
+                    f"{net.dest_names[d1]},{net.sku_ids[3]},{net.fc_names[net.fc_rank[d1, 2]]}\n")
+    with open(tmp_path / "hand_forecast.csv", newline="") as fh:
+        fc_rows = {(x["fc"], x["sku"]): float(x["units_per_day"]) for x in csv.DictReader(fh)}
+    moved = (net.fc_names[net.fc_rank[d1, 2]], net.sku_ids[3])
+    assert fc_rows[moved] == pytest.approx(dem[net.fc_rank[d1, 2], 3], rel=1e-5)
+    assert dem[net.fc_rank[d1, 2], 3] >= p.demand[3, d1] > 0
+    assert sum(fc_rows.values()) == pytest.approx(p.demand.sum(), rel=1e-5)
+
+
+def test_baseline_throughput_from_shift_plan(baseline_net: Any) -> None:
+    # scenarios/baseline.toml: every FC runs a day shift 6.0-14.5 on all 7 days and an evening
+    # shift 14.5-23.0 mon-fri, as many packers as pickers.  Pickers (day, evening): chicago
+    # 3, 2; los_angeles 5, 4; dallas 4, 3; wilkes_barre 4, 4.  So picker-hours per average
+    # day are 8.5 * (7 day + 5 evening) / 7, e.g. chicago 8.5 * 31 / 7 = 37.64.
+    # An average order has 1.5 lines (shifted geometric) of 1.36 units (empirical
+    # 1*.78 + 2*.14 + 3*.04 + 4*.03 + 6*.01) = 2.04 units.  Pick minutes per order:
+    # 1.0 + 1.5 * 0.5 + 2.04 * 0.15 = 2.056; pack 1.2 + 1.5 * 0.3 + 2.04 * 0.10 = 1.854.
+    # Picking binds: units/day = hours * 60 * 2.04 / 2.056 (chicago 2,241), capacity 85 % of it.
+    net = baseline_net
+    assert net.fc_names == ("chicago", "los_angeles", "dallas", "wilkes_barre")
+    staff = np.array([3 * 7 + 2 * 5, 5 * 7 + 4 * 5, 4 * 7 + 3 * 5, 4 * 7 + 4 * 5])
+    hours = 8.5 * staff / 7
+    pick = hours * 60 * 2.04 / 2.056
+    pack = hours * 60 * 2.04 / 1.854
+    got_pick, got_pack = labor_throughput(net)
+    assert got_pick.tolist() == pytest.approx(pick.tolist(), rel=1e-9)
+    assert got_pack.tolist() == pytest.approx(pack.tolist(), rel=1e-9)
+    assert pick[0] == pytest.approx(2240.995, abs=1e-3)
+    p = problem_from_network(net)
+    assert p.throughput_capacity is not None
+    assert p.throughput_capacity.tolist() == pytest.approx((0.85 * pick).tolist(), rel=1e-9)
+    assert p.throughput_capacity[0] == pytest.approx(1904.846, abs=1e-3)
+    q = problem_from_network(net, max_utilization=0.5)
+    assert q.throughput_capacity is not None
+    assert q.throughput_capacity.tolist() == pytest.approx((0.5 * pick).tolist(), rel=1e-9)
+    given = problem_from_network(net, throughput_capacity=[3000, 4000, 3500, 3600])
+    assert given.throughput_capacity is not None
+    assert given.throughput_capacity.tolist() == [3000, 4000, 3500, 3600]
+    # 0.75 of the pick capacity (8.5 * 177 / 7 hours * 60 * 2.04 / 2.056 = 12,795 units/day,
+    # so 9,597) is below the 10,200 units/day of demand (5,000 orders x 2.04 units)
+    with pytest.raises(InfeasiblePlacement, match=r"throughput: demand 10,200 units/day.*"
+                       r"9,597 units/day \(chicago 1,681"):
+        solve_placement(problem_from_network(net, max_utilization=0.75))
+
+
+def test_ties_go_to_nearest_fc(baseline_net: Any) -> None:
+    # On the baseline the nearest FC's price is never beaten, only tied (same zone): 17,400
+    # of the 93,900 SKU-destination pairs tie with another FC.  Without the tie-break and the
+    # throughput row the solver hands ties to the lowest index (chicago, 2,893 units/day for a
+    # crew that picks 2,241); with both, every pair goes to its nearest FC.
+    net = baseline_net
+    p = problem_from_network(net)
+    p0 = problem_from_network(net, tie_break_per_mile=0.0)
+    assert np.allclose(p.ship_cost - p0.ship_cost, 1e-6 * net.dist_mi[None, :, :], rtol=0,
+                       atol=1e-12)
+    nearest = net.fc_rank[:, 0]
+    price = p0.ship_cost
+    at_nearest = np.take_along_axis(price, np.broadcast_to(nearest[None, None, :],
+                                                           (net.n_skus, 1, net.n_dests)), axis=1)
+    assert (price.min(axis=1) >= at_nearest[:, 0, :]).all()  # the nearest FC is never beaten
+    r = solve_placement(p, method="decomposition", time_limit_s=60)
+    has = p.demand > 0
+    assert (r.assignment[has] == np.broadcast_to(nearest, has.shape)[has]).all()
+    catchment = np.asarray(net.forecast_units_per_day).sum(axis=1)  # nearest-FC forecast
+    assert r.assigned_units_per_day.sum(axis=1) == pytest.approx(catchment)
+    free = problem_from_network(net, tie_break_per_mile=0.0, throughput_capacity=[1e9] * 4)
+    r0 = solve_placement(free, method="decomposition", time_limit_s=60)
+    assert r0.assigned_units_per_day[0].sum() > 2800  # ties went to chicago
+    # the tie-break costs 1e-6 $ per unit and mile on top of the same shipping
+    extra = 1e-6 * float((p.demand * net.dist_mi[nearest, np.arange(net.n_dests)]).sum())
+    assert r.objective == pytest.approx(r0.objective + extra, rel=1e-9)
+
+
 def test_placement_from_files_report(tmp_path: Path) -> None:
     seen: list[str] = []
     r = placement_from_files(BASELINE, tmp_path / "p.toml", time_limit_s=60, service_share=0.8,
@@ -307,3 +496,16 @@ def test_scale_1k_skus_4_fcs_100_regions() -> None:
                         time_limit_s=60)
     assert r.status == "OPTIMAL" and r.gap <= 1e-4
     assert r.bound <= r.objective
+
+
+@pytest.mark.slow
+def test_scale_1k_with_binding_throughput() -> None:
+    # no FC may ship more than 30 % of the demand; unconstrained, FC0 would ship 45 %
+    p = synthetic_problem(1000, 4, 100, 0, throughput_factor=0.3)
+    r = solve_placement(p, method="decomposition", time_limit_s=60)
+    assert r.status == "OPTIMAL" and r.gap <= 1e-4
+    assert r.bound <= r.objective
+    ev = evaluate_assignment(p, r.assignment)
+    assert ev["feasible"]
+    assert ev["throughput"].max() <= 0.3 * p.demand.sum() * (1 + 1e-9)
+    assert ev["throughput"].max() >= 0.3 * p.demand.sum() * (1 - 1e-3)  # and it binds

@@ -11,7 +11,7 @@ from sim.cli import main
 from sim.eventlog import Status
 from sim.model import FulfillmentModel, PolicyError
 from sim.network import build_network
-from sim.policies import LeastLoaded, Nearest, NearestIgnoringStock, RoutingPolicy
+from sim.policies import Assigned, LeastLoaded, Nearest, NearestIgnoringStock, RoutingPolicy
 from sim.scenario import Scenario, load_scenario
 from sim.state import OrderView
 from tests.conftest import SMALL, MakeScenario, _fc, deep_merge, run, write_scenario
@@ -179,3 +179,78 @@ def test_readme_example_policy_runs(tmp_path: Path) -> None:
     # every shipment's zone is the lowest among FCs within zone 6 (stock is ample early on)
     best = np.where(net.zone <= 6, net.zone, 99).min(axis=0)[log["orders"]["dest"][sh["order_id"]]]
     assert np.mean(zone == best) > 0.99
+
+
+def model_with_plan(make: MakeScenario, tmp_path: Path, rows: str,
+                    stock: dict[str, dict[str, int]]) -> FulfillmentModel:
+    """The three-FC model with ``[routing] assignment_file`` rows (region,sku,fc) and stock."""
+    make(THREE_FCS)  # writes the data files beside the scenarios
+    (tmp_path / "plan.csv").write_text("region,sku,fc\n" + rows)
+    sc = make(THREE_FCS, routing={"policy": "assigned", "assignment_file": "plan.csv"})
+    m = FulfillmentModel(build_network(sc))
+    m.on_hand[:] = 0
+    for name, skus in stock.items():
+        for sku, units in skus.items():
+            m.on_hand[fc(m, name), m.net.sku_ids.index(sku)] = units
+    return m
+
+
+def test_assigned_follows_the_plan_by_units(make_scenario: MakeScenario, tmp_path: Path) -> None:
+    full = {f: {"A": 9, "B": 9, "C": 9} for f in ("east", "west", "central")}
+    m = model_with_plan(make_scenario, tmp_path,
+                        "New York City,A,central\nNew York City,B,west\n", full)
+    p = m.policy
+    assert isinstance(p, Assigned)
+    A, C = (m.net.sku_ids.index(k) for k in "AC")
+    ny = m.net.dest_names.index("New York City")
+    assert m.net.assigned_fc[ny, A] == fc(m, "central")
+    assert m.net.assigned_fc[ny, C] == fc(m, "east")  # not listed: the nearest FC
+    assert p.route(order(m, "New York City", {"A": 1}), m.state) == fc(m, "central")
+    assert p.route(order(m, "New York City", {"C": 1}), m.state) == fc(m, "east")
+    # units planned: central 1 (A), west 2 (B) -> west; a tie (1 A, 1 B) goes to the nearer
+    # of the two planned FCs (central is nearer New York than west)
+    assert p.route(order(m, "New York City", {"A": 1, "B": 2}), m.state) == fc(m, "west")
+    assert p.route(order(m, "New York City", {"A": 1, "B": 1}), m.state) == fc(m, "central")
+    # other destinations are untouched: Los Angeles ships from west
+    assert p.route(order(m, "Los Angeles", {"A": 1}), m.state) == fc(m, "west")
+
+
+def test_assigned_falls_back_to_stock_then_holds_at_the_plan(make_scenario: MakeScenario,
+                                                            tmp_path: Path) -> None:
+    m = model_with_plan(make_scenario, tmp_path, "New York City,A,central\n",
+                        {"east": {"A": 5}, "west": {"A": 5}})
+    p = m.policy
+    # central is planned but empty: the nearest FC holding it (east) ships it
+    assert p.route(order(m, "New York City", {"A": 1}), m.state) == fc(m, "east")
+    m.on_hand[:] = 0
+    # nothing anywhere: the order waits at the planned FC, where its replenishment is planned
+    assert p.route(order(m, "New York City", {"A": 1}), m.state) == fc(m, "central")
+
+
+def test_assigned_run_ships_planned_demand_from_the_planned_fc(make_scenario: MakeScenario,
+                                                               tmp_path: Path) -> None:
+    make_scenario()
+    # plenty of everything at both FCs; the plan sends the east coast's A and B west
+    (tmp_path / "stock.csv").write_text("fc,sku,units\n" + "".join(
+        f"{f},{k},100000\n" for f in ("east", "west") for k in "ABCDEF"))
+    (tmp_path / "plan.csv").write_text("region,sku,fc\n" + "".join(
+        f"{d},{k},west\n" for d in ("New York City", "Philadelphia") for k in "AB"))
+    sc = make_scenario(routing={"policy": "assigned", "assignment_file": "plan.csv"},
+                       replace={"inventory": {"file": "stock.csv"}})
+    net = build_network(sc)
+    log = run(sc)
+    orders, ship, lines = log["orders"], log["shipments"], log["order_lines"]
+    east_coast = np.isin(orders["dest"], [net.dest_names.index("New York City"),
+                                          net.dest_names.index("Philadelphia")])
+    A, B = net.sku_ids.index("A"), net.sku_ids.index("B")
+    # per order: units of A/B (planned west) and of the rest (nearest: east)
+    n = len(orders["dest"])
+    ab = np.bincount(lines["order_id"], np.isin(lines["sku"], [A, B]) * lines["units"], n)
+    rest = np.bincount(lines["order_id"], ~np.isin(lines["sku"], [A, B]) * lines["units"], n)
+    nearest = net.fc_rank[orders["dest"], 0]
+    want = np.where(east_coast & (ab > rest), net.fc_names.index("west"),
+                    np.where(east_coast, net.fc_names.index("east"), nearest))
+    # no stock-outs, so no splits: one shipment per shipped order, from the planned FC
+    assert len(ship["order_id"]) == len(np.unique(ship["order_id"])) > 1000
+    assert np.array_equal(ship["fc"], want[ship["order_id"]])
+    assert (ship["fc"][east_coast[ship["order_id"]]] == net.fc_names.index("west")).any()

@@ -147,3 +147,36 @@ def test_forecast_file_overrides_the_nearest_fc_forecast(tmp_path: Path) -> None
     (tmp_path / "fc.csv").write_text("fc,sku,units_per_day\nnorth,SKU-1,1\n")
     with pytest.raises(ScenarioError, match=r"fc\.csv, line 2, column 'fc': unknown FC 'north'"):
         load_scenario(tmp_path / "child.toml")
+
+
+def test_assignment_file_names_are_checked(tmp_path: Path) -> None:
+    write_scenario(tmp_path, SMALL, "base.toml")
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\nname = "child"\n[routing]\npolicy = "assigned"\n'
+        'assignment_file = "plan.csv"\n')
+    base = load_scenario(tmp_path / "base.toml")
+    cases = {
+        "region,sku,fc\nAtlantis,A,east\n": r"plan\.csv, line 2, column 'region': unknown "
+                                              r"destination 'Atlantis'",
+        "region,sku,fc\nPhiladelphia,ZZ,east\n": r"line 2, column 'sku': unknown SKU 'ZZ'",
+        "region,sku,fc\nPhiladelphia,A,north\n": r"line 2, column 'fc': unknown FC 'north'",
+        "region,sku,fc\nPhiladelphia,A,east\nPhiladelphia,A,west\n":
+            r"line 3: region 'Philadelphia' and SKU 'A' are assigned twice",
+        "region,sku\nPhiladelphia,A\n": r"lacks column\(s\) \['fc'\]",
+    }
+    for text, msg in cases.items():
+        (tmp_path / "plan.csv").write_text(text)
+        with pytest.raises(ScenarioError, match=msg):
+            load_scenario(tmp_path / "child.toml")
+    # a header alone is a valid plan: everything goes to the nearest FC
+    (tmp_path / "plan.csv").write_text("region,sku,fc\n")
+    child = load_scenario(tmp_path / "child.toml")
+    net = build_network(child)
+    assert np.array_equal(net.assigned_fc, np.repeat(net.fc_rank[:, :1], net.n_skus, axis=1))
+    (tmp_path / "plan.csv").write_text("region,sku,fc\nPhiladelphia,A,west\n")
+    planned = load_scenario(tmp_path / "child.toml")
+    net = build_network(planned)
+    assert net.assigned_fc[net.dest_names.index("Philadelphia"), 0] == net.fc_names.index("west")
+    assert (net.assigned_fc != net.fc_rank[:, :1]).sum() == 1
+    # the plan is part of the scenario's identity (cached results are keyed by it)
+    assert len({base.digest(), child.digest(), planned.digest()}) == 3

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.policies.base import Decision, RoutingPolicy
-from sim.policies.builtin import LeastLoaded, Nearest, NearestIgnoringStock
+from sim.policies.builtin import Assigned, LeastLoaded, Nearest, NearestIgnoringStock
 from sim.policies.optimized import Optimal, Wave
 from sim.policies.replenishment import (
     RQ,
@@ -35,12 +35,14 @@ BUILTIN: dict[str, type] = {
     "nearest": Nearest,
     "nearest_ignoring_stock": NearestIgnoringStock,
     "least_loaded": LeastLoaded,
+    "assigned": Assigned,
     "optimal": Optimal,
     "wave": Wave,
 }
 
 __all__ = [
     "BUILTIN",
+    "Assigned",
     "Decision",
     "LeastLoaded",
     "Nearest",

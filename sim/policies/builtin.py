@@ -53,11 +53,15 @@ class Nearest:
             raise ValueError(f"max_shipments must be at least 1, got {max_shipments}")
         self.max_shipments = max_shipments
 
+    def rank(self, order: OrderView, state: StateView) -> tuple[int, ...]:
+        """FCs in order of preference for ``order``: here nearest first."""
+        return state.network.fc_rank_lists[order.dest]
+
     def route(self, order: OrderView, state: StateView) -> Decision:
         net = state.network
-        rank = net.fc_rank_lists[order.dest]
+        rank = self.rank(order, state)
         mode = net.hold_mode
-        if mode == "backorder":  # the scenario's stockout rule: wait at the nearest FC
+        if mode == "backorder":  # the scenario's stockout rule: wait at the first FC
             return rank[0]
         f = state.first_with_stock(rank, order.skus, order.units)
         if f >= 0:
@@ -67,6 +71,42 @@ class Nearest:
             if split is not None:
                 return split
         return rank[0]
+
+
+def planned_rank(order: OrderView, state: StateView) -> tuple[int, ...]:
+    """FCs in the order a plan prefers them for ``order``: the FC that
+    ``Network.assigned_fc`` names for most of its units (ties: the nearer), then the others
+    nearest first.  Without a plan (``[routing] assignment_file``) it is the distance rank."""
+    net = state.network
+    rank = net.fc_rank_lists[order.dest]
+    plan = net.assigned_fc[order.dest]
+    if len(order.skus) == 1:
+        planned = int(plan[order.skus[0]])
+    else:
+        units = [0] * net.n_fcs
+        for k, u in zip(order.skus, order.units, strict=True):
+            units[int(plan[k])] += u
+        planned = max(rank, key=lambda f: units[f])  # first maximum: the nearer FC
+    if planned == rank[0]:
+        return rank
+    return (planned, *(f for f in rank if f != planned))
+
+
+class Assigned(Nearest):
+    """Follow a plan: the FC that ``Network.assigned_fc`` names for the order's destination.
+
+    The plan maps each destination-SKU pair to an FC (``[routing] assignment_file``, which
+    ``fulfill optimize placement`` writes; nearest FC where it is silent).  An order goes to
+    the FC planned for most of its units (ties: the nearer FC) if that FC holds all of it:
+    the placement stocked and forecast each FC for the demand it plans there, so routing
+    elsewhere would strand that stock and starve the FC it lands on.  Otherwise the order is
+    routed as :class:`Nearest` does, with the planned FC tried first and held at if nothing
+    can ship it.  Without a plan it is :class:`Nearest`.
+    """
+
+    def rank(self, order: OrderView, state: StateView) -> tuple[int, ...]:
+        """The planned FC first, then the others nearest first (:func:`planned_rank`)."""
+        return planned_rank(order, state)
 
 
 class NearestIgnoringStock:

@@ -4,8 +4,8 @@ Both price a shipment with :meth:`sim.state.StateView.landed_cost`: mean pick an
 the FC's wage, cartons, and the postage of the service the scenario's shipping policy would
 choose given the FC's queued work, staffing plan and next pickups; a shipment expected after
 the promise costs ``late_penalty_per_day`` per day late on top.  Neither policy moves stock: an
-order no FC (or FC set) can ship from stock on hand goes on hold at its nearest FC, as with
-:class:`~sim.policies.builtin.Nearest`.
+order no FC (or FC set) can ship from stock on hand goes on hold at its nearest (or planned)
+FC, as with :class:`~sim.policies.builtin.Assigned`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from itertools import combinations, product
 import numpy as np
 
 from sim.policies.base import Decision
-from sim.policies.builtin import Nearest
+from sim.policies.builtin import Assigned, planned_rank
 from sim.state import OrderView, StateView
 
 
@@ -42,9 +42,10 @@ class Optimal:
     max_assignments : int
         Largest number of line-to-FC assignments enumerated for one order.
     min_saving : float
-        The nearest FC holding the order keeps it unless another is cheaper by more than this
-        (a split must beat it by as much): moving orders for cents of expected saving shifts
-        demand away from where stock and labor were planned for it.
+        The nearest FC holding the order (with a plan, ``[routing] assignment_file``, the
+        planned FC: see :func:`~sim.policies.builtin.planned_rank`) keeps it unless another is
+        cheaper by more than this (a split must beat it by as much): moving orders for cents
+        of expected saving shifts demand away from where stock and labor were planned for it.
     ready_margin_h : float
         Hours added to the estimated time a shipment is packed before its delivery is
         estimated: task times vary, and a parcel expected minutes before a pickup misses it
@@ -63,7 +64,7 @@ class Optimal:
         self.max_assignments = max_assignments
         self.ready_margin_h = ready_margin_h
         self.min_saving = min_saving
-        self._fallback = Nearest(max_shipments)
+        self._fallback = Assigned(max_shipments)
 
     def price(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...],
               order: OrderView, state: StateView, etas: Sequence[float] | None = None) -> float:
@@ -71,20 +72,25 @@ class Optimal:
         cost, late_h = state.landed_cost(fc, skus, units, order.dest, order.promise_h, etas)
         return cost + self.late_per_h * late_h if late_h < math.inf else math.inf
 
+    def order_etas(self, order: OrderView, state: StateView) -> list[list[float]]:
+        """Expected delivery by service of the whole order from each FC, with the ready margin
+        (a split part's shorter tasks change them by minutes; one estimate per FC keeps the
+        search cheap)."""
+        n_lines, n_units = len(order.skus), sum(order.units)
+        out = []
+        for f in range(state.network.n_fcs):
+            pick_h, pack_h = state.task_hours(f, n_lines, n_units)
+            out.append(state.etas(f, order.dest, pick_h, pack_h + self.ready_margin_h))
+        return out
+
     def route(self, order: OrderView, state: StateView) -> Decision:
         net = state.network
         if net.hold_mode == "backorder":
             return self._fallback.route(order, state)
         skus, units = order.skus, order.units
-        # delivery estimates per FC for the whole order's work (a split part's shorter tasks
-        # change them by minutes; one estimate per FC keeps the search cheap)
-        n_lines, n_units = len(skus), sum(units)
-        etas = []
-        for f in range(net.n_fcs):
-            pick_h, pack_h = state.task_hours(f, n_lines, n_units)
-            etas.append(state.etas(f, order.dest, pick_h, pack_h + self.ready_margin_h))
+        etas = self.order_etas(order, state)
         best, best_cost = None, math.inf
-        for f in net.fc_rank_lists[order.dest]:  # nearest first: it wins ties and near-ties
+        for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
             if state.has_stock(f, skus, units):
                 c = self.price(f, skus, units, order, state, etas[f])
                 if best is None:
@@ -145,12 +151,17 @@ def _fc_sets(rank: Sequence[int], max_size: int) -> list[set[int]]:
 class Wave:
     """Every ``interval_min`` minutes, the orders placed since the last wave go to FCs jointly.
 
-    Each order goes whole to one FC (cost: :meth:`Optimal.price`), subject to the stock on
-    hand at each FC (summed over the wave's orders) and to the labor each FC has in the next
-    ``horizon_h`` hours after the work already queued there (hours beyond it cost
-    ``overflow_cost_per_h``).  The assignment is solved exactly by
-    :func:`optimize.routing.assign_wave`; orders it cannot place whole (no FC holds them) are
-    routed one by one like :class:`Optimal` (split, or hold).  Orders wait for their wave,
+    Each order goes whole to one FC (cost: :meth:`Optimal.price` with the delivery estimates
+    of :meth:`Optimal.order_etas`, ready margin included, as ``optimal`` prices it), subject
+    to the stock on hand at each FC (summed over the wave's orders) and to the labor each FC
+    has in the next ``horizon_h`` hours after the work already queued there (hours beyond it
+    cost ``overflow_cost_per_h``).  The assignment is solved (to optimality or a small proven
+    gap: LP relaxation, rounding, local search) by
+    :func:`optimize.routing.assign_wave`.  An order that a split into at most
+    ``max_shipments`` ships for less than any whole shipment (by ``min_saving``) is split as
+    :class:`Optimal` would, before the joint problem, whose stock it then reduces; orders the
+    assignment cannot place whole (no FC holds them) are routed one by one like
+    :class:`Optimal` (split, or hold).  Orders wait for their wave,
     which is the price of deciding jointly: compare it with ``optimal`` in the simulation.
 
     The model calls ``route_wave(orders, state)`` every ``wave_interval_h`` hours with the
@@ -200,12 +211,30 @@ class Wave:
         # mean pick + pack hours of each whole order at each FC
         pk, pc, nl, nu = net.pick_coef_h, net.pack_coef_h, n_lines[:, None], n_units[:, None]
         hours = pk[:, 0] + nl * pk[:, 1] + nu * pk[:, 2] + pc[:, 0] + nl * pc[:, 1] + nu * pc[:, 2]
+        single = self.single
+        splits: dict[int, list[int]] = {}
+        stock = np.array(state.on_hand)  # less what the splits below take
+        may_split = net.hold_mode == "split" and single.max_shipments > 1
         for i, o in enumerate(orders):
-            near = state.first_with_stock(net.fc_rank_lists[o.dest], o.skus, o.units)
+            near = state.first_with_stock(planned_rank(o, state), o.skus, o.units)
+            if near < 0:
+                continue
+            etas = single.order_etas(o, state)
             for f in range(F):
                 if state.has_stock(f, o.skus, o.units):
-                    cost[i, f] = self.single.price(f, o.skus, o.units, o, state) \
+                    cost[i, f] = single.price(f, o.skus, o.units, o, state, etas[f]) \
                         + (self.min_saving if f != near else 0.0)
+            if may_split and len(o.skus) > 1:
+                # a split that beats every whole shipment by min_saving is taken as
+                # Optimal would take it, outside the joint problem (which ships orders whole)
+                split = single._best_split(o, state, float(cost[i].min()) - self.min_saving,
+                                           etas)
+                if split is not None and all(stock[f, k] >= u for f, k, u in
+                                             zip(split, o.skus, o.units, strict=True)):
+                    splits[i] = split
+                    cost[i] = np.inf
+                    for f, k, u in zip(split, o.skus, o.units, strict=True):
+                        stock[f, k] -= u
         line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
         line_units = np.fromiter((u for o in orders for u in o.units), np.int64, int(ptr[-1]))
         now = state.now
@@ -217,7 +246,10 @@ class Wave:
         finite = cost[np.isfinite(cost)]
         unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
         res = assign_wave(cost, hours, capacity, ptr, line_sku, line_units,
-                          np.asarray(state.on_hand), overflow_cost_per_h=self.overflow_cost_per_h,
+                          np.maximum(stock, 0), overflow_cost_per_h=self.overflow_cost_per_h,
                           unassigned_cost=unassigned)
         # None: the model asks route() for that order once the wave's others are placed
-        return [int(f) if f >= 0 else None for f in res.fc.tolist()]
+        out: list[Decision | None] = [int(f) if f >= 0 else None for f in res.fc.tolist()]
+        for i, split in splits.items():
+            out[i] = split
+        return out
