@@ -29,6 +29,9 @@ from pathlib import Path
 from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
+# run this checkout's code (the one code_digest hashes), whatever the environment installed;
+# the pool's workers inherit the path
+sys.path.insert(0, str(ROOT))
 OUT = Path(__file__).resolve().parent / "out"
 VARIANTS = ("scenarios/optimal_routing.toml", "scenarios/wave_routing.toml",
             "scenarios/placement_optimized.toml", "scenarios/placement_optimal_routing.toml")

@@ -205,6 +205,10 @@ class FulfillmentModel:
                               f"a positive number of hours, got {wave_h!r}")
         self._wave_h: float | None = None if wave_h is None else float(wave_h)
         self._wave_buf: list[tuple[OrderView, Factors]] = []
+        # optional: a wave policy's route_now(order, state) routes an order at once instead
+        route_now = getattr(self.policy, "route_now", None)
+        self._route_now: Callable[[OrderView, StateView], bool] | None = \
+            route_now if wave_h is not None and callable(route_now) else None
         self.rec = Recorder()
         self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
         F = net.n_fcs
@@ -595,7 +599,10 @@ class FulfillmentModel:
         _schedule(env, t - env._now, self._arrive)
 
     def _enqueue(self, view: OrderView, factors: Factors, held: bool) -> bool:
-        """A wave policy decides later: the order waits for the next wave."""
+        """A wave policy decides later: the order waits for the next wave, unless the
+        policy's ``route_now`` says waiting would cost it (then it is routed alone now)."""
+        if self._route_now is not None and self._route_now(view, self.state):
+            return self._route(view, factors, held)
         self._wave_buf.append((view, factors))
         return False
 

@@ -188,3 +188,53 @@ def test_wave_splits_first_and_the_joint_problem_sees_the_stock_it_took(
     out = w.route_wave([two, one_a, one_b], m.state)
     assert list(out[0]) == [west, east]  # type: ignore[arg-type]
     assert out[1:] == [None, east]
+
+
+def test_wave_routes_at_once_an_order_that_waiting_would_make_late(
+        make_scenario: MakeScenario) -> None:
+    from sim.policies import Wave
+
+    m = ready_model(make_scenario())
+    east = m.net.fc_names.index("east")
+    w = Wave(interval_min=10)
+    # Monday 16:51: ready at 16:51 + 2.8 min of work + the 1 h margin = 17:53.8, in time for
+    # east's 18:00 pickup -> delivered Tuesday 17:00 (41 h, zone 2, one business day); the
+    # next wave is at 17:00 (9 minutes on), ready 18:02.8: Tuesday's 12:00 pickup,
+    # Wednesday 17:00 (65 h).  A promise of 48 h is met only by routing now.
+    m.env._now = 16.85
+    o = view(m, "New York City", "A", promise_h=48.0)
+    pick_h, pack_h = m.state.task_hours(east, 1, 1)
+    assert min(m.state.etas(east, o.dest, pick_h, pack_h + 1.0)) == pytest.approx(41.0)
+    assert min(m.state.etas(east, o.dest, pick_h, pack_h + 1.15)) == pytest.approx(65.0)
+    assert w.route_now(o, m.state)
+    # with a promise both meet, or earlier in the day (both catch 18:00), it waits
+    assert not w.route_now(view(m, "New York City", "A", promise_h=100.0), m.state)
+    m.env._now = 10.0
+    assert not w.route_now(o, m.state)
+    assert not Wave(interval_min=10, route_urgent=False).route_now(o, m.state)
+
+
+class _OddNow(_EveryOtherFC):
+    """Odd order ids skip the wave (route_now) and are routed alone, to FC 0."""
+
+    def route_now(self, order: OrderView, state) -> bool:  # type: ignore[no-untyped-def]
+        return order.id % 2 == 1
+
+
+def test_route_now_orders_skip_the_wave(make_scenario: MakeScenario) -> None:
+    sc = make_scenario(run={"horizon_days": 2, "warmup_days": 0})
+    policy = _OddNow()
+    log = FulfillmentModel(build_network(sc), policy=policy).run()
+    orders, sh = log["orders"], log["shipments"]
+    last = max(t for t, _ in policy.waves)
+    even = np.arange(len(orders["placed_h"])) % 2 == 0
+    # only the even orders placed before the last wave were offered to waves
+    assert sum(n for _, n in policy.waves) == int((even & (orders["placed_h"] <= last)).sum())
+    odd = sh["order_id"] % 2 == 1
+    assert odd.any() and np.all(sh["fc"][odd] == 0)
+    # released when placed, not at a wave: many odd orders start picking before the wave
+    # that would have taken them, which no even order can
+    placed = orders["placed_h"][sh["order_id"]]
+    next_wave = np.ceil(placed / 0.5 + 1e-12) * 0.5
+    early = log.tables["shipments"]["pick_start_h"] < next_wave - 1e-9
+    assert early[odd].sum() > 100 and not early[~odd].any()

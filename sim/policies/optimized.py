@@ -179,11 +179,17 @@ class Wave:
         waits longer there; the lateness it causes is not otherwise priced).
     late_penalty_per_day, max_shipments, min_saving : see :class:`Optimal` (here
         ``min_saving`` is added to the cost of every FC but the nearest holding the order).
+    route_urgent : bool
+        Route an order at once, alone (:meth:`route_now`), when waiting for the next wave
+        would raise its expected landed cost at the FC that would ship it (it would miss a
+        pickup and need a faster service, or arrive late): the wave's delay is otherwise paid
+        by exactly the orders placed just before a cut-off.
     """
 
     def __init__(self, interval_min: float = 30.0, horizon_h: float = 8.0,
                  overflow_cost_per_h: float = 60.0, late_penalty_per_day: float = 25.0,
-                 max_shipments: int = 2, min_saving: float = 0.0) -> None:
+                 max_shipments: int = 2, min_saving: float = 0.0,
+                 route_urgent: bool = True) -> None:
         if interval_min <= 0:
             raise ValueError(f"interval_min must be positive, got {interval_min}")
         if horizon_h <= 0:
@@ -193,10 +199,32 @@ class Wave:
         self.overflow_cost_per_h = overflow_cost_per_h
         self.single = Optimal(max_shipments, late_penalty_per_day, min_saving=min_saving)
         self.min_saving = min_saving
+        self.route_urgent = route_urgent
 
     def route(self, order: OrderView, state: StateView) -> Decision:
-        """Held orders offered again (stock arrived) are routed alone."""
+        """Held orders offered again (stock arrived), and urgent ones, are routed alone."""
         return self.single.route(order, state)
+
+    def route_now(self, order: OrderView, state: StateView) -> bool:
+        """True if the order should not wait for the next wave: at the first FC (nearest or
+        planned) holding it, its expected landed cost if released when the next wave comes
+        exceeds the cost if released now.  The wait is modelled as that much later a ready
+        time (an upper bound: work queued there meanwhile would delay it less)."""
+        if not self.route_urgent:
+            return False
+        f = state.first_with_stock(planned_rank(order, state), order.skus, order.units)
+        if f < 0:
+            return False
+        iv = self.wave_interval_h
+        wait_h = (math.floor(state.now / iv) + 1) * iv - state.now
+        single = self.single
+        pick_h, pack_h = state.task_hours(f, len(order.skus), sum(order.units))
+        pack_h += single.ready_margin_h
+        now = single.price(f, order.skus, order.units, order, state,
+                           state.etas(f, order.dest, pick_h, pack_h))
+        later = single.price(f, order.skus, order.units, order, state,
+                             state.etas(f, order.dest, pick_h, pack_h + wait_h))
+        return later > now + 1e-9
 
     def route_wave(self, orders: Sequence[OrderView],
                    state: StateView) -> list[Decision | None]:
