@@ -196,7 +196,7 @@ def test_wave_routes_at_once_an_order_that_waiting_would_make_late(
 
     m = ready_model(make_scenario())
     east = m.net.fc_names.index("east")
-    w = Wave(interval_min=10)
+    w = Wave(interval_min=10, route_urgent=True)
     # Monday 16:51: ready at 16:51 + 2.8 min of work + the 1 h margin = 17:53.8, in time for
     # east's 18:00 pickup -> delivered Tuesday 17:00 (41 h, zone 2, one business day); the
     # next wave is at 17:00 (9 minutes on), ready 18:02.8: Tuesday's 12:00 pickup,
@@ -211,7 +211,9 @@ def test_wave_routes_at_once_an_order_that_waiting_would_make_late(
     assert not w.route_now(view(m, "New York City", "A", promise_h=100.0), m.state)
     m.env._now = 10.0
     assert not w.route_now(o, m.state)
-    assert not Wave(interval_min=10, route_urgent=False).route_now(o, m.state)
+    m.env._now = 16.85
+    assert w.route_now(o, m.state)
+    assert not Wave(interval_min=10).route_now(o, m.state)  # off by default
 
 
 class _OddNow(_EveryOtherFC):

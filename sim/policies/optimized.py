@@ -182,14 +182,16 @@ class Wave:
     route_urgent : bool
         Route an order at once, alone (:meth:`route_now`), when waiting for the next wave
         would raise its expected landed cost at the FC that would ship it (it would miss a
-        pickup and need a faster service, or arrive late): the wave's delay is otherwise paid
-        by exactly the orders placed just before a cut-off.
+        pickup and need a faster service, or arrive late).  Off by default: on the baseline
+        (28 days, seeds 4-17, 10-minute waves) it changed neither the on-time rate (-0.052
+        against -0.054 pp relative to ``nearest``) nor the cost per order measurably, and
+        made the run 30 % slower (two more cost estimates per order).
     """
 
     def __init__(self, interval_min: float = 30.0, horizon_h: float = 8.0,
                  overflow_cost_per_h: float = 60.0, late_penalty_per_day: float = 25.0,
                  max_shipments: int = 2, min_saving: float = 0.0,
-                 route_urgent: bool = True) -> None:
+                 route_urgent: bool = False) -> None:
         if interval_min <= 0:
             raise ValueError(f"interval_min must be positive, got {interval_min}")
         if horizon_h <= 0:
