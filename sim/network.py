@@ -137,6 +137,14 @@ class Network:
         """``fc_rank`` as tuples of Python ints (fast to iterate in policies)."""
         return tuple(tuple(r) for r in self.fc_rank.tolist())
 
+    @cached_property
+    def assigned_fc_lists(self) -> tuple[tuple[int, ...], ...] | None:
+        """``assigned_fc`` as tuples of Python ints by destination (fast in policies), or
+        None when every pair is at its nearest FC (no plan to follow)."""
+        if np.array_equal(self.assigned_fc, self.fc_rank[:, :1].repeat(self.n_skus, axis=1)):
+            return None
+        return tuple(tuple(r) for r in self.assigned_fc.tolist())
+
     @property
     def n_fcs(self) -> int:
         return len(self.fc_names)

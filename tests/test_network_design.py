@@ -33,7 +33,6 @@ from tests.conftest import SMALL, _fc, deep_merge, write_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
-REPLACE_SUPPORTED = '"replace"' in (ROOT / "sim" / "scenario.py").read_text(encoding="utf-8")
 
 # ------------------------------------------------------------------------------ tiny instance
 # Four destinations on the equator, 100 orders/day each (400 orders/day, equal weights):
@@ -242,9 +241,8 @@ def test_design_from_files(tiny: tuple[Path, Network], tmp_path: Path) -> None:
     d = design_from_files(path, f, 2, out, include_labor=False, time_limit_s=30)
     assert d.sites == ("A", "B") and d.objective == pytest.approx(3000.0)
     assert out.is_file()
-    if REPLACE_SUPPORTED:
-        new = build_network(load_scenario(out))
-        assert new.fc_names == ("a", "b")
+    new = build_network(load_scenario(out))
+    assert new.fc_names == ("a", "b")
 
 
 # ------------------------------------------------------------------------------ candidates CSV
@@ -337,9 +335,6 @@ def test_baseline_four_sites(baseline_design: tuple[Network, NetworkDesign, Any]
     assert [e.stage for e in events][-1] == "done"
 
 
-@pytest.mark.skipif(not REPLACE_SUPPORTED,
-                    reason="sim/scenario.py does not support a top-level 'replace' list yet; "
-                           "the written scenario would merge the parent's FCs into its own")
 def test_baseline_round_trip(baseline_design: tuple[Network, NetworkDesign, Any],
                              tmp_path: Path) -> None:
     net, d, _ = baseline_design

@@ -374,15 +374,12 @@ def test_write_placement_scenario(baseline_net: Any, tmp_path: Path) -> None:
         float(r.assigned_units_per_day.sum()), rel=1e-5)
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
 
-    from sim.scenario import InitialStock, load_scenario
-
-    if "forecast_file" not in InitialStock.model_fields:
-        pytest.skip("round trip needs the scenario loader's top-level 'replace' list and "
-                    "[inventory] forecast_file (not in sim/scenario.py yet)")
     from sim.network import build_network
+    from sim.scenario import load_scenario
 
     placed = build_network(load_scenario(out))
     assert np.array_equal(placed.initial_stock, r.target_units)
+    assert np.allclose(placed.forecast_units_per_day, r.assigned_units_per_day, rtol=1e-5)
 
 
 def test_routing_map_lists_only_non_nearest_pairs(baseline_net: Any, tmp_path: Path) -> None:

@@ -180,3 +180,16 @@ def test_assignment_file_names_are_checked(tmp_path: Path) -> None:
     assert (net.assigned_fc != net.fc_rank[:, :1]).sum() == 1
     # the plan is part of the scenario's identity (cached results are keyed by it)
     assert len({base.digest(), child.digest(), planned.digest()}) == 3
+
+
+def test_repeated_destination_names_get_their_state(tmp_path: Path) -> None:
+    net = build_network(load_scenario(ROOT / "scenarios" / "baseline.toml"))
+    assert len(set(net.dest_names)) == net.n_dests == 313
+    assert {"Columbus (OH)", "Columbus (GA)", "Springfield (IL)"} <= set(net.dest_names)
+    assert "New York City" in net.dest_names and "Columbus" not in net.dest_names
+    # without a state column the line tells them apart
+    write_scenario(tmp_path, SMALL)
+    (tmp_path / "dest.csv").write_text("name,lat,lon,weight\nA,40.7,-74.0,1\nB,34.0,-118.2,1\n"
+                                       "A,41.8,-87.6,1\n")
+    net = build_network(load_scenario(tmp_path / "scenario.toml"))
+    assert net.dest_names == ("A (line 2)", "B", "A (line 4)")

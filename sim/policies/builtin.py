@@ -79,13 +79,16 @@ def planned_rank(order: OrderView, state: StateView) -> tuple[int, ...]:
     nearest first.  Without a plan (``[routing] assignment_file``) it is the distance rank."""
     net = state.network
     rank = net.fc_rank_lists[order.dest]
-    plan = net.assigned_fc[order.dest]
+    plans = net.assigned_fc_lists
+    if plans is None:
+        return rank
+    plan = plans[order.dest]
     if len(order.skus) == 1:
-        planned = int(plan[order.skus[0]])
+        planned = plan[order.skus[0]]
     else:
         units = [0] * net.n_fcs
         for k, u in zip(order.skus, order.units, strict=True):
-            units[int(plan[k])] += u
+            units[plan[k]] += u
         planned = max(rank, key=lambda f: units[f])  # first maximum: the nearer FC
     if planned == rank[0]:
         return rank
