@@ -200,6 +200,11 @@ def solve_facility_location(
         raise RuntimeError(f"OR-Tools pywraplp backend {backend!r} is not available")
     if verbose:
         solver.EnableOutput()
+    if solver.SolverVersion().startswith("CP-SAT"):  # backend "SAT" or "CP-SAT"
+        # CP-SAT would reset SIGINT to SIG_DFL after the solve (behind Python's back), so that
+        # a later Ctrl-C kills the process without KeyboardInterrupt; SCIP, HiGHS and CBC
+        # restore Python's handler themselves
+        solver.SetSolverSpecificParametersAsString("catch_sigint_signal: false")
     m, n = problem.m, problem.n
     inf = solver.infinity()
     # Single sourcing makes x binary.  (For the uncapacitated problem some optimum has integral x

@@ -96,6 +96,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from sim.csvsafe import csv_safe_cell
+
 if TYPE_CHECKING:
     from sim.network import Network
 
@@ -698,7 +700,10 @@ def _solver_params(solver: str, gap: float, threads: int) -> str:
     if solver == "highs":
         return f"mip_rel_gap={gap:g},threads={threads}"
     if solver == "sat":
-        return f"relative_gap_limit: {gap:g}, num_workers: {max(1, threads)}"
+        # catch_sigint_signal: CP-SAT would reset SIGINT to SIG_DFL after the solve (behind
+        # Python's back), so that a later Ctrl-C kills the process without KeyboardInterrupt
+        return (f"relative_gap_limit: {gap:g}, num_workers: {max(1, threads)}, "
+                "catch_sigint_signal: false")
     return ""
 
 
@@ -2457,7 +2462,10 @@ def write_placement_scenario(result: PlacementResult, net: Network, scenario_pat
 
     The TOML sets ``replace = ["inventory", "routing"]`` so the parent's ``rule``/``days`` and
     routing ``policy``/``params`` do not merge in, and ``[routing] policy = "assigned"``.  All
-    four files are written atomically (each via a temporary file and a rename).
+    four files are written atomically (each via a temporary file and a rename).  FC, SKU and
+    region names that a spreadsheet would take for a formula (``=...``, ``+``, ``-``, ``@``)
+    are written with a leading ``'`` (:func:`sim.csvsafe.csv_safe_cell`); the scenario reader
+    removes it.
 
     Parameters
     ----------
@@ -2493,19 +2501,21 @@ def write_placement_scenario(result: PlacementResult, net: Network, scenario_pat
     inv_name, fc_name = f"{safe}_inventory.csv", f"{safe}_forecast.csv"
     route_name = f"{safe}_routing.csv"
     rel = os.path.relpath(Path(scenario_path).resolve(), out.resolve().parent)
+    # names as spreadsheet-safe text (sim.csvsafe; the scenario reader undoes it)
+    fcs = [csv_safe_cell(x) for x in net.fc_names]
+    skus = [csv_safe_cell(x) for x in net.sku_ids]
     inv = io.StringIO()
     w = csv.writer(inv, lineterminator="\n")
     w.writerow(["fc", "sku", "units"])
     ff, kk = np.nonzero(result.target_units > 0)
     for f, k in zip(ff.tolist(), kk.tolist(), strict=True):
-        w.writerow([net.fc_names[f], net.sku_ids[k], int(result.target_units[f, k])])
+        w.writerow([fcs[f], skus[k], int(result.target_units[f, k])])
     fcst = io.StringIO()
     w = csv.writer(fcst, lineterminator="\n")
     w.writerow(["fc", "sku", "units_per_day"])
     ff, kk = np.nonzero(result.assigned_units_per_day > 0)
     for f, k in zip(ff.tolist(), kk.tolist(), strict=True):
-        w.writerow([net.fc_names[f], net.sku_ids[k],
-                    f"{float(result.assigned_units_per_day[f, k]):.6g}"])
+        w.writerow([fcs[f], skus[k], f"{float(result.assigned_units_per_day[f, k]):.6g}"])
     routing = io.StringIO()
     w = csv.writer(routing, lineterminator="\n")
     w.writerow(["region", "sku", "fc"])
@@ -2513,7 +2523,7 @@ def write_placement_scenario(result: PlacementResult, net: Network, scenario_pat
     a = np.asarray(result.assignment, np.int64)
     dd, kk = np.nonzero(((a >= 0) & (a != nearest[None, :])).T)  # region-major order
     for d, k in zip(dd.tolist(), kk.tolist(), strict=True):
-        w.writerow([net.dest_names[d], net.sku_ids[k], net.fc_names[int(a[k, d])]])
+        w.writerow([csv_safe_cell(net.dest_names[d]), skus[k], fcs[int(a[k, d])]])
     doc = {
         "extends": Path(rel).as_posix(),
         "replace": ["inventory", "routing"],

@@ -755,6 +755,8 @@ def _solve_cpsat(
     """
     from ortools.sat.python import cp_model, cp_model_helper  # heavy import, only when needed
 
+    from sim.shipping import cp_sat_solver
+
     P = md.P
     fc = md.base_fc.copy()
     fc[md.pi[one]] = md.pf[one]
@@ -828,7 +830,7 @@ def _solve_cpsat(
     p.solution_hint.vars.extend(hint_vars)
     p.solution_hint.values.extend(hint_vals)
 
-    solver = cp_model.CpSolver()
+    solver = cp_sat_solver()  # leaves Ctrl-C to Python
     prm = solver.parameters
     prm.num_workers = 1
     prm.max_deterministic_time = max_dt

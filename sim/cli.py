@@ -7,35 +7,45 @@
 ``fulfill optimize placement SCENARIO --out NEW``   inventory placement (MIP), new scenario
 ``fulfill optimize network SCENARIO --max-sites K --out NEW``   FC sites (facility location)
 
-Bad input exits with status 2 and a one-paragraph message on stderr, never a traceback.
+Bad input exits with status 2 and a one-paragraph message on stderr, never a traceback;
+an unexpected error exits 1 with one line (the traceback with ``--debug``); Ctrl-C exits 130.
+Everything shown that comes from a user's files is escaped (:mod:`reports.text`).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import signal
 import sys
+import threading
+import traceback
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from reports.text import markup_safe
 from sim import __version__
 from sim.compare import KpiColumn, comparison_rows, is_share
 from sim.geo import USPS_ZONE_MAX_MILES, GeoError, load_zip3, read_zone_chart, zone_agreement
-from sim.kpis import compute_kpis, kpi_doc, open_orders_by_status
+from sim.kpis import kpi_doc, open_orders_by_status
 from sim.model import PolicyError
-from sim.network import build_network
-from sim.results import ResultsError, read_manifest, read_results
+from sim.network import Network, build_network
+from sim.policies import build_policies, check_policies
+from sim.policies.loading import USER_POLICY_PREFIX
+from sim.results import ResultsError, default_results_dir, load_kpis
 from sim.runner import RunResult, run_scenario, save_run
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+EXIT_INTERRUPTED = 130
 # Tables are wide; when writing to a file or pipe, do not squeeze them into 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
@@ -76,16 +86,57 @@ def fmt_delta(name: str, d: float, rel: float) -> str:
 
 
 def _load(path: str | Path, seed: int | None, days: float | None) -> Scenario:
+    """Load a scenario with the run overrides and check the policies it names (importing a
+    user's policy files; see :mod:`sim.policies.loading`)."""
     sc = load_scenario(path)
     if seed is not None or days is not None:
         sc = sc.with_overrides(seed=seed, horizon_days=days)
+    check_policies(sc)
     return sc
 
 
-def _simulate(sc: Scenario, quiet: bool) -> RunResult:
+BYTES_PER_ORDER = 2048
+"""Peak memory per simulated order, with the results being written (measured: about 1.8 kB
+between 1- and 7-day baseline runs), rounded up."""
+BASE_BYTES = 300 * 2**20
+"""Memory of the interpreter, the libraries and the network, rounded up."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux ``MemAvailable``), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(sc: Scenario, net: Network, ignore: bool) -> None:
+    """Refuse a run whose estimated peak memory exceeds what the machine has available."""
+    need = BASE_BYTES + BYTES_PER_ORDER * net.expected_orders()
+    have = available_memory()
+    if ignore or have is None or need <= have:
+        return
+    raise ScenarioError(
+        f"{sc.source or sc.name}: about {net.expected_orders():,.0f} orders over "
+        f"{sc.run.horizon_days:g} days would need about {need / 2**30:,.1f} GiB of memory, and "
+        f"{have / 2**30:,.1f} GiB is available; lower demand.orders_per_day or --days, or "
+        "pass --no-memory-check to run anyway.")
+
+
+def _simulate(sc: Scenario, quiet: bool, ignore_memory: bool = False) -> RunResult:
     """Run with a progress bar on stderr (shown only on a terminal)."""
-    expected = build_network(sc).expected_orders()
-    with Progress(TextColumn(f"[bold]{sc.name}[/] seed {sc.run.seed}"), BarColumn(),
+    net = build_network(sc)
+    check_memory(sc, net, ignore_memory)
+    expected = net.expected_orders()
+    with Progress(TextColumn(f"[bold]{markup_safe(sc.name)}[/] seed {sc.run.seed}"),
+                  BarColumn(),
                   TextColumn("day {task.fields[day]:.0f}/{task.fields[days]:.0f}"),
                   TextColumn("{task.fields[orders]:,} orders"), TimeElapsedColumn(),
                   console=err, transient=True, disable=quiet) as bar:
@@ -97,26 +148,29 @@ def _simulate(sc: Scenario, quiet: bool) -> RunResult:
         result = run_scenario(sc, progress=progress)
     m = result.manifest
     if not quiet:
-        err.print(f"{sc.name}: simulated {m['orders']:,} orders in "
+        err.print(f"{markup_safe(sc.name)}: simulated {m['orders']:,} orders in "
                   f"{m['timings_s']['simulate']:.1f} s ({m['orders_per_s']:,.0f} orders/s)")
     return result
 
 
 def kpi_table(title: str, kpis: dict[str, float]) -> Table:
-    table = Table(title=title, title_justify="left")
+    """A KPI table; ``title`` is plain text (escaped here), as are the KPI names (per-FC,
+    per-service and per-channel KPIs carry names from the scenario)."""
+    table = Table(title=markup_safe(title), title_justify="left")
     table.add_column("KPI", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("meaning", style="dim")
     for name, v in kpis.items():
-        table.add_row(name, fmt(name, v), kpi_doc(name) if "." not in name else "")
+        table.add_row(markup_safe(name), fmt(name, v), kpi_doc(name) if "." not in name else "")
     return table
 
 
 # ---------------------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace) -> int:
     sc = _load(args.scenario or default_scenario(), args.seed, args.days)
-    result = _simulate(sc, args.quiet)
-    dest = Path(args.out) if args.out else Path("results") / f"{sc.name}-seed{sc.run.seed}"
+    dest = Path(args.out) if args.out else default_results_dir(
+        sc.name, sc.run.seed, sc.run.horizon_days, sc.run.warmup_days)
+    result = _simulate(sc, args.quiet, args.no_memory_check)
     save_run(result, sc, dest)
     out.print(kpi_table(f"{sc.name} (seed {sc.run.seed}, {sc.run.horizon_days:g} days, "
                         f"warm-up {sc.run.warmup_days:g})", result.kpis))
@@ -124,33 +178,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     if still_open:
         out.print("open at the horizon, by latest status: "
                   + ", ".join(f"{k} {v:,}" for k, v in still_open.items()))
-    out.print(f"results written to {dest}")
+    out.print(f"results written to {markup_safe(dest)}")
     return 0
 
 
-def _column(item: str, seed: int | None, days: float | None, quiet: bool) -> KpiColumn:
-    p = Path(item)
-    if p.is_dir():
-        m = read_manifest(p)
-        return KpiColumn(f"{p.name}", compute_kpis(read_results(p)),
-                         seed=m.get("seed"), scenario=m.get("scenario"))
-    if not p.exists():
-        raise ResultsError(f"{item}: no such results directory or scenario file.")
-    sc = _load(p, seed, days)
-    return KpiColumn(sc.name, _simulate(sc, quiet).kpis, seed=sc.run.seed, scenario=sc.name)
+def _column(item: str | Scenario, quiet: bool, ignore_memory: bool) -> KpiColumn:
+    if isinstance(item, Scenario):
+        return KpiColumn(item.name, _simulate(item, quiet, ignore_memory).kpis,
+                         seed=item.run.seed, scenario=item.name)
+    m, kpis = load_kpis(Path(item))
+    seed = m.get("seed")
+    return KpiColumn(Path(item).name, kpis, seed=seed if isinstance(seed, int) else None,
+                     scenario=str(m.get("scenario", "")))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    cols = [_column(i, args.seed, args.days, args.quiet) for i in args.items]
-    table = Table(title=f"KPIs compared with {cols[0].label}", title_justify="left")
+    # every scenario file is loaded and checked before anything is simulated
+    items: list[str | Scenario] = []
+    for i in args.items:
+        p = Path(i)
+        if p.is_dir():
+            items.append(i)
+        elif p.exists():
+            items.append(_load(p, args.seed, args.days))
+        else:
+            raise ResultsError(f"{i}: no such results directory or scenario file.")
+    cols = [_column(i, args.quiet, args.no_memory_check) for i in items]
+    table = Table(title=f"KPIs compared with {markup_safe(cols[0].label)}",
+                  title_justify="left")
     table.add_column("KPI", no_wrap=True)
     for i, c in enumerate(cols):
-        table.add_column(f"{c.label}" + (f"\nseed {c.seed}" if c.seed is not None else ""),
-                         justify="right")
+        table.add_column(markup_safe(c.label)
+                         + (f"\nseed {c.seed}" if c.seed is not None else ""), justify="right")
         if i:
             table.add_column("Δ", justify="right")
     for name, values, deltas in comparison_rows(cols):
-        row = [name, fmt(name, values[0])]
+        row = [markup_safe(name), fmt(name, values[0])]
         for v, (d, rel) in zip(values[1:], deltas, strict=True):
             row += [fmt(name, v), fmt_delta(name, d, rel)]
         table.add_row(*row)
@@ -164,19 +227,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
+    files = check_policies(sc)  # imports and inspects a user's classes, builds none
     net = build_network(sc)
-    out.print(f"{args.scenario}: OK — scenario '{sc.name}': {net.n_fcs} FCs "
-              f"({', '.join(net.fc_names)}), {net.n_skus} SKUs, {net.n_dests} destinations, "
-              f"{len(net.channel_names)} channels, routing '{net.routing_policy}', "
-              f"{sc.run.horizon_days:g} days, about {net.expected_orders():,.0f} orders.",
-              soft_wrap=True)
+    check_memory(sc, net, args.no_memory_check)
+    build_policies(net)  # then builds them as a run would
+    text = (f"{args.scenario}: OK — scenario '{sc.name}': {net.n_fcs} FCs "
+            f"({', '.join(net.fc_names)}), {net.n_skus} SKUs, {net.n_dests} destinations, "
+            f"{len(net.channel_names)} channels, routing '{net.routing_policy}', "
+            f"{sc.run.horizon_days:g} days, about {net.expected_orders():,.0f} orders.")
+    out.print(markup_safe(text), soft_wrap=True)
+    for f in files:
+        out.print(markup_safe(f"policy code: {f} (imported and checked; its code runs in "
+                              "every run of this scenario)"), soft_wrap=True)
     return 0
 
 
 def cmd_zones(args: argparse.Namespace) -> int:
     chart, skipped = read_zone_chart(Path(args.chart))
     a = zone_agreement(chart, load_zip3(), USPS_ZONE_MAX_MILES)
-    out.print(f"{args.chart}: {a.pairs:,} origin-destination ZIP3 pairs compared "
+    out.print(f"{markup_safe(args.chart)}: {a.pairs:,} origin-destination ZIP3 pairs compared "
               f"({skipped:,} rows without a 3-digit pair or zone, {a.skipped_unknown_zip3:,} "
               "with a ZIP3 unknown to the centroid table or zone 9, skipped)", soft_wrap=True)
     out.print(f"distance bands {USPS_ZONE_MAX_MILES.astype(int).tolist()} mi between ZIP3 "
@@ -229,11 +298,11 @@ def cmd_optimize_network(args: argparse.Namespace) -> int:
                                        time_limit_s=args.time_limit, progress=progress,
                                        demand_factor=args.peak, verbose=args.verbose)
         except NoSolutionFound as exc:
-            err.print(f"[bold red]no solution:[/] {escape(str(exc))}", soft_wrap=True)
+            err.print(f"[bold red]no solution:[/] {markup_safe(exc)}", soft_wrap=True)
             return 1
-    out.print(escape(format_design(design)), soft_wrap=True)
-    out.print(f"new scenario written to {args.out}\n"
-              f"simulate and compare: fulfill compare {args.scenario} {args.out}")
+    out.print(markup_safe(format_design(design)), soft_wrap=True)
+    out.print(markup_safe(f"new scenario written to {args.out}\n"
+                          f"simulate and compare: fulfill compare {args.scenario} {args.out}"))
     return 0
 
 
@@ -252,14 +321,14 @@ def cmd_optimize_placement(args: argparse.Namespace) -> int:
                                        max_utilization=args.max_utilization)
         result = solve_placement(problem, time_limit_s=args.time_limit,
                                  progress=lambda p: tick(str(p)))
-    out.print(escape(result.report()), soft_wrap=True)
+    out.print(markup_safe(result.report()), soft_wrap=True)
     if not result.assignment.size or result.status == "NOT_SOLVED":
         err.print("[bold red]no placement found within the time limit[/]; "
                   "no scenario written. Raise --time-limit.")
         return 1
     write_placement_scenario(result, net, args.scenario, args.out)
-    out.print(f"new scenario written to {args.out}\n"
-              f"simulate and compare: fulfill compare {args.scenario} {args.out}")
+    out.print(markup_safe(f"new scenario written to {args.out}\n"
+                          f"simulate and compare: fulfill compare {args.scenario} {args.out}"))
     return 0
 
 
@@ -287,32 +356,46 @@ _days = _arg(float, lambda v: v > 0, "a positive number of days")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fulfill", description=__doc__.split("\n\n")[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of an unexpected error")
+    p = argparse.ArgumentParser(prog="fulfill", description=__doc__.split("\n\n")[0],
+                                parents=[common])
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="simulate a scenario, print its KPIs, write results")
+    memory = argparse.ArgumentParser(add_help=False)
+    memory.add_argument("--no-memory-check", action="store_true",
+                        help="run even when the estimated memory exceeds what is available")
+    r = sub.add_parser("run", help="simulate a scenario, print its KPIs, write results",
+                       parents=[common, memory])
     r.add_argument("scenario", nargs="?", help="scenario file (default: bundled baseline)")
     r.add_argument("--seed", type=_seed, help="override the scenario's seed")
     r.add_argument("--days", type=_days,
                    help="override the horizon (days); the warm-up is capped at a quarter of it")
-    r.add_argument("--out", help="results directory (default results/<name>-seed<seed>)")
+    r.add_argument("--out", help="results directory: a new one, or one an earlier run wrote "
+                   "(nothing else is replaced); default results/<name>-seed<seed>-<days>d")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.set_defaults(func=cmd_run)
-    c = sub.add_parser("compare", help="compare KPIs of results directories or scenarios")
+    c = sub.add_parser("compare", help="compare KPIs of results directories or scenarios",
+                       parents=[common, memory])
     c.add_argument("items", nargs="+", metavar="RESULT_DIR_OR_SCENARIO")
     c.add_argument("--seed", type=_seed, help="run every scenario file with this seed")
     c.add_argument("--days", type=_days, help="override the horizon of scenario files")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
-    v = sub.add_parser("validate", help="check a scenario file without running it")
+    v = sub.add_parser("validate", help="check a scenario file without running it",
+                       parents=[common, memory])
     v.add_argument("scenario")
     v.set_defaults(func=cmd_validate)
-    z = sub.add_parser("zones", help="measure distance-band zones against a real zone chart")
+    z = sub.add_parser("zones", help="measure distance-band zones against a real zone chart",
+                       parents=[common])
     z.add_argument("chart", help="CSV (or .csv.gz) with origin_zip, dest_zip, zone")
     z.set_defaults(func=cmd_zones)
-    o = sub.add_parser("optimize", help="OR-Tools models: inventory placement, network design")
+    o = sub.add_parser("optimize", help="OR-Tools models: inventory placement, network design",
+                       parents=[common])
     osub = o.add_subparsers(dest="model", required=True)
-    pl = osub.add_parser("placement", help="which FCs stock each SKU, how much; new scenario")
+    pl = osub.add_parser("placement", help="which FCs stock each SKU, how much; new scenario",
+                         parents=[common])
     pl.add_argument("scenario")
     pl.add_argument("--out", required=True, help="new scenario file to write")
     pl.add_argument("--time-limit", type=_positive, default=60.0, metavar="SECONDS",
@@ -326,7 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default 0.85; sets its throughput in units/day)")
     pl.add_argument("--quiet", action="store_true")
     pl.set_defaults(func=cmd_optimize_placement)
-    nw = osub.add_parser("network", help="which FC sites to open; new scenario")
+    nw = osub.add_parser("network", help="which FC sites to open; new scenario",
+                         parents=[common])
     nw.add_argument("scenario")
     nw.add_argument("--candidates", default=None,
                     help="CSV of candidate sites (default: the bundled 50 largest cities)")
@@ -344,22 +428,56 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _policy_frame(exc: BaseException) -> tuple[str, int] | None:
+    """``(file, line)`` of the deepest traceback frame in a user's policy module, if any."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith(USER_POLICY_PREFIX):
+            found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: temporary files are removed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    debug = getattr(args, "debug", False)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return func(args)
     except (ScenarioError, ResultsError, PolicyError, GeoError) as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-        return EXIT_BAD_INPUT
-    except ValueError as exc:  # the optimizers' input errors: infeasible, bad candidates
-        if not args.command == "optimize":
-            raise
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {markup_safe(exc)}", soft_wrap=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        err.print("interrupted; finished results on disk are intact.")
-        return 130
+        err.print("interrupted; nothing half-written was left behind, and earlier results "
+                  "are intact.", soft_wrap=True)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.command == "optimize" and isinstance(exc, ValueError):
+            # the optimizers' input errors: infeasible, bad candidates
+            err.print(f"[bold red]error:[/] {markup_safe(exc)}", soft_wrap=True)
+            return EXIT_BAD_INPUT
+        if debug:
+            err.print(markup_safe("".join(traceback.format_exception(exc))), soft_wrap=True)
+        where = _policy_frame(exc)
+        if where is not None:  # a user's policy failed while the model ran it
+            err.print(f"[bold red]error in policy code[/] {markup_safe(where[0])}, line "
+                      f"{where[1]}: {markup_safe(type(exc).__name__)}: {markup_safe(exc)}",
+                      soft_wrap=True)
+            return EXIT_BAD_INPUT
+        if isinstance(exc, MemoryError):
+            err.print("[bold red]error:[/] out of memory; lower the demand or the horizon.")
+            return EXIT_INTERNAL
+        hint = "" if debug else " (run again with --debug for the traceback)"
+        err.print(f"[bold red]internal error:[/] {markup_safe(type(exc).__name__)}: "
+                  f"{markup_safe(exc)}{hint}", soft_wrap=True)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ SCHEMA: dict[str, dict[str, str]] = {
                   "pick_start_h": "d", "picked_h": "d", "pack_start_h": "d", "packed_h": "d"},
     "shipment_lines": {"shipment_id": "i", "sku": "i", "units": "h"},
     # one row per shipment labelled (at packing): the service chosen and what it costs
-    "labels": {"shipment_id": "i", "service": "b", "postage": "f", "parcels": "b",
+    "labels": {"shipment_id": "i", "service": "b", "postage": "f", "parcels": "i",
                "billable_lb": "f", "carton_cost": "f"},
     "shifts": {"fc": "b", "start_h": "d", "end_h": "d", "pickers": "i", "packers": "i"},
     # units made available to pick (after receiving and put-away, or after return inspection);

@@ -39,7 +39,7 @@ from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.eventlog import EventLog, Recorder, Source, Status
 from sim.network import DIST_CODES, Network, Review
-from sim.policies import Decision, RoutingPolicy, resolve_policy, resolve_replenishment
+from sim.policies import Decision, RoutingPolicy, build_policies
 from sim.rng import stream
 from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, quote_orders
 from sim.state import OrderView, StateView
@@ -192,8 +192,7 @@ class FulfillmentModel:
         self.net = net
         self.replication = replication
         self.env = simpy.Environment()
-        self.policy = policy or resolve_policy(net.routing_policy, net.routing_params,
-                                               net.base_dir)
+        self.policy, self.replenishment = build_policies(net, policy)
         self.progress = progress
         # a wave policy (``route_wave`` and ``wave_interval_h``) routes queued orders jointly
         wave_h = getattr(self.policy, "wave_interval_h", None)
@@ -222,7 +221,6 @@ class FulfillmentModel:
         # replenishment: one policy per SKU class; continuous review asks it when the position
         # falls to its reorder point (never reached for periodic review or no replenishment)
         self._cls = net.sku_class.tolist()
-        self.replenishment = [resolve_replenishment(spec, net) for spec in net.repl_classes]
         self._reviews = tuple(
             Review(np.flatnonzero(net.sku_class == c), int(p.review_period_days),
                    spec.review_weekday, spec.review_hour)

@@ -124,7 +124,7 @@ class Network:
     routing_policy: str
     routing_params: MappingProxyType[str, Any]
     assigned_fc: np.ndarray  # (D, K) FC serving each destination's demand for each SKU
-    base_dir: Path | None
+    routing_policy_origin: Path | None  # the scenario file naming the routing policy
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -208,6 +208,8 @@ class ClassSpec:
     review_period_days: int | None
     review_weekday: int
     review_hour: float
+    field: str = "replenishment.policy"  # the scenario field that sets it
+    origin: Path | None = None  # the scenario file that names it (its folder holds the module)
 
 
 @dataclass(frozen=True)
@@ -230,9 +232,11 @@ def _levels(sc: Scenario, forecast: np.ndarray, sku_class: np.ndarray
     for c, cname in enumerate(CLASS_NAMES):
         m = sku_class == c
         cp = sc.replenishment.for_class(cname)
+        field = (f"replenishment.classes.{cname}.policy" if cname in sc.replenishment.classes
+                 else "replenishment.policy")
         specs.append(ClassSpec(cname, cp.policy, MappingProxyType(dict(cp.params)),
                                cp.period_days, WEEKDAYS.index(cp.review_weekday),
-                               cp.review_hour))
+                               cp.review_hour, field, sc.policy_origin(field)))
         for n in ("s", "S", "Q"):
             level = cp.level(n)
             if level is None or not m.any():
@@ -317,7 +321,7 @@ def build_services(sc: Scenario) -> tuple[Service, ...]:
         breaks, rates = t.service_rates[name]
         out.append(Service(
             name=name, carrier=s.carrier or name, weight_breaks_lb=breaks, rates=rates,
-            dim_divisor=s.dim_divisor, dim_min_cubic_in=s.dim_min_cubic_in,
+            dim_divisor=s.dim_divisor or 0.0, dim_min_cubic_in=s.dim_min_cubic_in,
             fuel_surcharge_pct=s.fuel_surcharge_pct, residential_surcharge=s.residential_surcharge,
             transit_days_by_zone=np.array([0, *s.transit_days_by_zone], np.int64),
             late_probability=s.late_probability, exception_probability=s.exception_probability,
@@ -483,5 +487,5 @@ def build_network(sc: Scenario) -> Network:
         routing_policy=sc.routing.policy,
         routing_params=MappingProxyType(dict(sc.routing.params)),
         assigned_fc=_assigned_fc(t, names, fc_rank),
-        base_dir=sc.source.parent if sc.source is not None else None,
+        routing_policy_origin=sc.policy_origin("routing.policy"),
     )

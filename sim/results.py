@@ -1,19 +1,32 @@
 """Writing and reading a run's results directory.
 
 A results directory holds one Parquet file per table of the event log, ``kpis.json`` and
-``manifest.json`` (scenario name and SHA-256, seed, package version, timings, row counts), and
-``tracking.parquet`` (carrier scans derived from the log, see :mod:`sim.tracking`),
-``scenario.json`` (the fully resolved scenario, so a run can be understood without its source
-files).  It is written to a temporary sibling directory and renamed into place, so a reader never
-sees half a result and an interrupted run leaves the previous result intact.
+``manifest.json`` (scenario name and SHA-256, seed, package version, timings, row counts, the
+list of files written), and ``tracking.parquet`` (carrier scans derived from the log, see
+:mod:`sim.tracking`), ``scenario.json`` (the fully resolved scenario, so a run can be
+understood without its source files).
+
+It is written to a temporary sibling directory and swapped into place, so a reader never sees
+half a result and an interrupted run leaves the previous result intact.  Writing only ever
+replaces a directory this tool wrote (or an empty one), holds a lock beside it so two runs
+cannot write the same directory at once, and cleans up what an interrupted run left.
+
+Reading checks everything the KPIs rely on (format version, tables, columns, types, row
+counts, references between tables, run metadata), so a damaged directory gives a
+:class:`ResultsError` saying what is wrong instead of a traceback or wrong numbers.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
-import shutil
+import re
+import secrets
+import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +35,35 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import __version__
-from sim.eventlog import EventLog
-from sim.files import atomic_write_text, make_temp_dir
+from sim.eventlog import FLOOR, SCHEMA, EventLog, Source, Status
+from sim.files import atomic_write_text, make_temp_dir, remove_tree, replace_dir
 from sim.inventory import stock_series
 from sim.tracking import tracking_events
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no lock
+    fcntl = None  # type: ignore[assignment]
+
 MANIFEST = "manifest.json"
+FORMAT = 1
+"""Manifest format written.  Format 1 manifests written before ``files`` was added lack it."""
+SUPPORTED_FORMATS = (1,)
+EXTRA_FILES = frozenset({"kpis.json", "scenario.json", MANIFEST, "tracking.parquet",
+                         "stock_daily.parquet"})
+"""Files of a results directory besides the event-log tables."""
+KNOWN_FILES = EXTRA_FILES | {f"{t}.parquet" for t in SCHEMA}
+"""Every file name this tool writes into a results directory."""
+MARKER = ".fulfill-partial"
+"""Created first in every temporary directory, so leftovers can be told from others' files."""
+CORE_TABLES = ("events", "orders", "shipments", "shifts", "labels")
+"""Tables the KPIs need; with ``returns`` (inventory modelled) every table of SCHEMA is."""
+_MAX_MANIFEST_BYTES = 64 << 20
 
 
 class ResultsError(ValueError):
-    """A results directory is missing or incomplete; the message is meant for the user."""
+    """A results directory is missing, damaged or may not be written; the message is meant for
+    the user."""
 
 
 def _json_default(o: Any) -> Any:
@@ -48,61 +80,480 @@ def write_json_atomic(path: Path, data: Any) -> None:
                                        allow_nan=True) + "\n")
 
 
+# -- where results go -------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_NAME_MAX = 80
+
+
+def _safe_name(name: str) -> str:
+    """``name`` as one harmless path component: only ``[A-Za-z0-9._-]``, no leading dot or
+    dash, at most 80 characters, never empty, ``.`` or ``..``."""
+    s = _UNSAFE.sub("_", str(name)).lstrip(".-")[:_NAME_MAX]
+    return s or "run"
+
+
+def _days(x: float) -> str:
+    s = f"{float(x):.6f}".rstrip("0").rstrip(".")
+    return s if s not in ("", "-0") else "0"
+
+
+def default_results_dir(name: str, seed: int, horizon_days: float, warmup_days: float,
+                        root: Path = Path("results")) -> Path:
+    """``root/<name>-seed<seed>-<days>d`` (``-w<warm-up>d`` added when there is a warm-up: it
+    changes the KPIs), with the scenario name made safe: the result is always a direct child
+    of ``root``, whatever ``name`` holds (``../x``, ``/etc/x``, spaces, non-ASCII)."""
+    base = f"{_safe_name(name)}-seed{int(seed)}-{_days(horizon_days)}d"
+    if warmup_days:
+        base += f"-w{_days(warmup_days)}d"
+    return Path(root) / base
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def _not_ours(out: Path, why: str) -> ResultsError:
+    return ResultsError(f"{out} is not a results directory written by fulfill ({why}); "
+                        "choose another --out or remove it yourself.")
+
+
+def _owned_files(manifest: Any) -> set[str] | None:
+    """The file names a results directory with this manifest may hold (None: not a manifest
+    of a format this version knows)."""
+    if not isinstance(manifest, dict) or not _known_format(manifest.get("format")):
+        return None
+    files = manifest.get("files")
+    if isinstance(files, list):
+        names = {f for f in files if isinstance(f, str)}
+    else:  # written before "files" was recorded: the tables listed and the extra files
+        rows = manifest.get("rows")
+        names = {f"{t}.parquet" for t in rows} if isinstance(rows, dict) else set()
+        names |= EXTRA_FILES
+    return (names & KNOWN_FILES) | {MANIFEST}
+
+
+def _known_format(fmt: Any) -> bool:
+    return isinstance(fmt, int) and not isinstance(fmt, bool) and fmt in SUPPORTED_FORMATS
+
+
+def _check_replaceable(out: Path) -> None:
+    """Raise unless ``out`` is absent, an empty directory or a results directory this tool
+    wrote with nothing else in it."""
+    try:
+        st = os.lstat(out)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ResultsError(f"cannot write results to {out}: {exc.strerror}.") from exc
+    if stat.S_ISLNK(st.st_mode):
+        raise _not_ours(out, "it is a symbolic link")
+    if not stat.S_ISDIR(st.st_mode):
+        raise _not_ours(out, "it is a file")
+    try:
+        entries = {e.name: e for e in os.scandir(out)}
+    except OSError as exc:
+        raise ResultsError(f"cannot write results to {out}: {exc.strerror}.") from exc
+    if not entries:
+        return
+    mf = entries.get(MANIFEST)
+    if mf is None or not mf.is_file(follow_symlinks=False):
+        raise _not_ours(out, f"it is not empty and has no {MANIFEST}")
+    try:
+        if os.lstat(mf.path).st_size > _MAX_MANIFEST_BYTES:
+            raise ValueError("too large")
+        manifest = json.loads(Path(mf.path).read_bytes())
+    except (OSError, ValueError, RecursionError):
+        raise _not_ours(out, f"its {MANIFEST} cannot be read") from None
+    owned = _owned_files(manifest)
+    if owned is None:
+        raise _not_ours(out, f"its {MANIFEST} is not one this version of fulfill writes")
+    foreign = sorted(n for n, e in entries.items()
+                     if n not in owned or not e.is_file(follow_symlinks=False))
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        raise _not_ours(out, "it also holds " + ", ".join(map(repr, foreign[:3])) + more)
+
+
+def _read_pid(fd: int) -> str:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return "?"
+    return text if text.isdigit() else "?"
+
+
+@contextmanager
+def _writer_lock(out: Path) -> Iterator[bool]:
+    """Hold ``.<name>.lock`` beside ``out`` (``flock``, not waiting): refuses with a
+    ResultsError while another run writes to ``out``.  Yields False where the file system
+    cannot lock (then nothing that might belong to another writer is cleaned up).
+
+    The lock file is removed on release; a writer that locked a file already unlinked (or
+    replaced) by the previous holder notices by its inode and locks the new one instead.
+    """
+    path = out.with_name(f".{out.name}.lock")
+    if fcntl is None:  # pragma: no cover
+        yield False
+        return
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise ResultsError(f"cannot create the lock file {path}: {exc.strerror}.") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = _read_pid(fd)
+            os.close(fd)
+            raise ResultsError(f"another fulfill run is writing results to {out} (pid {pid}); "
+                               "wait for it or choose another --out.") from None
+        except OSError:  # no locking on this file system
+            os.close(fd)
+            yield False
+            return
+        try:
+            now = os.stat(path, follow_symlinks=False)
+            mine = os.fstat(fd)
+            same = (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino)
+        except OSError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield True
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        os.close(fd)
+
+
+def _leftover_pattern(out: Path) -> re.Pattern[str]:
+    return re.compile(rf"\.{re.escape(out.name)}\.(?:tmp|old)-[A-Za-z0-9_]{{8}}")
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Delete the temporary and swapped-out directories an interrupted write to ``out`` left:
+    siblings named ``.<name>.tmp-*`` / ``.<name>.old-*`` holding the marker file (call only
+    while holding the lock)."""
+    pattern = _leftover_pattern(out)
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return
+    for e in entries:
+        if pattern.fullmatch(e.name) and e.is_dir(follow_symlinks=False):
+            try:
+                marked = stat.S_ISREG(os.lstat(Path(e.path) / MARKER).st_mode)
+            except OSError:
+                marked = False
+            if marked:
+                remove_tree(Path(e.path), last=MARKER)
+
+
+def _mark(d: Path) -> None:
+    try:
+        (d / MARKER).touch()
+    except OSError:
+        pass
+
+
 def write_results(out: Path, log: EventLog, kpis: dict[str, float], scenario_json: dict[str, Any],
                   manifest: dict[str, Any]) -> Path:
-    """Write a run to ``out`` atomically (replacing an earlier result there)."""
+    """Write a run to ``out``: a new directory, an empty one, or one this tool wrote before
+    (replaced).  Anything else at ``out`` (a file, a symbolic link, a directory with other
+    files, another run writing there) raises :class:`ResultsError` and nothing is touched.
+
+    The result is written into a marked temporary sibling and swapped with ``out`` in one
+    step (see :func:`sim.files.replace_dir`; where the system cannot swap, two renames leave
+    ``out`` missing for a moment).  An exception or interrupt at any point leaves the previous
+    result in place and no temporary directory; a crash leaves marked directories that the
+    next write to ``out`` deletes.
+    """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = make_temp_dir(out)
+    if out.name in ("", ".", ".."):
+        raise ResultsError(f"{out} cannot be a results directory; give a directory name.")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot write results to {out}: {exc}") from exc
+    with _writer_lock(out) as locked:
+        _check_replaceable(out)
+        if locked:
+            _clean_leftovers(out)
+        try:
+            _write_and_swap(out, log, kpis, scenario_json, manifest)
+        except OSError as exc:
+            raise ResultsError(f"cannot write results to {out}: {exc}") from exc
+    return out
+
+
+def _write_and_swap(out: Path, log: EventLog, kpis: dict[str, float],
+                    scenario_json: dict[str, Any], manifest: dict[str, Any]) -> None:
+    tmp: Path | None = None
+    old = out.with_name(f".{out.name}.old-{secrets.token_hex(4)}")
+    try:
+        tmp = make_temp_dir(out, marker=MARKER)
         t0 = time.perf_counter()
         rows = {}
+        files = [MANIFEST, "kpis.json", "scenario.json", "tracking.parquet"]
         for name, cols in log.tables_for_disk().items():
             table = pa.table({c: pa.array(a) for c, a in cols.items()})
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             rows[name] = table.num_rows
+            files.append(f"{name}.parquet")
         if "purchase_orders" in log.tables:  # daily stock per FC, for charts and reports
             pq.write_table(pa.Table.from_pandas(stock_series(log), preserve_index=False),
                            tmp / "stock_daily.parquet", compression="zstd")
+            files.append("stock_daily.parquet")
         track = tracking_events(log)
         pq.write_table(pa.table({c: pa.array(v) for c, v in track.items()}),
                        tmp / "tracking.parquet", compression="zstd")
         write_json_atomic(tmp / "kpis.json", kpis)
         write_json_atomic(tmp / "scenario.json", scenario_json)
-        full = {"format": 1, "package_version": __version__, "rows": rows,
-                "meta": log.meta, **manifest,
+        full = {"format": FORMAT, "package_version": __version__, "rows": rows,
+                "meta": log.meta, **manifest, "files": sorted(files),
                 "write_s": round(time.perf_counter() - t0, 3)}
         write_json_atomic(tmp / MANIFEST, full)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        _check_replaceable(out)  # again: the user may have put something there meanwhile
+        (tmp / MARKER).unlink()
+        displaced = replace_dir(tmp, out, old)
+        if displaced is not None:  # the previous result, or the empty directory
+            _mark(displaced)
+            remove_tree(displaced, last=MARKER)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not os.path.lexists(out) and os.path.isdir(old):  # cut between the two renames
+            os.rename(old, out)
+        for d in (tmp, old):  # partial result, or the previous one once the new is in place
+            if d is not None and os.path.isdir(d) and not os.path.islink(d):
+                remove_tree(d, last=MARKER)
         raise
-    return out
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _damaged(path: Path, what: str) -> ResultsError:
+    return ResultsError(f"results directory {path} is damaged: {what}.")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    return first if len(first) <= 160 else first[:157] + "..."
+
+
+def _regular_file(path: Path, f: Path) -> bool:
+    """Whether ``f`` is a regular file (not a link); raises if it is something else."""
+    try:
+        st = os.lstat(f)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _damaged(path, f"{f.name} cannot be read ({exc.strerror})") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise _damaged(path, f"{f.name} is not a regular file")
+    return True
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _check_meta(path: Path, meta: Any) -> None:
+    """The run metadata the KPIs read: present, of the right kind and finite."""
+    if not isinstance(meta, dict):
+        raise _damaged(path, f"{MANIFEST} has no 'meta' object (the run's metadata)")
+
+    def bad(key: str, want: str) -> ResultsError:
+        got = repr(meta[key])[:40] if key in meta else "missing"
+        return _damaged(path, f"meta.{key} should be {want} (it is {got})")
+
+    for key in ("horizon_h", "warmup_h"):
+        if not _is_number(meta.get(key)):
+            raise bad(key, "a finite number")
+    if not 0 <= meta["warmup_h"] < meta["horizon_h"]:
+        raise _damaged(path, f"meta.warmup_h ({meta['warmup_h']}) should be at least 0 and "
+                             f"less than meta.horizon_h ({meta['horizon_h']})")
+    fcs = meta.get("fc_names")
+    if not isinstance(fcs, list) or not all(isinstance(f, str) for f in fcs):
+        raise bad("fc_names", "a list of FC names")
+    wage = meta.get("labor_cost_per_hour")
+    if not isinstance(wage, list) or len(wage) != len(fcs) or not all(map(_is_number, wage)):
+        raise bad("labor_cost_per_hour", f"a list of {len(fcs)} finite numbers (one per FC)")
+    names = meta.get("service_names", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise bad("service_names", "a list of service names")
+    cost = meta.get("sku_unit_cost", [])
+    if not isinstance(cost, list) or not all(map(_is_number, cost)):
+        raise bad("sku_unit_cost", "a list of finite numbers")
+    for key in ("holding_cost_rate", "returns_label_cost", "returns_inspect_min_per_unit"):
+        if key in meta and not _is_number(meta[key]):
+            raise bad(key, "a finite number")
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
-    mf = Path(path) / MANIFEST
-    if not mf.is_file():
+    """The manifest of results directory ``path``, checked: format version, table list, run
+    metadata.  Raises :class:`ResultsError` if it is not a results directory or damaged."""
+    path = Path(path)
+    mf = path / MANIFEST
+    if not path.is_dir():
+        raise ResultsError(f"{path}: no such results directory.")
+    if not _regular_file(path, mf):
         raise ResultsError(f"{path}: not a results directory (no {MANIFEST}); give a directory "
                            "written by 'fulfill run --out' or a scenario file.")
-    return json.loads(mf.read_text(encoding="utf-8"))
+    try:
+        if mf.stat().st_size > _MAX_MANIFEST_BYTES:
+            raise _damaged(path, f"{MANIFEST} is implausibly large")
+        raw = mf.read_bytes()
+    except OSError as exc:
+        raise _damaged(path, f"{MANIFEST} cannot be read ({exc.strerror})") from exc
+    if not raw.strip():
+        raise _damaged(path, f"{MANIFEST} is empty")
+    try:
+        manifest = json.loads(raw)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise _damaged(path, f"{MANIFEST} is not valid JSON ({_short(exc)})") from None
+    except RecursionError:
+        raise _damaged(path, f"{MANIFEST} is not valid JSON (nested too deeply)") from None
+    if not isinstance(manifest, dict):
+        raise _damaged(path, f"{MANIFEST} is not a JSON object")
+    fmt = manifest.get("format")
+    if fmt is None:
+        raise _damaged(path, f"{MANIFEST} has no format version")
+    if not _known_format(fmt):
+        raise _damaged(path, f"format {fmt!r} is not one this version of fulfill reads "
+                             f"({', '.join(map(str, SUPPORTED_FORMATS))}); written by a "
+                             "newer version?")
+    rows = manifest.get("rows")
+    if not isinstance(rows, dict):
+        raise _damaged(path, f"{MANIFEST} has no 'rows' object (the tables and their sizes)")
+    for name, n in rows.items():
+        if name not in SCHEMA:
+            raise _damaged(path, f"{MANIFEST} lists an unknown table {name[:40]!r}")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise _damaged(path, f"{MANIFEST} gives {n!r} rows for table {name!r}")
+    need = SCHEMA if "returns" in rows else CORE_TABLES
+    missing = [t for t in need if t not in rows]
+    if missing:
+        raise _damaged(path, f"{MANIFEST} lists no {', '.join(missing)} table")
+    files = manifest.get("files")
+    if files is not None and (not isinstance(files, list)
+                              or not all(isinstance(f, str) and f in KNOWN_FILES
+                                         for f in files)):
+        raise _damaged(path, f"{MANIFEST} has an invalid 'files' list")
+    _check_meta(path, manifest.get("meta"))
+    return manifest
+
+
+def disk_schema(table: str) -> dict[str, np.dtype]:
+    """Columns of ``table`` as written to its Parquet file and their dtypes (``shipments``
+    without the in-memory floor timeline, see :meth:`EventLog.tables_for_disk`)."""
+    return {c: np.dtype(code) for c, code in SCHEMA[table].items()
+            if not (table == "shipments" and c in FLOOR)}
+
+
+def _widens(typ: pa.DataType, dt: np.dtype) -> bool:
+    """A signed integer column narrower than the schema's (written when the schema's type was
+    narrower, e.g. ``labels.parcels`` as int8): read as it is, every value fits."""
+    return (pa.types.is_signed_integer(typ) and dt.kind == "i"
+            and typ.bit_width < 8 * dt.itemsize)
+
+
+def _read_table(path: Path, name: str, n_rows: int) -> dict[str, np.ndarray]:
+    f = path / f"{name}.parquet"
+    if not _regular_file(path, f):
+        raise _damaged(path, f"{f.name} is missing")
+    try:
+        t = pq.read_table(f)
+    except Exception as exc:  # any failure to parse means a damaged file
+        raise _damaged(path, f"{f.name} cannot be read as Parquet ({_short(exc)})") from None
+    want = disk_schema(name)
+    have = set(t.column_names)
+    missing = [c for c in want if c not in have]
+    if missing:
+        raise _damaged(path, f"{f.name} lacks column(s) {', '.join(missing)}")
+    extra = [c for c in t.column_names if c not in want]
+    if extra:
+        raise _damaged(path, f"{f.name} has unexpected column(s) "
+                             f"{', '.join(c[:40] for c in extra[:5])}")
+    for c, dt in want.items():
+        typ = t.schema.field(c).type
+        if typ != pa.from_numpy_dtype(dt) and not _widens(typ, dt):
+            raise _damaged(path, f"column {name}.{c} has type {typ}, expected "
+                                 f"{pa.from_numpy_dtype(dt)}")
+        if t.column(c).null_count:
+            raise _damaged(path, f"column {name}.{c} has missing values")
+    if t.num_rows != n_rows:
+        raise _damaged(path, f"{f.name} has {t.num_rows} rows, the manifest says {n_rows}")
+    return {c: t.column(c).to_numpy() for c in want}
+
+
+def _check_refs(path: Path, tables: dict[str, dict[str, np.ndarray]],
+                meta: dict[str, Any]) -> None:
+    """Every column used as an index (order, shipment, FC, SKU, status, kind) is in range."""
+    n = {t: len(next(iter(cols.values()))) if cols else 0 for t, cols in tables.items()}
+    n_fc = len(meta["fc_names"])
+    n_sku = len(meta["sku_unit_cost"]) if meta.get("sku_unit_cost") else None
+    rules: dict[str, tuple[int, int | None, str]] = {
+        "order_id": (0, n.get("orders", 0), "orders"),
+        "shipment_id": (0, n.get("shipments", 0), "shipments"),
+        "fc": (0, n_fc, "FCs"), "from_fc": (0, n_fc, "FCs"), "to_fc": (0, n_fc, "FCs"),
+        "sku": (0, n_sku, "SKUs"),
+    }
+    special: dict[tuple[str, str], tuple[int, int | None, str]] = {
+        ("events", "shipment_id"): (-1, n.get("shipments", 0), "shipments"),  # -1: order event
+        ("events", "fc"): (-1, n_fc, "FCs"),
+        ("events", "status"): (0, len(Status), "statuses"),
+        ("receipts", "kind"): (0, len(Source), "receipt kinds"),
+        ("shipments", "zone"): (0, None, "zones"),
+        ("labels", "service"): (0, None, "services"),
+    }
+    for t, cols in tables.items():
+        for c, a in cols.items():
+            rule = special.get((t, c)) or rules.get(c)
+            if rule is None or not len(a):
+                continue
+            lo, hi, what = rule
+            amin, amax = int(a.min()), int(a.max())
+            if amin < lo or (hi is not None and amax >= hi):
+                bad = amin if amin < lo else amax
+                raise _damaged(path, f"column {t}.{c} holds {bad}, outside {lo}..{hi - 1} "
+                                     f"({hi} {what})" if hi is not None else
+                               f"column {t}.{c} holds {bad}, which is negative")
+
+
+def _read_log(path: Path, manifest: dict[str, Any]) -> EventLog:
+    tables = {name: _read_table(path, name, n) for name, n in manifest["rows"].items()}
+    _check_refs(path, tables, manifest["meta"])
+    return EventLog(tables=tables, meta=manifest["meta"])
 
 
 def read_results(path: Path) -> EventLog:
-    """Load the event log of a results directory."""
+    """Load the event log of a results directory (checked: see :func:`read_manifest`; raises
+    :class:`ResultsError` if it is damaged)."""
+    path = Path(path)
+    return _read_log(path, read_manifest(path))
+
+
+def load_kpis(path: Path) -> tuple[dict[str, Any], dict[str, float]]:
+    """The manifest of results directory ``path`` and the KPIs recomputed from its event log
+    (:func:`sim.kpis.compute_kpis`).  Raises :class:`ResultsError` if it is not a results
+    directory or is damaged, including any failure while computing the KPIs."""
+    from sim.kpis import compute_kpis
+
     path = Path(path)
     manifest = read_manifest(path)
-    tables: dict[str, dict[str, np.ndarray]] = {}
-    for name in manifest["rows"]:
-        f = path / f"{name}.parquet"
-        if not f.is_file():
-            raise ResultsError(f"{path}: results incomplete, {f.name} is missing.")
-        t = pq.read_table(f)
-        tables[name] = {c: t.column(c).to_numpy() for c in t.column_names}
-    return EventLog(tables=tables, meta=manifest["meta"])
+    log = _read_log(path, manifest)
+    try:
+        kpis = compute_kpis(log)
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # last resort: checks above missed something
+        raise _damaged(path, f"its KPIs cannot be computed ({type(exc).__name__}: "
+                             f"{_short(exc)})") from exc
+    return manifest, kpis

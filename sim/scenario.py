@@ -35,13 +35,28 @@ from pydantic import (
     model_validator,
 )
 
+from sim.csvsafe import csv_unsafe_cell
 from sim.geo import GeoError, load_zip3, read_zone_chart, zip3_of
 from sim.shipping import Cartons, check_policy
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 NonNeg = Annotated[float, Field(ge=0)]
+Weight = Annotated[float, Field(ge=0, le=1e12)]
+"""A relative weight (profiles, shares): normalised, so its scale does not matter."""
+Minutes = Annotated[float, Field(ge=0, le=10_000)]
 Pos = Annotated[float, Field(gt=0)]
+Count = Annotated[int, Field(ge=0, le=10**9)]
+"""Headcounts, units and other whole amounts: large values overflow the model's arrays."""
+Money = Annotated[float, Field(ge=0, le=1e9)]
+"""A price or cost in dollars (per hour, parcel, unit or order)."""
+CV = Annotated[float, Field(ge=0, le=10)]
+"""A coefficient of variation."""
+MAX_DAYS = 36_500.0
+"""Longest horizon, lead time or delay in days (100 years)."""
+Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
+MAX_CODES = 127
+"""At most this many FCs, channels and carrier services: the event log stores them as int8."""
 
 
 class ScenarioError(ValueError):
@@ -49,7 +64,8 @@ class ScenarioError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf and nan are valid TOML but never a valid amount here: refuse them everywhere
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,11 +80,11 @@ class ServiceTime(_Model):
     line, per unit) be entered as they are measured on the floor.
     """
 
-    per_order_min: NonNeg = 0.0
-    per_line_min: NonNeg = 0.0
-    per_unit_min: NonNeg = 0.0
+    per_order_min: Minutes = 0.0
+    per_line_min: Minutes = 0.0
+    per_unit_min: Minutes = 0.0
     dist: Literal["exponential", "lognormal", "gamma", "deterministic"] = "deterministic"
-    cv: NonNeg = 0.0
+    cv: CV = 0.0
 
     @model_validator(mode="after")
     def _cv_needed(self) -> ServiceTime:
@@ -86,9 +102,9 @@ class CountDist(_Model):
     """
 
     dist: Literal["fixed", "shifted_poisson", "shifted_geometric", "empirical"] = "fixed"
-    mean: float = Field(default=1.0, ge=1.0)
-    values: list[Annotated[int, Field(ge=1)]] | None = None
-    weights: list[NonNeg] | None = None
+    mean: float = Field(default=1.0, ge=1.0, le=10_000)
+    values: list[Annotated[int, Field(ge=1, le=10_000)]] | None = None
+    weights: list[Weight] | None = None
     max: int = Field(default=50, ge=1, le=10_000)
 
     @model_validator(mode="after")
@@ -116,9 +132,9 @@ class CountDist(_Model):
 # --------------------------------------------------------------------------------------------
 class RunConfig(_Model):
     start_date: dt.date
-    horizon_days: Pos
-    warmup_days: NonNeg = 0.0
-    seed: int = Field(default=0, ge=0)
+    horizon_days: float = Field(gt=0, le=MAX_DAYS)
+    warmup_days: Days = 0.0
+    seed: int = Field(default=0, ge=0, lt=2**63)
 
     @model_validator(mode="after")
     def _warmup(self) -> RunConfig:
@@ -148,8 +164,8 @@ class Shift(_Model):
     days: list[str]
     start_h: float = Field(ge=0, lt=24)
     end_h: float = Field(gt=0, le=48)
-    pickers: int = Field(ge=0)
-    packers: int = Field(ge=0)
+    pickers: Count
+    packers: Count
 
     _days = field_validator("days")(_weekday_list)
 
@@ -171,8 +187,8 @@ class Receiving(_Model):
     """Inbound dock of an FC: units it can receive per day (0 = unlimited) and the hours from
     receipt until the stock can be picked (put-away)."""
 
-    units_per_day: Annotated[int, Field(ge=0)] = 0
-    putaway_h: NonNeg = 0.0
+    units_per_day: Count = 0
+    putaway_h: float = Field(default=0.0, ge=0, le=24 * MAX_DAYS)
 
 
 class Pickups(_Model):
@@ -181,7 +197,7 @@ class Pickups(_Model):
 
     pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] | None = Field(
         default=None, min_length=1)
-    pickup_days: list[str] | None = None
+    pickup_days: list[str] | None = Field(default=None, min_length=1)
 
     _days = field_validator("pickup_days")(_weekday_list)
 
@@ -198,11 +214,11 @@ class FC(_Model):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     zip: str | None = None
-    labor_cost_per_hour: NonNeg
+    labor_cost_per_hour: Money
     pick_time: ServiceTime
     pack_time: ServiceTime
     pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] = Field(min_length=1)
-    pickup_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]))
+    pickup_days: list[str] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
     service_pickups: dict[str, Pickups] = Field(default_factory=dict)
     receiving: Receiving = Receiving()
     shifts: dict[str, Shift]
@@ -241,7 +257,7 @@ class Channel(_Model):
 class Season(_Model):
     start: dt.date
     end: dt.date
-    multiplier: NonNeg
+    multiplier: float = Field(ge=0, le=1e6)
 
     @model_validator(mode="after")
     def _order(self) -> Season:
@@ -295,7 +311,7 @@ class Destinations(_Model):
     """
 
     file: str
-    state_weights: dict[str, NonNeg] | None = None
+    state_weights: dict[str, Weight] | None = None
 
     @field_validator("state_weights")
     @classmethod
@@ -314,15 +330,15 @@ class Demand(_Model):
     ordinary day.
     """
 
-    orders_per_day: Pos
-    hour_profile: list[NonNeg] = Field(default_factory=lambda: [1.0] * 24)
-    weekday_profile: list[NonNeg] = Field(default_factory=lambda: [1.0] * 7)
+    orders_per_day: float = Field(gt=0, le=1e8)
+    hour_profile: list[Weight] = Field(default_factory=lambda: [1.0] * 24)
+    weekday_profile: list[Weight] = Field(default_factory=lambda: [1.0] * 7)
     seasonality: list[Season] = Field(default_factory=list)
     channels: dict[str, Channel] = Field(min_length=1)
     lines_per_order: CountDist = CountDist()
     units_per_line: CountDist = CountDist()
     destinations: Destinations
-    daily_cv: NonNeg = 0.0
+    daily_cv: CV = 0.0
 
     @field_validator("hour_profile")
     @classmethod
@@ -355,7 +371,7 @@ class InitialStock(_Model):
     """
 
     rule: Literal["days_of_demand"] | None = None
-    days: NonNeg | None = None
+    days: Days | None = None
     file: str | None = None
     forecast_file: str | None = None
     """Optional CSV (columns fc, sku, units_per_day) replacing the nearest-FC forecast of
@@ -376,9 +392,9 @@ class LeadTime(_Model):
     ``gamma`` or ``lognormal`` with ``cv``), counted in business days (Mon-Fri) if
     ``business_days``."""
 
-    mean: NonNeg
+    mean: Days
     dist: Literal["deterministic", "gamma", "lognormal"] = "deterministic"
-    cv: NonNeg = 0.0
+    cv: CV = 0.0
     business_days: bool = False
 
     @model_validator(mode="after")
@@ -398,9 +414,9 @@ class Supplier(_Model):
 
     lead_time_days: LeadTime
     classes: list[str] = Field(default_factory=lambda: ["A", "B", "C"], min_length=1)
-    moq_units: Annotated[int, Field(ge=0)] = 0
-    case_pack: Annotated[int, Field(ge=1)] = 1
-    fixed_cost_per_po: NonNeg = 0.0
+    moq_units: Count = 0
+    case_pack: Annotated[int, Field(ge=1, le=10**9)] = 1
+    fixed_cost_per_po: Money = 0.0
     unit_cost_share: float = Field(default=0.5, gt=0, le=1)
 
 
@@ -421,13 +437,13 @@ class ClassPolicy(_Model):
 
     policy: str = "none"
     params: dict[str, Any] = Field(default_factory=dict)
-    s_days: NonNeg | None = None
-    s_units: Annotated[int, Field(ge=0)] | None = None
-    S_days: NonNeg | None = None
-    S_units: Annotated[int, Field(ge=0)] | None = None
-    Q_days: NonNeg | None = None
-    Q_units: Annotated[int, Field(ge=1)] | None = None
-    review_period_days: Annotated[int, Field(ge=1)] | None = None
+    s_days: Days | None = None
+    s_units: Count | None = None
+    S_days: Days | None = None
+    S_units: Count | None = None
+    Q_days: Days | None = None
+    Q_units: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    review_period_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     review_weekday: str = "mon"
     review_hour: float = Field(default=0.0, ge=0, lt=24)
 
@@ -494,13 +510,13 @@ class Replenishment(ClassPolicy):
     cost of holding stock as a share of its unit cost.
     """
 
-    reorder_point_days: NonNeg | None = None
-    order_up_to_days: NonNeg | None = None
-    lead_time_days: NonNeg | None = None
+    reorder_point_days: Days | None = None
+    order_up_to_days: Days | None = None
+    lead_time_days: Days | None = None
     classes: dict[Literal["A", "B", "C"], ClassPolicy] = Field(default_factory=dict)
     a_share: float = Field(default=0.8, gt=0, le=1)
     b_share: float = Field(default=0.95, gt=0, le=1)
-    holding_cost_rate: NonNeg = 0.25
+    holding_cost_rate: float = Field(default=0.25, ge=0, le=100)
 
     @model_validator(mode="before")
     @classmethod
@@ -536,7 +552,7 @@ class Hold(_Model):
     """
 
     mode: Literal["split", "reroute", "backorder"] = "split"
-    cancel_after_days: Pos | None = None
+    cancel_after_days: float | None = Field(default=None, gt=0, le=MAX_DAYS)
 
 
 class Transfers(_Model):
@@ -549,11 +565,11 @@ class Transfers(_Model):
 
     policy: Literal["none", "rebalance"] = "none"
     review_hour: float = Field(default=1.0, ge=0, lt=24)
-    trigger_days: NonNeg = 2.0
-    target_days: NonNeg = 6.0
-    donor_keep_days: NonNeg = 10.0
-    lead_time_days: NonNeg = 2.0
-    cost_per_unit: NonNeg = 0.5
+    trigger_days: Days = 2.0
+    target_days: Days = 6.0
+    donor_keep_days: Days = 10.0
+    lead_time_days: Days = 2.0
+    cost_per_unit: Money = 0.5
 
     @model_validator(mode="after")
     def _levels(self) -> Transfers:
@@ -574,11 +590,11 @@ class Returns(_Model):
     probability: float = Field(default=0.0, ge=0, le=1)
     by_category: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(default_factory=dict)
     delay_days: LeadTime = LeadTime(mean=10.0)
-    label_cost: NonNeg = 0.0
-    inspect_min_per_unit: NonNeg = 0.0
+    label_cost: Money = 0.0
+    inspect_min_per_unit: Minutes = 0.0
     restock_probability: float = Field(default=1.0, ge=0, le=1)
     dock_hour: float = Field(default=10.0, ge=0, lt=24)
-    restock_after_h: NonNeg = 6.0
+    restock_after_h: float = Field(default=6.0, ge=0, le=24 * MAX_DAYS)
 
 
 ZoneDays = list[Annotated[int, Field(ge=0, le=30)]]
@@ -598,7 +614,7 @@ class Carrier(_Model):
         default_factory=lambda: [50.0, 150.0, 300.0, 600.0, 1000.0, 1400.0, 1800.0]
     )
     transit_days_by_zone: ZoneDays | None = None
-    cost_by_zone: list[NonNeg] | None = None
+    cost_by_zone: list[Money] | None = None
     business_days: bool = True
     delivery_hour: float = Field(default=17.0, ge=0, lt=24)
     zone_chart: str | None = None
@@ -620,7 +636,7 @@ class ServiceConfig(_Model):
     ``rates`` is a CSV with a ``weight_lb`` column (every whole pound from 1 up to the
     service's maximum) and one price column per zone ``1`` to ``8``.  ``dim_divisor`` 139 is
     UPS/FedEx daily rates, 166 USPS (with ``dim_min_cubic_in = 1728``: dimensional weight only
-    for parcels over one cubic foot); 0 turns dimensional weight off.  A parcel is late (one
+    for parcels over one cubic foot); leave it out for no dimensional weight.  A parcel is late (one
     more transit day) with ``late_probability``; it ends in a delivery exception (never
     delivered) with ``exception_probability``.  Pickups follow each FC's cut-offs unless the
     service sets its own.
@@ -628,16 +644,17 @@ class ServiceConfig(_Model):
 
     carrier: str = ""
     rates: str
-    dim_divisor: NonNeg = 0.0
-    dim_min_cubic_in: NonNeg = 0.0
-    fuel_surcharge_pct: NonNeg = 0.0
-    residential_surcharge: NonNeg = 0.0
+    dim_divisor: Pos | None = None
+    dim_min_cubic_in: float = Field(default=0.0, ge=0, le=1e9)
+    fuel_surcharge_pct: float = Field(default=0.0, ge=0, le=1000)
+    residential_surcharge: Money = 0.0
     transit_days_by_zone: ZoneDays
     late_probability: float = Field(default=0.0, ge=0, le=1)
     exception_probability: float = Field(default=0.0, ge=0, le=1)
     business_days: bool = True
-    pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] | None = None
-    pickup_days: list[str] | None = None
+    pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] | None = Field(
+        default=None, min_length=1)
+    pickup_days: list[str] | None = Field(default=None, min_length=1)
 
     _days = field_validator("pickup_days")(_weekday_list)
 
@@ -706,6 +723,7 @@ class Scenario(_Model):
 
     _tables: ScenarioTables | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
+    _origins: dict[str, Path] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _shipping(self) -> Scenario:
@@ -756,6 +774,15 @@ class Scenario(_Model):
         return self
 
     @model_validator(mode="after")
+    def _counts(self) -> Scenario:
+        for what, n in (("open FCs", len(self.open_fc_names)),
+                        ("demand.channels", len(self.demand.channels)),
+                        ("services", len(self.services))):
+            if n > MAX_CODES:
+                raise ValueError(f"{what}: {n} given, at most {MAX_CODES} are supported")
+        return self
+
+    @model_validator(mode="after")
     def _open(self) -> Scenario:
         if self.network.open_fcs is not None:
             unknown = [n for n in self.network.open_fcs if n not in self.fcs]
@@ -779,6 +806,22 @@ class Scenario(_Model):
     def source(self) -> Path | None:
         return self._source
 
+    def policy_specs(self) -> list[tuple[str, str, Path | None]]:
+        """``(field, policy, file that names it)`` for the routing policy and each SKU class's
+        replenishment policy in effect (the file is None for a scenario built in memory)."""
+        out: list[tuple[str, str, Path | None]] = [
+            ("routing.policy", self.routing.policy, self.policy_origin("routing.policy"))]
+        for c in ("A", "B", "C"):
+            f = (f"replenishment.classes.{c}.policy" if c in self.replenishment.classes
+                 else "replenishment.policy")
+            out.append((f, self.replenishment.for_class(c).policy, self.policy_origin(f)))
+        return out
+
+    def policy_origin(self, field: str) -> Path | None:
+        """The scenario file whose value of ``field`` (one of :data:`POLICY_FIELDS`) is in
+        effect: the file that named it, else the scenario's own file."""
+        return self._origins.get(field, self._source)
+
     def with_overrides(self, *, seed: int | None = None, horizon_days: float | None = None,
                        warmup_days: float | None = None) -> Scenario:
         """Return a copy with run settings replaced (the CLI's ``--seed`` and ``--days``)."""
@@ -795,6 +838,7 @@ class Scenario(_Model):
         new = validate_scenario_dict(data, self._source or "<scenario>")
         new._tables = self._tables
         new._source = self._source
+        new._origins = self._origins
         return new
 
     def digest(self) -> str:
@@ -964,7 +1008,8 @@ def _read_fc_sku_table(path: Path, field: str, value: str, sc: Scenario,
     """Read a table of (fc, sku, ``value``) rows, checking every FC and SKU name exists."""
     df = _read_csv(path, field, {"fc": "str", "sku": "str", value: "nonneg"})
     index = {s: i for i, s in enumerate(sku_ids)}
-    fcs, skus = tuple(df["fc"].str.strip()), tuple(df["sku"].str.strip())
+    # names as the optimizers write them for spreadsheets (sim.csvsafe)
+    fcs, skus = (tuple(map(csv_unsafe_cell, df[c].str.strip())) for c in ("fc", "sku"))
     for i, (fc, sku) in enumerate(zip(fcs, skus, strict=True)):
         if fc not in sc.fcs:
             raise ScenarioError(f"{path}, line {i + 2}, column 'fc': unknown FC '{fc}' "
@@ -990,7 +1035,7 @@ def _read_assignment(path: Path, sc: Scenario, dest_names: tuple[str, ...],
     df = _read_csv(path, field, dict.fromkeys(cols, "str"), raw)
     dest_index = {name: i for i, name in enumerate(dest_names)}  # unique: _dest_names
     sku_index = {s: i for i, s in enumerate(sku_ids)}
-    dests, skus, fcs = (tuple(df[c].str.strip()) for c in cols)
+    dests, skus, fcs = (tuple(map(csv_unsafe_cell, df[c].str.strip())) for c in cols)
     seen: set[tuple[str, str]] = set()
     for i, (d, k, f) in enumerate(zip(dests, skus, fcs, strict=True)):
         where = f"{path}, line {i + 2}"
@@ -1187,22 +1232,56 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario file, resolving ``extends``; relative data paths stay relative to it."""
+MAX_EXTENDS = 32
+"""Longest ``extends`` chain (a scenario and its ancestors) that is read."""
+
+POLICY_FIELDS = ("routing.policy", "replenishment.policy",
+                 *(f"replenishment.classes.{c}.policy" for c in ("A", "B", "C")))
+"""Fields that may name a user's ``module:Class``, looked up beside the file naming it."""
+
+
+def _get(data: Mapping[str, Any], dotted: str) -> Any:
+    for key in dotted.split("."):
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)  # type: ignore[assignment]
+    return data
+
+
+def _read_toml(path: Path, chain: tuple[Path, ...] = (),
+               origins: dict[str, Path] | None = None) -> dict[str, Any]:
+    """Read a scenario file, resolving ``extends``; relative data paths stay relative to it.
+
+    ``origins`` (if given) receives, for each of :data:`POLICY_FIELDS`, the file whose value
+    won the merge: a policy module is looked up beside the file that names it.
+    """
     if path in chain:
         raise ScenarioError(f"{path}: 'extends' forms a cycle: "
                             + " -> ".join(str(p) for p in (*chain, path)))
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(f"{chain[0]}: field 'extends': the chain of files it extends is "
+                            f"longer than {MAX_EXTENDS} files (at {path}); flatten it.")
     if not path.is_file():
         if chain:
             raise ScenarioError(f"{chain[-1]}: field 'extends': scenario file {path} "
-                                "does not exist.")
-        raise ScenarioError(f"{path}: scenario file does not exist.")
+                                "does not exist (or is not a regular file).")
+        raise ScenarioError(f"{path}: scenario file does not exist (or is not a regular "
+                            "file).")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_SCENARIO_BYTES + 1)
+        if len(raw) > MAX_SCENARIO_BYTES:
+            raise ScenarioError(f"{path}: larger than {MAX_SCENARIO_BYTES // 2**20} MiB; a "
+                                "scenario file is a short text file (data goes in CSV files).")
+        data = tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}.") from None
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a UTF-8 text file.") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: arrays or tables nested too deeply.") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read: {exc.strerror or exc}.") from None
     # Data files named in this file are relative to this file.
     for section, key in (("catalog", "file"), ("inventory", "file"),
                          ("inventory", "forecast_file"), ("carrier", "zone_chart"),
@@ -1224,10 +1303,11 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
             dem["destinations"]["file"] = str((path.parent / f).resolve())
     parent = data.get("extends")
     if parent is None:
+        _note_policies(data, path, origins)
         return data
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: field 'extends': expected a file name (string).")
-    base = _read_toml((path.parent / parent).resolve(), (*chain, path))
+    base = _read_toml((path.parent / parent).resolve(), (*chain, path), origins)
     replace = data.get("replace", [])
     if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
         raise ScenarioError(f"{path}: field 'replace': expected a list of section names "
@@ -1237,7 +1317,20 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
             raise ScenarioError(f"{path}: field 'replace': section '{section}' is not defined "
                                 "in this file, so there is nothing to replace it with.")
         base.pop(section, None)
+    _note_policies(data, path, origins)
     return _deep_merge(base, data)
+
+
+def _note_policies(data: Mapping[str, Any], path: Path, origins: dict[str, Path] | None
+                   ) -> None:
+    if origins is None:
+        return
+    for f in POLICY_FIELDS:
+        if isinstance(_get(data, f), str):
+            origins[f] = path
+
+
+MAX_SCENARIO_BYTES = 4 * 2**20
 
 
 def _describe(err: Mapping[str, Any]) -> str:
@@ -1266,8 +1359,11 @@ def validate_scenario_dict(data: Mapping[str, Any], path: Path | str = "<scenari
         raise ScenarioError(f"{path}: invalid scenario: " + "; ".join(parts) + ".") from None
 
 
-def load_scenario(path: str | Path, *, check_policy: bool = True) -> Scenario:
+def load_scenario(path: str | Path) -> Scenario:
     """Read, merge, validate and load a scenario file with its data tables.
+
+    Loading imports no policy code: ``sim.policies.check_policies`` does that (``fulfill
+    validate`` and ``run`` call it), and the model builds the policies.
 
     Raises
     ------
@@ -1275,27 +1371,16 @@ def load_scenario(path: str | Path, *, check_policy: bool = True) -> Scenario:
         With a one-paragraph message naming the file and field, for any problem.
     """
     path = Path(path).resolve()
-    data = _read_toml(path)
-    sc = validate_scenario_dict(data, path)
+    origins: dict[str, Path] = {}
+    try:
+        data = _read_toml(path, origins=origins)
+        sc = validate_scenario_dict(data, path)
+    except RecursionError:
+        raise ScenarioError(f"{path}: arrays or tables nested too deeply.") from None
     sc._source = path
+    sc._origins = origins
     sc._tables = _load_tables(sc, path.parent)
     _check_suppliers(sc, path)
-    if check_policy:
-        from sim.policies import _load_class, resolve_policy
-
-        try:
-            resolve_policy(sc.routing.policy, sc.routing.params, path.parent)
-        except ValueError as exc:
-            raise ScenarioError(f"{path}: field 'routing.policy': {exc}") from None
-        for c in CLASS_NAMES:
-            name = sc.replenishment.for_class(c).policy
-            if ":" in name:
-                where = (f"replenishment.classes.{c}.policy" if c in sc.replenishment.classes
-                         else "replenishment.policy")
-                try:
-                    _load_class(name, path.parent)
-                except ValueError as exc:
-                    raise ScenarioError(f"{path}: field '{where}': {exc}") from None
     return sc
 
 

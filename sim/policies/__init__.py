@@ -2,15 +2,13 @@
 
 A routing policy is any object with a ``route(order, state)`` method (see
 :class:`RoutingPolicy`).  Built-ins are chosen in a scenario by name; a user's class by
-``"module:Class"`` (the module is looked up beside the scenario file first, then on
-``sys.path``), with ``[routing.params]`` passed to its constructor as keyword arguments.
+``"module:Class"``: ``module.py`` in the folder of the scenario file that names it (see
+:mod:`sim.policies.loading` for the rules), with ``[routing.params]`` passed to its
+constructor as keyword arguments.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +17,7 @@ import numpy as np
 
 from sim.policies.base import Decision, RoutingPolicy
 from sim.policies.builtin import Assigned, LeastLoaded, Nearest, NearestIgnoringStock
+from sim.policies.loading import check_class, is_class_spec, load_class, policy_file
 from sim.policies.optimized import Optimal, Wave
 from sim.policies.replenishment import (
     RQ,
@@ -27,6 +26,7 @@ from sim.policies.replenishment import (
     OrderUpTo,
     ReplenishmentPolicy,
 )
+from sim.scenario import CLASS_NAMES, Scenario, ScenarioError
 
 if TYPE_CHECKING:
     from sim.network import ClassSpec, Network
@@ -51,54 +51,64 @@ __all__ = [
     "ReplenishmentPolicy",
     "RoutingPolicy",
     "Wave",
+    "build_policies",
+    "check_policies",
     "resolve_policy",
     "resolve_replenishment",
 ]
 
 
-def _load_class(spec: str, base_dir: Path | None) -> type:
-    module_name, _, cls_name = spec.partition(":")
-    if not module_name or not cls_name:
-        raise ValueError(f"'{spec}' is neither a built-in policy ({', '.join(BUILTIN)}) "
-                         "nor of the form 'module:Class'")
-    added = base_dir is not None and str(base_dir) not in sys.path
-    if added:
-        sys.path.insert(0, str(base_dir))
+ROUTE_METHODS = {"route": ("order", "state")}
+WAVE_METHODS = {"route": ("order", "state"), "route_wave": ("orders", "state")}
+REPLENISHMENT_METHODS = {"reorder_point": ("fc", "sku"),
+                         "order_quantity": ("fc", "sku", "position", "state")}
+
+
+def _not_builtin(name: str) -> ValueError:
+    return ValueError(f"'{name}' is neither a built-in policy ({', '.join(BUILTIN)}) nor of "
+                      "the form 'module:Class'")
+
+
+def _user_class(spec: str, origin: Path | None) -> type:
+    if origin is None:
+        raise ValueError(f"policy '{spec}' names a user's module, which is looked up beside "
+                         "the scenario file; this scenario was not loaded from a file")
+    return load_class(spec, origin.parent)
+
+
+def _build(cls: type, spec: str, kwargs: Mapping[str, Any]) -> Any:
+    """``cls(**kwargs)``; any exception its constructor raises becomes a ValueError."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ValueError(f"cannot import module '{module_name}' for policy '{spec}': {exc}") \
-            from None
-    except Exception as exc:  # a user's module that fails while importing
-        raise ValueError(f"error while importing module '{module_name}' for policy '{spec}': "
+        return cls(**kwargs)
+    except Exception as exc:
+        shown = {k: v for k, v in kwargs.items() if k not in ("net", "skus")}
+        raise ValueError(f"policy '{spec}' could not be built with parameters {shown}: "
                          f"{type(exc).__name__}: {exc}") from None
-    finally:
-        if added:
-            sys.path.remove(str(base_dir))
-    cls = getattr(module, cls_name, None)
-    if cls is None or not inspect.isclass(cls):
-        raise ValueError(f"module '{module_name}' has no class '{cls_name}'")
-    return cls
 
 
 def resolve_policy(name: str, params: Mapping[str, Any] | None = None,
-                   base_dir: Path | None = None) -> RoutingPolicy:
-    """Instantiate the routing policy ``name`` with ``params``.
+                   origin: Path | None = None) -> RoutingPolicy:
+    """Build the routing policy ``name`` with ``params``.
+
+    ``name`` is a built-in name or ``module:Class``, a class defined in ``module.py`` in the
+    folder of ``origin`` (the scenario file that names it) or below it: see
+    :mod:`sim.policies.loading`.
 
     Raises
     ------
     ValueError
         With a message for the user if the name is unknown, the class cannot be imported, the
-        parameters do not fit its constructor, or it has no ``route`` method.
+        parameters do not fit its constructor, or it lacks the protocol's methods.
     """
-    cls = BUILTIN.get(name) or _load_class(name, base_dir)
-    try:
-        policy = cls(**dict(params or {}))
-    except TypeError as exc:
-        raise ValueError(f"policy '{name}' does not accept parameters {dict(params or {})}: "
-                         f"{exc}") from None
-    except ValueError as exc:
-        raise ValueError(f"policy '{name}': invalid parameters: {exc}") from None
+    params = dict(params or {})
+    if name in BUILTIN:
+        cls = BUILTIN[name]
+    elif is_class_spec(name):
+        cls = _user_class(name, origin)
+        check_class(cls, name, ROUTE_METHODS, params)
+    else:
+        raise _not_builtin(name)
+    policy = _build(cls, name, params)
     if not callable(getattr(policy, "route", None)):
         raise ValueError(f"policy '{name}' has no method route(order, state)")
     return policy
@@ -123,17 +133,77 @@ def resolve_replenishment(spec: ClassSpec, net: Network) -> ReplenishmentPolicy:
         return OrderUpTo(net.repl_S, period)
     if spec.policy == "none":
         return NoReplenishment()
-    cls = _load_class(spec.policy, net.base_dir)
-    skus = np.flatnonzero(net.sku_class == "ABC".index(spec.name))
-    try:
-        policy = cls(net=net, skus=skus, **dict(spec.params))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"replenishment policy '{spec.policy}' for class {spec.name}: "
-                         f"cannot be built with parameters {dict(spec.params)}: {exc}") from None
-    for method in ("reorder_point", "order_quantity"):
-        if not callable(getattr(policy, method, None)):
-            raise ValueError(f"replenishment policy '{spec.policy}' has no method {method}()")
+    cls = _user_class(spec.policy, spec.origin)
+    skus = np.flatnonzero(net.sku_class == CLASS_NAMES.index(spec.name))
+    args = {"net": net, "skus": skus, **spec.params}
+    check_class(cls, spec.policy, REPLENISHMENT_METHODS, args)
+    policy = _build(cls, spec.policy, args)
     if not hasattr(policy, "review_period_days"):
         raise ValueError(f"replenishment policy '{spec.policy}' has no attribute "
                          "review_period_days (None for continuous review)")
     return policy
+
+
+def build_policies(net: Network, routing: RoutingPolicy | None = None
+                   ) -> tuple[RoutingPolicy, list[ReplenishmentPolicy]]:
+    """Build the routing policy (unless ``routing`` is given) and each SKU class's
+    replenishment policy of ``net``: the model does at the start of a run, and ``fulfill
+    validate`` after :func:`check_policies`.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario file and field of a policy that cannot be built.
+    """
+    try:
+        if routing is None:
+            routing = resolve_policy(net.routing_policy, net.routing_params,
+                                     net.routing_policy_origin)
+    except ValueError as exc:
+        raise ScenarioError(f"{net.routing_policy_origin or '<scenario>'}: field "
+                            f"'routing.policy': {exc}") from None
+    repl = []
+    for spec in net.repl_classes:
+        try:
+            repl.append(resolve_replenishment(spec, net))
+        except ValueError as exc:
+            raise ScenarioError(f"{spec.origin or '<scenario>'}: field '{spec.field}': "
+                                f"{exc}") from None
+    return routing, repl
+
+
+def check_policies(sc: Scenario) -> list[Path]:
+    """Check every policy a scenario names, before a run; return the user's files imported.
+
+    Built-in routing policies are built (to check their parameters).  A user's class is
+    imported from its file and checked with ``inspect`` (methods, constructor parameters)
+    without being built: the model builds it when the run starts.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the scenario file that names the policy, the field, and what is wrong.
+    """
+    files: list[Path] = []
+    for field, spec, origin in sc.policy_specs():
+        where = origin or sc.source or "<scenario>"
+        try:
+            if field == "routing.policy" and not is_class_spec(spec):
+                resolve_policy(spec, sc.routing.params)
+            elif is_class_spec(spec):
+                assert origin is not None or sc.source is None
+                cls = _user_class(spec, origin)
+                if field == "routing.policy":
+                    methods = WAVE_METHODS if hasattr(cls, "wave_interval_h") else ROUTE_METHODS
+                    check_class(cls, spec, methods, sc.routing.params)
+                else:
+                    cp = sc.replenishment.for_class(field.split(".")[-2]) \
+                        if ".classes." in field else sc.replenishment
+                    check_class(cls, spec, REPLENISHMENT_METHODS,
+                                {"net": None, "skus": None, **cp.params})
+                path = policy_file(spec, origin.parent)  # type: ignore[union-attr]
+                if path not in files:
+                    files.append(path)
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: field '{field}': {exc}") from None
+    return files

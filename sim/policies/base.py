@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -24,3 +25,18 @@ class RoutingPolicy(Protocol):
 
     def route(self, order: OrderView, state: StateView) -> Decision:
         ...
+
+
+def checked_number(name: str, value: object, *, lo: float = 0.0, hi: float = 1e9,
+                   integer: bool = False, lo_open: bool = False) -> float:
+    """A built-in policy's numeric parameter, checked: a finite number (a whole one if
+    ``integer``) in ``[lo, hi]`` (``(lo, hi]`` if ``lo_open``); raises ValueError naming it."""
+    x = float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else math.nan
+    ok = math.isfinite(x) and (not integer or x.is_integer()) \
+        and (lo < x if lo_open else lo <= x) and x <= hi
+    if not ok:
+        kind = "a whole number" if integer else "a number"
+        low = f"above {lo:g}" if lo_open else f"at least {lo:g}"
+        raise ValueError(f"{name} must be {kind} {low} and at most {hi:g}, got {value!r}")
+    return x

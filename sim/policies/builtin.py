@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
-from sim.policies.base import Decision
+from sim.policies.base import Decision, checked_number
 from sim.state import OrderView, StateView
 
 
@@ -49,9 +49,8 @@ class Nearest:
     """
 
     def __init__(self, max_shipments: int = 10) -> None:
-        if max_shipments < 1:
-            raise ValueError(f"max_shipments must be at least 1, got {max_shipments}")
-        self.max_shipments = max_shipments
+        self.max_shipments = int(checked_number("max_shipments", max_shipments, lo=1, hi=1000,
+                                                integer=True))
 
     def rank(self, order: OrderView, state: StateView) -> tuple[int, ...]:
         """FCs in order of preference for ``order``: here nearest first."""
@@ -127,7 +126,7 @@ class LeastLoaded:
     """
 
     def __init__(self, max_zone: int = 8, max_shipments: int = 10) -> None:
-        self.max_zone = max_zone
+        self.max_zone = int(checked_number("max_zone", max_zone, lo=1, hi=8, integer=True))
         self._fallback = Nearest(max_shipments)
 
     def route(self, order: OrderView, state: StateView) -> Decision:

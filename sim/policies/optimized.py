@@ -16,7 +16,7 @@ from itertools import combinations, product
 
 import numpy as np
 
-from sim.policies.base import Decision
+from sim.policies.base import Decision, checked_number
 from sim.policies.builtin import Assigned, planned_rank
 from sim.state import OrderView, StateView
 
@@ -55,15 +55,13 @@ class Optimal:
     def __init__(self, max_shipments: int = 2, late_penalty_per_day: float = 25.0,
                  max_assignments: int = 256, ready_margin_h: float = 1.0,
                  min_saving: float = 0.0) -> None:
-        if max_shipments < 1:
-            raise ValueError(f"max_shipments must be at least 1, got {max_shipments}")
-        if late_penalty_per_day < 0:
-            raise ValueError(f"late_penalty_per_day must be >= 0, got {late_penalty_per_day}")
-        self.max_shipments = max_shipments
-        self.late_per_h = late_penalty_per_day / 24.0
-        self.max_assignments = max_assignments
-        self.ready_margin_h = ready_margin_h
-        self.min_saving = min_saving
+        self.max_shipments = int(checked_number("max_shipments", max_shipments, lo=1, hi=100,
+                                                integer=True))
+        self.late_per_h = checked_number("late_penalty_per_day", late_penalty_per_day) / 24.0
+        self.max_assignments = int(checked_number("max_assignments", max_assignments, lo=1,
+                                                  hi=1e6, integer=True))
+        self.ready_margin_h = checked_number("ready_margin_h", ready_margin_h, hi=24 * 365)
+        self.min_saving = checked_number("min_saving", min_saving)
         self._fallback = Assigned(max_shipments)
 
     def price(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...],
@@ -192,15 +190,14 @@ class Wave:
                  overflow_cost_per_h: float = 60.0, late_penalty_per_day: float = 25.0,
                  max_shipments: int = 2, min_saving: float = 0.0,
                  route_urgent: bool = False) -> None:
-        if interval_min <= 0:
-            raise ValueError(f"interval_min must be positive, got {interval_min}")
-        if horizon_h <= 0:
-            raise ValueError(f"horizon_h must be positive, got {horizon_h}")
-        self.wave_interval_h = interval_min / 60.0
-        self.horizon_h = horizon_h
-        self.overflow_cost_per_h = overflow_cost_per_h
+        self.wave_interval_h = checked_number("interval_min", interval_min, hi=24 * 60,
+                                              lo_open=True) / 60.0
+        self.horizon_h = checked_number("horizon_h", horizon_h, hi=24 * 365, lo_open=True)
+        self.overflow_cost_per_h = checked_number("overflow_cost_per_h", overflow_cost_per_h)
         self.single = Optimal(max_shipments, late_penalty_per_day, min_saving=min_saving)
-        self.min_saving = min_saving
+        self.min_saving = self.single.min_saving
+        if not isinstance(route_urgent, bool):
+            raise ValueError(f"route_urgent must be true or false, got {route_urgent!r}")
         self.route_urgent = route_urgent
 
     def route(self, order: OrderView, state: StateView) -> Decision:
