@@ -78,6 +78,7 @@ from optimize.facility import (
 )
 from optimize.orlib import FacilityProblem
 from sim.demand import draw_counts
+from sim.files import WRITTEN_BY, atomic_write_text, check_replaceable
 from sim.geo import USPS_ZONE_MAX_MILES, great_circle_miles, zone_of
 from sim.network import Network
 from sim.shipping import Shipper, quote_orders
@@ -986,8 +987,9 @@ def write_network_scenario(design: NetworkDesign, net: Network, scenario_path: s
     receiving capacity likewise, but never below the template's.  ``[inventory]`` is
     ``rule = "days_of_demand"`` with the original's ``days`` (21 if it used a file).
 
-    Written atomically (a temporary file in the target directory, then ``os.replace``).
-    Returns ``out_path``.
+    Written atomically (a temporary file in the target directory, then ``os.replace``), and
+    only over a file this tool wrote (:func:`sim.files.check_replaceable`).  Returns
+    ``out_path``.
     """
     from sim.scenario import _read_toml
 
@@ -1045,7 +1047,7 @@ def write_network_scenario(design: NetworkDesign, net: Network, scenario_path: s
         "fcs": new_fcs,
     }
     header = [
-        "# Written by optimize.network_design: the chosen FC sites replace the parent's FCs.",
+        f"{WRITTEN_BY} optimize network: the chosen FC sites replace the parent's FCs.",
         f"# Candidates: {c.source or 'given in code'}",
         f"# max_sites = {design.max_sites}, "
         f"{'single' if design.single_sourcing else 'split'} sourcing, demand "
@@ -1061,8 +1063,7 @@ def write_network_scenario(design: NetworkDesign, net: Network, scenario_path: s
                   "demand; other FC settings copied from")
     header.append(f"# the original's FC '{template_name}'.")
     text = "\n".join(header) + "\n\n" + tomli_w.dumps(doc)
-    from sim.files import atomic_write_text
-
+    check_replaceable(out)
     return atomic_write_text(out, text)
 
 

@@ -2462,7 +2462,9 @@ def write_placement_scenario(result: PlacementResult, net: Network, scenario_pat
 
     The TOML sets ``replace = ["inventory", "routing"]`` so the parent's ``rule``/``days`` and
     routing ``policy``/``params`` do not merge in, and ``[routing] policy = "assigned"``.  All
-    four files are written atomically (each via a temporary file and a rename).  FC, SKU and
+    four files are written atomically (each via a temporary file and a rename), and only over
+    files this tool wrote (:func:`sim.files.check_replaceable`: the TOML starts with
+    ``# Written by fulfill``).  FC, SKU and
     region names that a spreadsheet would take for a formula (``=...``, ``+``, ``-``, ``@``)
     are written with a leading ``'`` (:func:`sim.csvsafe.csv_safe_cell`); the scenario reader
     removes it.
@@ -2486,6 +2488,8 @@ def write_placement_scenario(result: PlacementResult, net: Network, scenario_pat
         ``out_path``.
     """
     import tomli_w
+
+    from sim.files import WRITTEN_BY, check_replaceable
 
     out = Path(out_path)
     F, K = len(net.fc_names), len(net.sku_ids)
@@ -2535,10 +2539,12 @@ def write_placement_scenario(result: PlacementResult, net: Network, scenario_pat
         "inventory": {"file": inv_name, "forecast_file": fc_name},
         "routing": {"policy": "assigned", "assignment_file": route_name},
     }
+    header = f"{WRITTEN_BY} optimize placement from {Path(scenario_path).name}.\n"
+    check_replaceable(out, (inv_name, fc_name, route_name))
     _atomic_write(out.parent / inv_name, inv.getvalue())
     _atomic_write(out.parent / fc_name, fcst.getvalue())
     _atomic_write(out.parent / route_name, routing.getvalue())
-    _atomic_write(out, tomli_w.dumps(doc))
+    _atomic_write(out, header + tomli_w.dumps(doc))
     return out
 
 

@@ -23,8 +23,51 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write_text", "make_temp_dir", "remove_tree", "rename_exchange",
-           "replace_dir", "umask_mode"]
+__all__ = ["WRITTEN_BY", "NotOurs", "atomic_write_text", "check_replaceable", "make_temp_dir",
+           "remove_tree", "rename_exchange", "replace_dir", "umask_mode"]
+
+WRITTEN_BY = "# Written by fulfill"
+"""First line of every scenario file the optimizers write: only such a file is replaced."""
+
+
+class NotOurs(ValueError):
+    """A file to be written exists and was not written by this tool (message for the user)."""
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            return fh.readline(200).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def check_replaceable(out: Path, companions: tuple[str, ...] = ()) -> None:
+    """Refuse to write a scenario file ``out`` (and its ``companions``, data files beside it)
+    over anything this tool did not write.
+
+    ``out`` may be new, or a regular file starting with :data:`WRITTEN_BY`.  A companion may
+    be new, or replaced along with such an ``out`` that names it.
+
+    Raises
+    ------
+    NotOurs
+        Naming the file and what to do.
+    """
+    advice = "choose another --out or remove it yourself"
+    ours = False
+    if out.exists() or out.is_symlink():
+        if out.is_symlink() or not out.is_file() \
+                or not _first_line(out).startswith(WRITTEN_BY):
+            raise NotOurs(f"{out} exists and was not written by fulfill; {advice}.")
+        ours = True
+    text = out.read_text(encoding="utf-8", errors="replace") if ours else ""
+    for name in companions:
+        c = out.parent / name
+        if (c.exists() or c.is_symlink()) and not (ours and c.is_file()
+                                                  and not c.is_symlink() and name in text):
+            raise NotOurs(f"{c} exists and was not written by fulfill (the scenario "
+                          f"{out.name} writes it beside itself); {advice}.")
 
 
 def umask_mode(mode: int) -> int:

@@ -420,3 +420,31 @@ def test_default_results_directory_stays_inside_results(tmp_path: Path, monkeypa
     made = sorted(p.name for p in (tmp_path / "results").iterdir() if p.is_dir())
     assert len(made) == 2 and all("escaped" in m and "seed7" in m for m in made), made
     assert not (tmp_path.parent / "escaped-seed7").exists()
+
+
+# ------------------------------------------------------------------ optimizers' --out
+
+
+def test_optimizers_replace_only_their_own_files(tmp_path: Path, capsys) -> None:
+    base = str(ROOT / "scenarios" / "baseline.toml")
+    mine = tmp_path / "plan.toml"
+    mine.write_text("my notes\n")
+    argv = ["optimize", "placement", base, "--out", str(mine), "--quiet"]
+    assert main(argv) == EXIT_BAD_INPUT
+    assert "plan.toml exists and was not written by fulfill" in capsys.readouterr().err
+    assert mine.read_text() == "my notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.toml"]
+    out = tmp_path / "placed.toml"
+    assert main(["optimize", "placement", base, "--out", str(out), "--quiet"]) == 0
+    first = out.read_text()
+    assert first.startswith("# Written by fulfill optimize placement")
+    assert main(["optimize", "placement", base, "--out", str(out), "--quiet"]) == 0  # ours
+    assert out.read_text() == first
+    other = tmp_path / "other.toml"
+    (tmp_path / "other_inventory.csv").write_text("fc,sku,units\nmine,1,2\n")
+    capsys.readouterr()
+    assert main(["optimize", "placement", base, "--out", str(other), "--quiet"]) == 2
+    assert "other_inventory.csv exists and was not written by fulfill" \
+        in capsys.readouterr().err
+    assert not other.exists()
+    assert (tmp_path / "other_inventory.csv").read_text() == "fc,sku,units\nmine,1,2\n"
