@@ -467,9 +467,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.print(markup_safe("".join(traceback.format_exception(exc))), soft_wrap=True)
         where = _policy_frame(exc)
         if where is not None:  # a user's policy failed while the model ran it
-            err.print(f"[bold red]error in policy code[/] {markup_safe(where[0])}, line "
-                      f"{where[1]}: {markup_safe(type(exc).__name__)}: {markup_safe(exc)}",
-                      soft_wrap=True)
+            err.print(f"[bold red]error:[/] policy code {markup_safe(where[0])}, line "
+                      f"{where[1]}, raised {markup_safe(type(exc).__name__)}: "
+                      f"{markup_safe(exc)}", soft_wrap=True)
             return EXIT_BAD_INPUT
         if isinstance(exc, MemoryError):
             err.print("[bold red]error:[/] out of memory; lower the demand or the horizon.")

@@ -24,12 +24,13 @@ import array
 import gc
 import itertools
 import math
+import reprlib
 import time
 from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from heapq import heappush
-from operator import itemgetter
+from operator import index, itemgetter
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,9 @@ by service, None, carton cost, weight, units, units of each SKU the customer wil
 Parcels is 1, or 0 when the order needs several cartons (then a :class:`Plan` is made on
 release).  Items 0-3 line up with :class:`Plan` ``(parcels, billable, prices, carton
 cost)``, so labels read either the same way."""
+
+MAX_ORDER_UNITS = 10**9
+"""Most units one purchase order may ask for (a policy asking for more has a bug)."""
 
 ProgressFn = Callable[[float, float, int], None]
 """Called with (simulated hours done, horizon hours, orders so far) once per simulated day."""
@@ -669,8 +673,14 @@ class FulfillmentModel:
     def _check_decision(self, decision: int | Sequence[int], view: OrderView) -> list[int]:
         n = len(view.skus)
         F = self._n_fcs
-        assign = [int(decision)] * n if isinstance(decision, int | np.integer) \
-            else [int(f) for f in decision]
+        try:
+            assign = [int(decision)] * n if isinstance(decision, int | np.integer) \
+                else [index(f) for f in decision]  # TypeError for anything but whole numbers
+        except TypeError:
+            raise PolicyError(f"{self.net.routing_policy_origin or '<scenario>'}: routing "
+                              f"policy {self.net.routing_policy!r} returned "
+                              f"{reprlib.repr(decision)} for order {view.id}; expected an FC "
+                              "id (a whole number) or a list of one per order line") from None
         if len(assign) != n:
             raise PolicyError(f"routing policy {self.net.routing_policy!r} returned "
                               f"{len(assign)} FCs for order {view.id}, which has {n} lines")
@@ -812,14 +822,15 @@ class FulfillmentModel:
         """Units the SKU's policy orders at inventory position ``position`` (0: none)."""
         policy = self.replenishment[self._cls[k]]
         qty = policy.order_quantity(f, k, position, self.state)
-        if type(qty) is not int:
-            if not isinstance(qty, int | np.integer):
-                raise PolicyError(f"replenishment policy {type(policy).__name__} returned "
-                                  f"{qty!r} for FC {f}, SKU {k}; expected whole units")
+        if type(qty) is not int or not 0 <= qty <= MAX_ORDER_UNITS:
+            if not isinstance(qty, int | np.integer) or isinstance(qty, bool) \
+                    or not 0 <= qty <= MAX_ORDER_UNITS:
+                spec = self.net.repl_classes[self._cls[k]]
+                raise PolicyError(
+                    f"{spec.origin or '<scenario>'}: field '{spec.field}': replenishment "
+                    f"policy '{spec.policy}' returned {reprlib.repr(qty)} from order_quantity "
+                    f"for FC {f}, SKU {k}; expected whole units from 0 to {MAX_ORDER_UNITS:,}")
             qty = int(qty)
-        if qty < 0:
-            raise PolicyError(f"replenishment policy {type(policy).__name__} returned {qty} "
-                              f"units for FC {f}, SKU {k}; expected 0 or more")
         return qty
 
     def _review(self, f: int, k: int) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ from sim.geo import GeoError, load_zip3, read_zone_chart, zip3_of
 from sim.shipping import Cartons, check_policy
 
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Date = Annotated[dt.date, Field(strict=False, ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))]
+"""A calendar date: a TOML date or ISO text (``2026-10-05``), years 1900-2200."""
 
 NonNeg = Annotated[float, Field(ge=0)]
 Weight = Annotated[float, Field(ge=0, le=1e12)]
@@ -64,8 +68,9 @@ class ScenarioError(ValueError):
 
 
 class _Model(BaseModel):
-    # inf and nan are valid TOML but never a valid amount here: refuse them everywhere
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # inf and nan are valid TOML but never a valid amount here: refuse them everywhere; strict:
+    # no true for 1, no "5" for 5 (dates alone may be written as text, see Date)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,7 +136,7 @@ class CountDist(_Model):
 # Sections
 # --------------------------------------------------------------------------------------------
 class RunConfig(_Model):
-    start_date: dt.date
+    start_date: Date
     horizon_days: float = Field(gt=0, le=MAX_DAYS)
     warmup_days: Days = 0.0
     seed: int = Field(default=0, ge=0, lt=2**63)
@@ -148,9 +153,12 @@ def _weekday_list(v: list[str] | None) -> list[str] | None:
         return None
     out = []
     for d in v:
-        key = str(d).strip().lower()[:3]
+        key = str(d).strip().lower()
+        if key in WEEKDAY_NAMES:
+            key = key[:3]
         if key not in WEEKDAYS:
-            raise ValueError(f"'{d}' is not a weekday (expected one of {', '.join(WEEKDAYS)})")
+            raise ValueError(f"'{d}' is not a weekday (expected one of {', '.join(WEEKDAYS)}, "
+                             "or the full name)")
         out.append(key)
     return out
 
@@ -255,8 +263,8 @@ class Channel(_Model):
 
 
 class Season(_Model):
-    start: dt.date
-    end: dt.date
+    start: Date
+    end: Date
     multiplier: float = Field(ge=0, le=1e6)
 
     @model_validator(mode="after")
@@ -330,7 +338,7 @@ class Demand(_Model):
     ordinary day.
     """
 
-    orders_per_day: float = Field(gt=0, le=1e8)
+    orders_per_day: Pos  # any finite rate: a run too large for memory is refused by the CLI
     hour_profile: list[Weight] = Field(default_factory=lambda: [1.0] * 24)
     weekday_profile: list[Weight] = Field(default_factory=lambda: [1.0] * 7)
     seasonality: list[Season] = Field(default_factory=list)
@@ -421,6 +429,25 @@ class Supplier(_Model):
 
 
 REPLENISHMENT_BUILTINS = ("none", "sS", "min_max", "rQ", "RS", "base_stock")
+MAX_PARAMS_DEPTH = 8
+
+
+def _depth(v: Any) -> int:
+    """Nesting depth of tables and arrays in ``v`` (stops counting past the limit)."""
+    stack, deepest = [(v, 1)], 0
+    while stack:
+        x, d = stack.pop()
+        if isinstance(x, dict | list):
+            deepest = max(deepest, d)
+            if d <= MAX_PARAMS_DEPTH:
+                stack.extend((y, d + 1) for y in (x.values() if isinstance(x, dict) else x))
+    return deepest
+
+
+def _check_params(v: dict[str, Any]) -> dict[str, Any]:
+    if _depth(v) > MAX_PARAMS_DEPTH:
+        raise ValueError(f"tables and arrays nested more than {MAX_PARAMS_DEPTH} deep")
+    return v
 
 
 class ClassPolicy(_Model):
@@ -446,6 +473,8 @@ class ClassPolicy(_Model):
     review_period_days: Annotated[int, Field(ge=1, le=3650)] | None = None
     review_weekday: str = "mon"
     review_hour: float = Field(default=0.0, ge=0, lt=24)
+
+    _params = field_validator("params", mode="before")(_check_params)
 
     @field_validator("policy")
     @classmethod
@@ -476,6 +505,10 @@ class ClassPolicy(_Model):
         need = {"sS": ("s", "S"), "min_max": ("s", "S"), "rQ": ("s", "Q"), "RS": ("S",),
                 "base_stock": ("S",)}.get(self.policy, ())
         given = {"s": s, "S": S, "Q": Q}
+        if self.params and ":" not in self.policy:
+            raise ValueError(f"params are the keyword arguments of a user's 'module:Class' "
+                             f"policy; built-in '{self.policy}' takes its levels as fields "
+                             "(s_days, S_units, ...)")
         missing = [n for n in need if given[n] is None]
         if missing:
             raise ValueError(f"policy '{self.policy}' needs " + " and ".join(
@@ -610,7 +643,7 @@ class Carrier(_Model):
     """
 
     name: str = "Ground"
-    zone_max_miles: list[Pos] = Field(
+    zone_max_miles: list[Annotated[float, Field(gt=0, le=25_000)]] = Field(
         default_factory=lambda: [50.0, 150.0, 300.0, 600.0, 1000.0, 1400.0, 1800.0]
     )
     transit_days_by_zone: ZoneDays | None = None
@@ -644,7 +677,7 @@ class ServiceConfig(_Model):
 
     carrier: str = ""
     rates: str
-    dim_divisor: Pos | None = None
+    dim_divisor: float | None = Field(default=None, gt=0, le=1e6)
     dim_min_cubic_in: float = Field(default=0.0, ge=0, le=1e9)
     fuel_surcharge_pct: float = Field(default=0.0, ge=0, le=1000)
     residential_surcharge: Money = 0.0
@@ -693,9 +726,19 @@ class Routing(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     assignment_file: str | None = None
 
+    _params = field_validator("params", mode="before")(_check_params)
+
 
 class NetworkConfig(_Model):
     open_fcs: list[str] | None = None
+
+    @field_validator("open_fcs")
+    @classmethod
+    def _once(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) < len(v):
+            twice = next(n for n in v if v.count(n) > 1)
+            raise ValueError(f"FC '{twice}' is listed twice")
+        return v
 
 
 class Scenario(_Model):
@@ -753,6 +796,12 @@ class Scenario(_Model):
         if self.suppliers and self.replenishment.lead_time_days is not None:
             raise ValueError("replenishment.lead_time_days: with [suppliers] the lead time "
                              "is each supplier's lead_time_days")
+        replenished = [c for c in ("A", "B", "C")
+                       if self.replenishment.for_class(c).policy != "none"]
+        if replenished and not self.suppliers and self.replenishment.lead_time_days is None:
+            raise ValueError(f"suppliers: SKU class(es) {', '.join(replenished)} are "
+                             "replenished but no lead time is given: add [suppliers.<name>] "
+                             "with lead_time_days, or replenishment.lead_time_days")
         return self
 
     def supplier_table(self) -> dict[str, Supplier]:
@@ -904,24 +953,48 @@ class ScenarioTables:
         return parts
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for names the OS refuses (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+MAX_CSV_BYTES = 512 * 2**20
+
+
 def _load_csv(path: Path, field: str) -> pd.DataFrame:
-    """Read a CSV as text columns, with a clear error for a missing or malformed file."""
-    if not path.is_file():
-        raise ScenarioError(f"{field}: file {path} does not exist.")
+    """Read a CSV as text columns, with a clear error for a missing or malformed file.
+
+    A missing file is reported as ``'field': ...`` (the loader puts the scenario file in front,
+    see :func:`load_scenario`); problems inside the file name the file."""
+    if not _is_file(path):
+        what = "is a directory, not a CSV file" if path.is_dir() else "does not exist"
+        raise ScenarioError(f"'{field}': {path} {what}.")
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise ScenarioError(f"{path}: CSV for {field} is larger than "
+                            f"{MAX_CSV_BYTES // 2**20} MiB.")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError,
+            ValueError, OSError) as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ScenarioError(f"{path}: malformed CSV for {field}: {msg}.") from None
-    df.columns = [c.strip() for c in df.columns]
+    df.columns = [str(c).strip() for c in df.columns]
+    bad = [c for c in df.columns if not c.isprintable()]
+    if bad:
+        raise ScenarioError(f"{path}: CSV for {field}: column name {bad[0]!r} contains "
+                            "control characters.")
     return df
 
 
 def _read_csv(path: Path, field: str, required: Mapping[str, str],
               df: pd.DataFrame | None = None) -> pd.DataFrame:
     """Read a CSV (or take ``df``, read from ``path`` earlier) and check it has ``required``
-    columns of the given kinds ('str', 'num', 'nonneg', 'pos'); error lines count from the
-    file's header, so rows dropped earlier keep their line numbers."""
+    columns of the given kinds ('str', 'num', 'nonneg', 'pos'; numbers are finite and at most
+    :data:`MAX_CSV_NUMBER` in size); error lines count from the file's header, so rows
+    dropped earlier keep their line numbers."""
     if df is None:
         df = _load_csv(path, field)
     missing = [c for c in required if c not in df.columns]
@@ -941,7 +1014,8 @@ def _read_csv(path: Path, field: str, required: Mapping[str, str],
                 )
             continue
         values = pd.to_numeric(df[col], errors="coerce")
-        bad = values.isna() | ~np.isfinite(values.to_numpy(float, na_value=np.nan))
+        bad = values.isna() | ~np.isfinite(values.to_numpy(float, na_value=np.nan)) \
+            | (values.abs() > MAX_CSV_NUMBER)
         if kind == "nonneg":
             bad |= values < 0
         elif kind == "pos":
@@ -949,7 +1023,7 @@ def _read_csv(path: Path, field: str, required: Mapping[str, str],
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             expected = {"num": "a number", "nonneg": "a non-negative number",
-                        "pos": "a positive number"}[kind]
+                        "pos": "a positive number"}[kind] + f" up to {MAX_CSV_NUMBER:g}"
             raise ScenarioError(
                 f"{path}, line {df.index[i] + 2}, column '{col}': expected {expected}, "
                 f"found '{df[col].iloc[i]}'."
@@ -958,7 +1032,31 @@ def _read_csv(path: Path, field: str, required: Mapping[str, str],
     return df
 
 
+MAX_CSV_NUMBER = 1e9
+"""Largest number a data file may hold (units, prices, weights, dimensions, rates)."""
+MAX_ITEM_IN = 1_000.0
+MAX_ITEM_LB = 10_000.0
+"""Largest SKU or carton dimension (inches) and weight (pounds): larger is a unit mix-up."""
+
 ZONE_COLUMNS = tuple(str(z) for z in range(1, 9))
+
+
+def _too_large(path: Path, df: pd.DataFrame, cols: list[str], limit: float, unit: str,
+               field: str, scale: float | pd.Series = 1.0) -> None:
+    for c in cols:
+        over = np.flatnonzero((df[c] * scale).to_numpy(float) > limit)
+        if len(over):
+            i = int(over[0])
+            raise ScenarioError(f"{path}, line {df.index[i] + 2}, column '{c}': {df[c].iloc[i]:g}"
+                                f" is more than {limit:,g} {unit}; check the units ({field}).")
+
+
+def _unique(path: Path, df: pd.DataFrame, cols: list[str], what: str) -> None:
+    dup = np.flatnonzero(df.duplicated(subset=cols).to_numpy())
+    if len(dup):
+        i = int(dup[0])
+        key = ", ".join(f"{c} '{df[c].iloc[i]}'" for c in cols)
+        raise ScenarioError(f"{path}, line {df.index[i] + 2}: {what} {key} is listed twice.")
 
 
 def _load_rates(path: Path, field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -982,6 +1080,11 @@ def _load_cartons(path: Path, sc_tables: tuple[tuple[str, ...], np.ndarray, np.n
     df = _read_csv(path, "shipping.cartons.file", {
         "carton": "str", "length_in": "pos", "width_in": "pos", "height_in": "pos",
         "max_weight_lb": "pos", "cost": "nonneg"})
+    _too_large(path, df, ["length_in", "width_in", "height_in"], MAX_ITEM_IN, "inches",
+               "shipping.cartons.file")
+    _too_large(path, df, ["max_weight_lb"], MAX_ITEM_LB, "lb", "shipping.cartons.file")
+    df["carton"] = df["carton"].str.strip()
+    _unique(path, df, ["carton"], "carton")
     dims = -np.sort(-df[["length_in", "width_in", "height_in"]].to_numpy(float), axis=1)
     cartons = Cartons(names=tuple(df["carton"].str.strip()), dims_in=dims,
                       max_weight_lb=df["max_weight_lb"].to_numpy(float),
@@ -1007,6 +1110,9 @@ def _read_fc_sku_table(path: Path, field: str, value: str, sc: Scenario,
                        ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
     """Read a table of (fc, sku, ``value``) rows, checking every FC and SKU name exists."""
     df = _read_csv(path, field, {"fc": "str", "sku": "str", value: "nonneg"})
+    for c in ("fc", "sku"):
+        df[c] = df[c].str.strip()
+    _unique(path, df, ["fc", "sku"], "the pair")
     index = {s: i for i, s in enumerate(sku_ids)}
     # names as the optimizers write them for spreadsheets (sim.csvsafe)
     fcs, skus = (tuple(map(csv_unsafe_cell, df[c].str.strip())) for c in ("fc", "sku"))
@@ -1071,6 +1177,10 @@ def _read_catalog(path: Path, ref: CatalogRef) -> pd.DataFrame:
         if col(optional) in raw.columns:
             required[col(optional)] = "nonneg"
     df = _read_csv(path, "catalog.file", required, raw)
+    _too_large(path, df, [col("weight")], MAX_ITEM_LB, "lb", "catalog.file",
+               WEIGHT_TO_LB[ref.weight_unit])
+    _too_large(path, df, [col("length"), col("width"), col("height")], MAX_ITEM_IN, "inches",
+               "catalog.file", LENGTH_TO_IN[ref.length_unit])
     out = pd.DataFrame({
         "sku": df[col("sku")].str.strip(),
         "weight_lb": df[col("weight")] * WEIGHT_TO_LB[ref.weight_unit],
@@ -1101,7 +1211,7 @@ def _weights_by_state(dest: pd.DataFrame, states: Mapping[str, float],
     state = dest["state"].str.strip().str.upper()
     unknown = sorted(set(states) - set(state))
     if unknown:
-        raise ScenarioError(f"field 'demand.destinations.state_weights': state(s) {unknown} have "
+        raise ScenarioError(f"'demand.destinations.state_weights': state(s) {unknown} have "
                             f"no destination in {path.name}.")
     w = dest["weight"].to_numpy(float)
     out = np.zeros(len(dest))
@@ -1161,10 +1271,18 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     zip3 = load_zip3().index()
     for name, fc in sc.fcs.items():
         if fc.zip is not None and fc.zip not in zip3:
-            raise ScenarioError(f"field 'fcs.{name}.zip': '{fc.zip}' is not a known US 3-digit "
-                                "ZIP prefix.")
+            raise ScenarioError(f"'fcs.{name}.zip': '{fc.zip}' is not a known US 3-digit ZIP "
+                                "prefix.")
     rates = {name: _load_rates((base / svc.rates).resolve(), f"services.{name}.rates")
              for name, svc in sc.services.items()}
+    if rates:  # a service takes parcels up to its heaviest weight break; some service must
+        heaviest = max(float(w[-1]) for w, _ in rates.values())  # take each SKU alone
+        k = int(np.argmax(cat["weight_lb"].to_numpy(float)))
+        if math.ceil(cat["weight_lb"].iloc[k] - 1e-9) > heaviest:
+            raise ScenarioError(
+                f"'services': no service takes SKU '{cat['sku'].iloc[k]}' "
+                f"({cat['weight_lb'].iloc[k]:g} lb): the heaviest weight break of any rate "
+                f"table is {heaviest:g} lb; extend a rate table (services.<name>.rates).")
     cartons = None if sc.shipping.cartons is None else _load_cartons(
         (base / sc.shipping.cartons.file).resolve(),
         (tuple(cat["sku"]), cat[["length_in", "width_in", "height_in"]].to_numpy(float),
@@ -1174,7 +1292,7 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
         try:
             df, _ = read_zone_chart((base / sc.carrier.zone_chart).resolve())
         except GeoError as exc:
-            raise ScenarioError(f"carrier.zone_chart: {exc}") from None
+            raise ScenarioError(f"'carrier.zone_chart': {exc}") from None
         chart = dict(zip(zip(df["origin"], df["dest"], strict=True),
                          np.minimum(df["zone"], 8).tolist(), strict=True))
     if sc.demand.destinations.state_weights is not None:
@@ -1261,7 +1379,7 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = (),
     if len(chain) >= MAX_EXTENDS:
         raise ScenarioError(f"{chain[0]}: field 'extends': the chain of files it extends is "
                             f"longer than {MAX_EXTENDS} files (at {path}); flatten it.")
-    if not path.is_file():
+    if not _is_file(path):
         if chain:
             raise ScenarioError(f"{chain[-1]}: field 'extends': scenario file {path} "
                                 "does not exist (or is not a regular file).")
@@ -1283,31 +1401,25 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = (),
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot be read: {exc.strerror or exc}.") from None
     # Data files named in this file are relative to this file.
-    for section, key in (("catalog", "file"), ("inventory", "file"),
-                         ("inventory", "forecast_file"), ("carrier", "zone_chart"),
-                         ("routing", "assignment_file")):
-        if isinstance(data.get(section), dict) and isinstance(data[section].get(key), str):
-            data[section][key] = str((path.parent / data[section][key]).resolve())
-    for svc in (data.get("services") or {}).values() if isinstance(data.get("services"),
-                                                                    dict) else ():
-        if isinstance(svc, dict) and isinstance(svc.get("rates"), str):
-            svc["rates"] = str((path.parent / svc["rates"]).resolve())
-    ship = data.get("shipping")
-    if isinstance(ship, dict) and isinstance(ship.get("cartons"), dict) \
-            and isinstance(ship["cartons"].get("file"), str):
-        ship["cartons"]["file"] = str((path.parent / ship["cartons"]["file"]).resolve())
-    dem = data.get("demand")
-    if isinstance(dem, dict) and isinstance(dem.get("destinations"), dict):
-        f = dem["destinations"].get("file")
-        if isinstance(f, str):
-            dem["destinations"]["file"] = str((path.parent / f).resolve())
+    fields = [("catalog", "file"), ("inventory", "file"), ("inventory", "forecast_file"),
+              ("carrier", "zone_chart"), ("routing", "assignment_file"),
+              ("shipping", "cartons", "file"), ("demand", "destinations", "file")]
+    services = data.get("services")
+    if isinstance(services, dict):
+        fields += [("services", name, "rates") for name in services]
+    for keys in fields:
+        table: Any = data
+        for k in keys[:-1]:
+            table = table.get(k) if isinstance(table, dict) else None
+        if isinstance(table, dict) and isinstance(table.get(keys[-1]), str):
+            table[keys[-1]] = str(_relative(path, table[keys[-1]], ".".join(keys)))
     parent = data.get("extends")
     if parent is None:
         _note_policies(data, path, origins)
         return data
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: field 'extends': expected a file name (string).")
-    base = _read_toml((path.parent / parent).resolve(), (*chain, path), origins)
+    base = _read_toml(_relative(path, parent, "extends"), (*chain, path), origins)
     replace = data.get("replace", [])
     if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
         raise ScenarioError(f"{path}: field 'replace': expected a list of section names "
@@ -1319,6 +1431,17 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = (),
         base.pop(section, None)
     _note_policies(data, path, origins)
     return _deep_merge(base, data)
+
+
+def _relative(path: Path, name: str, field: str) -> Path:
+    """``name`` (a file named in scenario ``path``) resolved against the folder of ``path``."""
+    if not name.strip() or "\x00" in name or not name.isprintable():
+        raise ScenarioError(f"{path}: field '{field}': {name!r} is not a usable file name.")
+    try:
+        return (path.parent / name).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ScenarioError(f"{path}: field '{field}': {name!r} is not a usable file name "
+                            f"({exc}).") from None
 
 
 def _note_policies(data: Mapping[str, Any], path: Path, origins: dict[str, Path] | None
@@ -1379,7 +1502,12 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: arrays or tables nested too deeply.") from None
     sc._source = path
     sc._origins = origins
-    sc._tables = _load_tables(sc, path.parent)
+    try:
+        sc._tables = _load_tables(sc, path.parent)
+    except ScenarioError as exc:  # a data file named by a field that is missing or a folder
+        if str(exc).startswith("'"):
+            raise ScenarioError(f"{path}: field {exc}") from None
+        raise
     _check_suppliers(sc, path)
     return sc
 

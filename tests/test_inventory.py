@@ -230,7 +230,7 @@ def test_user_replenishment_policy_from_a_module(make_scenario: MakeScenario,
     shutil.copy(Path(__file__).parent / "data" / "policies" / "weekly_cover.py", tmp_path)
     sc = make_scenario(replace={"replenishment": {
         "policy": "weekly_cover:WeeklyCover", "params": {"cover_days": 8.0, "period": 7},
-        "review_weekday": "tue", "review_hour": 6.0}})
+        "review_weekday": "tue", "review_hour": 6.0, "lead_time_days": 0.0}})
     net = build_network(sc)
     model = FulfillmentModel(net)
     assert all(type(p).__name__ == "WeeklyCover" for p in model.replenishment)

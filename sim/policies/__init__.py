@@ -9,6 +9,7 @@ constructor as keyword arguments.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,8 +81,8 @@ def _build(cls: type, spec: str, kwargs: Mapping[str, Any]) -> Any:
     """``cls(**kwargs)``; any exception its constructor raises becomes a ValueError."""
     try:
         return cls(**kwargs)
-    except Exception as exc:
-        shown = {k: v for k, v in kwargs.items() if k not in ("net", "skus")}
+    except (Exception, SystemExit) as exc:  # Ctrl-C stays an interruption
+        shown = reprlib.repr({k: v for k, v in kwargs.items() if k not in ("net", "skus")})
         raise ValueError(f"policy '{spec}' could not be built with parameters {shown}: "
                          f"{type(exc).__name__}: {exc}") from None
 
@@ -138,9 +139,12 @@ def resolve_replenishment(spec: ClassSpec, net: Network) -> ReplenishmentPolicy:
     args = {"net": net, "skus": skus, **spec.params}
     check_class(cls, spec.policy, REPLENISHMENT_METHODS, args)
     policy = _build(cls, spec.policy, args)
-    if not hasattr(policy, "review_period_days"):
-        raise ValueError(f"replenishment policy '{spec.policy}' has no attribute "
-                         "review_period_days (None for continuous review)")
+    period = getattr(policy, "review_period_days", "missing")
+    if period is not None and (not isinstance(period, int) or isinstance(period, bool)
+                               or not 1 <= period <= 3650):
+        raise ValueError(f"replenishment policy '{spec.policy}': attribute review_period_days "
+                         f"is {period!r}; expected None (continuous review) or whole days "
+                         "from 1 to 3650")
     return policy
 
 

@@ -87,7 +87,7 @@ def _import(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except BaseException as exc:
         del sys.modules[name]
-        if not isinstance(exc, Exception):
+        if not isinstance(exc, Exception | SystemExit):  # Ctrl-C stays an interruption
             raise
         where = _where(exc, path)
         raise ValueError(f"error while importing {path}{where}: "

@@ -190,8 +190,8 @@ class Wave:
                  overflow_cost_per_h: float = 60.0, late_penalty_per_day: float = 25.0,
                  max_shipments: int = 2, min_saving: float = 0.0,
                  route_urgent: bool = False) -> None:
-        self.wave_interval_h = checked_number("interval_min", interval_min, hi=24 * 60,
-                                              lo_open=True) / 60.0
+        self.wave_interval_h = checked_number("interval_min", interval_min, lo=0.5,
+                                              hi=24 * 60) / 60.0
         self.horizon_h = checked_number("horizon_h", horizon_h, hi=24 * 365, lo_open=True)
         self.overflow_cost_per_h = checked_number("overflow_cost_per_h", overflow_cost_per_h)
         self.single = Optimal(max_shipments, late_penalty_per_day, min_saving=min_saving)
