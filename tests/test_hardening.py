@@ -379,14 +379,16 @@ from sim.cli import main
 sys.exit(main(["run", {str(BAD / "base.toml")!r}, "--days", "1", "--quiet",
                "--out", {str(tmp_path / "out")!r}]))
 """
-    (tmp_path / "out").mkdir()
+    assert main(["run", str(BAD / "base.toml"), "--days", "1", "--quiet", "--seed", "3",
+                 "--out", str(tmp_path / "out")]) == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, cwd=tmp_path)
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr.strip().count("\n") == 0 and "interrupted" in proc.stderr
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) \
-        == ["out"]
-    assert list((tmp_path / "out").iterdir()) == []  # the empty directory, untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temp dir, no lock
+    after = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
+    assert after == before  # the previous results (seed 3), untouched
 
 
 # ------------------------------------------------------------------ 6. terminal text

@@ -139,11 +139,11 @@ def resolve_replenishment(spec: ClassSpec, net: Network) -> ReplenishmentPolicy:
     args = {"net": net, "skus": skus, **spec.params}
     check_class(cls, spec.policy, REPLENISHMENT_METHODS, args)
     policy = _build(cls, spec.policy, args)
-    period = getattr(policy, "review_period_days", "missing")
-    if period is not None and (not isinstance(period, int) or isinstance(period, bool)
-                               or not 1 <= period <= 3650):
+    days: object = getattr(policy, "review_period_days", "missing")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool)
+                             or not 1 <= days <= 3650):
         raise ValueError(f"replenishment policy '{spec.policy}': attribute review_period_days "
-                         f"is {period!r}; expected None (continuous review) or whole days "
+                         f"is {days!r}; expected None (continuous review) or whole days "
                          "from 1 to 3650")
     return policy
 
