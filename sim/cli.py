@@ -15,7 +15,6 @@ Everything shown that comes from a user's files is escaped (:mod:`reports.text`)
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import signal
 import sys
@@ -28,11 +27,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from reports.compare import KpiColumn
+from reports.tables import comparison_table, kpi_table, zone_confusion_table
 from reports.text import markup_safe
 from sim import __version__
-from sim.compare import KpiColumn, comparison_rows, is_share
 from sim.geo import USPS_ZONE_MAX_MILES, GeoError, load_zip3, read_zone_chart, zone_agreement
 from sim.kpis import kpi_doc, open_orders_by_status
 from sim.model import PolicyError
@@ -54,35 +53,6 @@ err = Console(stderr=True, highlight=False)
 def default_scenario() -> Path:
     """The bundled baseline scenario (shipped inside the ``scenarios`` package)."""
     return Path(str(resources.files("scenarios").joinpath("baseline.toml")))
-
-
-COUNTS = ("orders_", "shipments.", "backordered_", "purchase_orders", "lost_sales_units",
-          "transfer_units")
-"""KPIs that are counts (printed as whole numbers)."""
-
-
-def fmt(name: str, v: float) -> str:
-    """Format a KPI value for a table: rates as percentages, counts with separators."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if is_share(name):
-        return f"{100 * v:.1f}%"
-    if name.startswith(COUNTS):
-        return f"{int(v):,}"
-    return f"{v:,.2f}"
-
-
-def fmt_delta(name: str, d: float, rel: float) -> str:
-    """A difference: percentage points for proportions, else absolute and relative."""
-    if math.isnan(d):
-        return "–"
-    if is_share(name):
-        return f"{100 * d:+.1f} pp"
-    if name.startswith(COUNTS):
-        text = f"{int(d):+,}"
-    else:
-        text = f"{d:+,.2f}"
-    return text if math.isnan(rel) else f"{text} ({100 * rel:+.1f}%)"
 
 
 def _load(path: str | Path, seed: int | None, days: float | None) -> Scenario:
@@ -153,19 +123,6 @@ def _simulate(sc: Scenario, quiet: bool, ignore_memory: bool = False) -> RunResu
     return result
 
 
-def kpi_table(title: str, kpis: dict[str, float]) -> Table:
-    """A KPI table; ``title`` is plain text (escaped here), as are the KPI names (per-FC,
-    per-service and per-channel KPIs carry names from the scenario)."""
-    table = Table(title=markup_safe(title), title_justify="left")
-    table.add_column("KPI", no_wrap=True)
-    table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("meaning", style="dim")
-    for name, v in kpis.items():
-        table.add_row(markup_safe(name), fmt(name, v), kpi_doc(name) if "." not in name else "")
-    return table
-
-
-# ---------------------------------------------------------------------------------- commands
 def cmd_run(args: argparse.Namespace) -> int:
     sc = _load(args.scenario or default_scenario(), args.seed, args.days)
     dest = Path(args.out) if args.out else default_results_dir(
@@ -173,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = _simulate(sc, args.quiet, args.no_memory_check)
     save_run(result, sc, dest)
     out.print(kpi_table(f"{sc.name} (seed {sc.run.seed}, {sc.run.horizon_days:g} days, "
-                        f"warm-up {sc.run.warmup_days:g})", result.kpis))
+                        f"warm-up {sc.run.warmup_days:g})", result.kpis, kpi_doc))
     still_open = open_orders_by_status(result.log)
     if still_open:
         out.print("open at the horizon, by latest status: "
@@ -204,20 +161,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         else:
             raise ResultsError(f"{i}: no such results directory or scenario file.")
     cols = [_column(i, args.quiet, args.no_memory_check) for i in items]
-    table = Table(title=f"KPIs compared with {markup_safe(cols[0].label)}",
-                  title_justify="left")
-    table.add_column("KPI", no_wrap=True)
-    for i, c in enumerate(cols):
-        table.add_column(markup_safe(c.label)
-                         + (f"\nseed {c.seed}" if c.seed is not None else ""), justify="right")
-        if i:
-            table.add_column("Δ", justify="right")
-    for name, values, deltas in comparison_rows(cols):
-        row = [markup_safe(name), fmt(name, values[0])]
-        for v, (d, rel) in zip(values[1:], deltas, strict=True):
-            row += [fmt(name, v), fmt_delta(name, d, rel)]
-        table.add_row(*row)
-    out.print(table)
+    out.print(comparison_table(cols))
     seeds = {c.seed for c in cols}
     if len(seeds) > 1:
         out.print("[yellow]note:[/] the runs used different seeds, so part of each difference "
@@ -252,19 +196,10 @@ def cmd_zones(args: argparse.Namespace) -> int:
               f"centroids give the chart's zone for [bold]{100 * a.exact:.1f}%[/] of pairs, "
               f"within one zone for [bold]{100 * a.within_one:.2f}%[/] "
               f"(mean absolute error {a.mean_abs_error:.3f} zones)", soft_wrap=True)
-    table = Table(title="pairs by chart zone (rows) and band zone (columns)",
-                  title_justify="left")
-    table.add_column("chart \\ bands")
-    cols = list(a.confusion.columns)
-    for c in cols:
-        table.add_column(str(c), justify="right")
-    for z, row in a.confusion.iterrows():
-        table.add_row(str(z), *(f"{int(row[c]):,}" for c in cols))
-    out.print(table)
+    out.print(zone_confusion_table(a.confusion))
     return 0
 
 
-# ---------------------------------------------------------------------------------- optimize
 class _Ticker:
     """A spinner on stderr with the solver's stage, elapsed time and time limit."""
 
@@ -285,7 +220,8 @@ class _Ticker:
 
 
 def cmd_optimize_network(args: argparse.Namespace) -> int:
-    from optimize.network_design import NoSolutionFound, design_from_files, format_design
+    from optimize.network_design import NoSolutionFound, design_from_files
+    from reports.network_design import format_design
 
     with _Ticker("network design", args.quiet) as tick:
         def progress(p: Any) -> None:
@@ -312,6 +248,7 @@ def cmd_optimize_placement(args: argparse.Namespace) -> int:
         solve_placement,
         write_placement_scenario,
     )
+    from reports.placement import placement_report
 
     sc = load_scenario(args.scenario)
     net = build_network(sc)
@@ -321,7 +258,7 @@ def cmd_optimize_placement(args: argparse.Namespace) -> int:
                                        max_utilization=args.max_utilization)
         result = solve_placement(problem, time_limit_s=args.time_limit,
                                  progress=lambda p: tick(str(p)))
-    out.print(markup_safe(result.report()), soft_wrap=True)
+    out.print(markup_safe(placement_report(result)), soft_wrap=True)
     if not result.assignment.size or result.status == "NOT_SOLVED":
         err.print("[bold red]no placement found within the time limit[/]; "
                   "no scenario written. Raise --time-limit.")
@@ -332,7 +269,6 @@ def cmd_optimize_placement(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---------------------------------------------------------------------------------- main
 def _arg(convert: Callable[[str], Any], ok: Callable[[Any], bool], what: str
          ) -> Callable[[str], Any]:
     """An argparse type: ``convert`` the text, then check it with ``ok``; both failures name

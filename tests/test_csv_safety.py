@@ -1,5 +1,5 @@
 """CSV injection: names written into CSV for spreadsheets never start a formula, and the
-simulator reads its own files back unchanged (``sim/csvsafe.py``, ``optimize/placement.py``)."""
+simulator reads its own files back unchanged (``sim/csvsafe.py``, ``optimize/placement/``)."""
 
 from __future__ import annotations
 

@@ -22,11 +22,11 @@ from optimize.network_design import (
     default_candidates_path,
     design_from_files,
     design_network,
-    format_design,
     network_problem,
     read_candidates,
     write_network_scenario,
 )
+from reports.network_design import format_design
 from sim.network import Network, build_network
 from sim.scenario import load_scenario
 from tests.conftest import SMALL, _fc, deep_merge, write_scenario

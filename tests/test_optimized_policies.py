@@ -158,7 +158,7 @@ def test_wave_policy_orders_wait_for_their_wave(make_scenario: MakeScenario) -> 
 
 def test_wave_splits_first_and_the_joint_problem_sees_the_stock_it_took(
         make_scenario: MakeScenario) -> None:
-    from sim.policies import Wave
+    from optimize.wave import Wave
 
     m = ready_model(make_scenario())
     net = m.net
@@ -192,7 +192,7 @@ def test_wave_splits_first_and_the_joint_problem_sees_the_stock_it_took(
 
 def test_wave_routes_at_once_an_order_that_waiting_would_make_late(
         make_scenario: MakeScenario) -> None:
-    from sim.policies import Wave
+    from optimize.wave import Wave
 
     m = ready_model(make_scenario())
     east = m.net.fc_names.index("east")

@@ -1,4 +1,4 @@
-"""Inventory placement (``optimize/placement.py``): hand-checked optima, the decomposition
+"""Inventory placement (``optimize/placement/``): hand-checked optima, the decomposition
 against the monolithic MIP, infeasibility messages, the network adapter and the scenario
 writer."""
 
@@ -28,6 +28,7 @@ from optimize.placement import (
     target_units,
     write_placement_scenario,
 )
+from reports.placement import placement_report
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -153,7 +154,7 @@ def test_throughput_binds_by_hand(method: str) -> None:
     ev = evaluate_assignment(p, r.assignment)
     assert ev["feasible"] and ev["throughput"].tolist() == pytest.approx([7.0, 3.0])
     assert not evaluate_assignment(p, free.assignment)["feasible"]  # 10 units/day at A
-    assert "capacity" in r.report() and "7.0" in r.report()
+    assert "capacity" in placement_report(r) and "7.0" in placement_report(r)
 
 
 # throughput_factor 0.45: no FC may ship more than 45 % of the demand, which binds on seeds 2-6
@@ -194,7 +195,7 @@ def test_throughput_binds_in_random_instances(seed: int) -> None:
 def test_branch_and_price_matches_mip(seed: int, throughput_factor: float | None,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     # without the reduced-MIP shortcut the decomposition closes the gap by branch and price
-    import optimize.placement as placement
+    import optimize.placement.solve as placement
 
     monkeypatch.setattr(placement, "_reduced_mip", lambda *a, **k: None)
     p = synthetic_problem(12, 3, 6, seed, throughput_factor=throughput_factor)
@@ -481,7 +482,7 @@ def test_placement_from_files_report(tmp_path: Path) -> None:
     seen: list[str] = []
     r = placement_from_files(BASELINE, tmp_path / "p.toml", time_limit_s=60, service_share=0.8,
                              progress=lambda s: seen.append(str(s)))
-    text = r.report()
+    text = placement_report(r)
     assert "objective" in text and "chicago" in text and "target 80.00%" in text
     assert seen and "bound" in seen[0]
     assert (tmp_path / "p.toml").exists() and (tmp_path / "p_inventory.csv").exists()

@@ -57,7 +57,7 @@ assert len(p.cartons) == 3
 """
 
 WAVE = """
-import optimize.routing as r
+import optimize.routing.solve as r
 spy(r, "_solve_lp")
 spy(r, "_solve_cpsat")
 for seed in range(20):
@@ -88,8 +88,10 @@ assert res.status == "OPTIMAL", res.status
 
 PLACEMENT = """
 import optimize.placement as pl
-spy(pl, "_solve_mb")
-spy(pl._Decomposition, "solve_master_lp")
+from optimize.placement import decomposition, mip, reduced_mip
+for module in (mip, decomposition, reduced_mip):  # where each model-builder solve is called
+    spy(module, "_solve_mb")
+spy(decomposition._Decomposition, "solve_master_lp")
 if KW["method"] == "mip":  # tests/test_placement.py's two_by_two(), B holding 11 cu ft
     p = pl.PlacementProblem(
         demand=np.ones((2, 2)), ship_cost=np.array([[1.0, 3.0], [3.0, 1.0]]),

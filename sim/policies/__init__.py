@@ -10,7 +10,8 @@ constructor as keyword arguments.
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from sim.policies.base import Decision, RoutingPolicy
 from sim.policies.builtin import Assigned, LeastLoaded, Nearest, NearestIgnoringStock
 from sim.policies.loading import check_class, is_class_spec, load_class, policy_file
-from sim.policies.optimized import Optimal, Wave
+from sim.policies.optimized import Optimal
 from sim.policies.replenishment import (
     RQ,
     SS,
@@ -38,11 +39,32 @@ BUILTIN: dict[str, type] = {
     "least_loaded": LeastLoaded,
     "assigned": Assigned,
     "optimal": Optimal,
-    "wave": Wave,
 }
+"""Built-in routing policies by name.  Policies that live outside ``sim`` (``wave``, in
+:mod:`optimize.wave`, needs OR-Tools) are registered under the entry point group
+:data:`ROUTING_ENTRY_POINTS` in ``pyproject.toml`` and found by :func:`routing_class`."""
+
+ROUTING_ENTRY_POINTS = "fulfillment_workbench.routing"
+
+
+def routing_class(name: str) -> type | None:
+    """The built-in routing policy class called ``name``, or None."""
+    if name in BUILTIN:
+        return BUILTIN[name]
+    for ep in entry_points(group=ROUTING_ENTRY_POINTS, name=name):
+        cls: type = ep.load()
+        BUILTIN[name] = cls  # resolved once
+        return cls
+    return None
+
+
+def routing_names() -> list[str]:
+    """Names of every built-in routing policy."""
+    return sorted({*BUILTIN, *(ep.name for ep in entry_points(group=ROUTING_ENTRY_POINTS))})
 
 __all__ = [
     "BUILTIN",
+    "REPLENISHMENT",
     "Assigned",
     "Decision",
     "LeastLoaded",
@@ -51,13 +73,25 @@ __all__ = [
     "Optimal",
     "ReplenishmentPolicy",
     "RoutingPolicy",
-    "Wave",
     "build_policies",
     "check_policies",
     "resolve_policy",
     "resolve_replenishment",
+    "routing_class",
+    "routing_names",
 ]
 
+
+REPLENISHMENT: dict[str, Callable[[Network, int | None], ReplenishmentPolicy]] = {
+    "sS": lambda net, period: SS(net.repl_s, net.repl_S, period),
+    "min_max": lambda net, period: SS(net.repl_s, net.repl_S, period),
+    "rQ": lambda net, period: RQ(net.repl_s, net.repl_Q, period),
+    "RS": lambda net, period: OrderUpTo(net.repl_S, period),
+    "base_stock": lambda net, period: OrderUpTo(net.repl_S, period),
+    "none": lambda net, period: NoReplenishment(),
+}
+"""Built-in replenishment policies by name, built from the network's levels and the class's
+review period (the scenario schema lists the same names: ``REPLENISHMENT_BUILTINS``)."""
 
 ROUTE_METHODS = {"route": ("order", "state")}
 WAVE_METHODS = {"route": ("order", "state"), "route_wave": ("orders", "state")}
@@ -66,8 +100,8 @@ REPLENISHMENT_METHODS = {"reorder_point": ("fc", "sku"),
 
 
 def _not_builtin(name: str) -> ValueError:
-    return ValueError(f"'{name}' is neither a built-in policy ({', '.join(BUILTIN)}) nor of "
-                      "the form 'module:Class'")
+    return ValueError(f"'{name}' is neither a built-in policy ({', '.join(routing_names())}) "
+                      "nor of the form 'module:Class'")
 
 
 def _user_class(spec: str, origin: Path | None) -> type:
@@ -102,8 +136,9 @@ def resolve_policy(name: str, params: Mapping[str, Any] | None = None,
         parameters do not fit its constructor, or it lacks the protocol's methods.
     """
     params = dict(params or {})
-    if name in BUILTIN:
-        cls = BUILTIN[name]
+    builtin = None if is_class_spec(name) else routing_class(name)
+    if builtin is not None:
+        cls = builtin
     elif is_class_spec(name):
         cls = _user_class(name, origin)
         check_class(cls, name, ROUTE_METHODS, params)
@@ -125,15 +160,9 @@ def resolve_replenishment(spec: ClassSpec, net: Network) -> ReplenishmentPolicy:
         With a message for the user if the class cannot be imported or built, or lacks the
         protocol's methods.
     """
-    period = spec.review_period_days
-    if spec.policy in ("sS", "min_max"):
-        return SS(net.repl_s, net.repl_S, period)
-    if spec.policy == "rQ":
-        return RQ(net.repl_s, net.repl_Q, period)
-    if spec.policy in ("RS", "base_stock"):
-        return OrderUpTo(net.repl_S, period)
-    if spec.policy == "none":
-        return NoReplenishment()
+    builtin = REPLENISHMENT.get(spec.policy)
+    if builtin is not None:
+        return builtin(net, spec.review_period_days)
     cls = _user_class(spec.policy, spec.origin)
     skus = np.flatnonzero(net.sku_class == CLASS_NAMES.index(spec.name))
     args = {"net": net, "skus": skus, **spec.params}
