@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from optimize.routing import assign_wave
+from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
 from sim.policies.builtin import planned_rank
 from sim.policies.optimized import Optimal
@@ -114,7 +115,7 @@ class Wave:
         single = self.single
         splits: dict[int, list[int]] = {}
         stock = np.array(state.on_hand)  # less what the splits below take
-        may_split = net.hold_mode == "split" and single.max_shipments > 1
+        may_split = net.hold_mode is HoldMode.SPLIT and single.max_shipments > 1
         for i, o in enumerate(orders):
             near = state.first_with_stock(planned_rank(o, state), o.skus, o.units)
             if near < 0:

@@ -1,13 +1,10 @@
 """The SimPy fulfillment model.
 
 The model schedules a SimPy event only where a decision or a shared resource needs one: an
-order's arrival (routing), the end of each pick and pack task (labor pools), each carrier
-pickup (one event per FC, service and cut-off ships every parcel labelled for it), shift
-changes, purchase-order receipts and hold time-outs.  Delivery follows from the ship time by
-arithmetic.  Labor pools
-are counters with FIFO queues driven by callbacks (:class:`LaborPool`), which behave as
-``simpy.Resource`` with FIFO requests (validated against Erlang C in the tests) at a fraction of
-the cost.
+order's arrival (routing), the end of each pick and pack task (labor pools,
+:mod:`sim.labor`), each carrier pickup (one event per FC, service and cut-off ships every
+parcel labelled for it), shift changes, purchase-order receipts and hold time-outs.  Delivery
+follows from the ship time by arithmetic.
 
 Stock is allocated when an order is released to its FCs: an order is released only when every
 line can be allocated from stock on hand, otherwise it is held (status ``ON_HOLD``) and offered
@@ -16,6 +13,9 @@ to the routing policy again whenever stock of one of its SKUs arrives.
 Shipping: each shipment is packed (cartons, billable weight per service) when it is released —
 whole orders a day at a time, vectorised — and labelled when packing ends, with the service the
 shipping policy picks from each service's next pickup, transit days and the order's promise.
+
+Policies see the run through :class:`~sim.state.StateView` and its
+:class:`~sim.estimates.Estimates`, never through the model.
 """
 
 from __future__ import annotations
@@ -26,36 +26,45 @@ import itertools
 import math
 import reprlib
 import time
-from bisect import bisect_left, bisect_right
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from heapq import heappush
-from operator import index, itemgetter
-from typing import Any
+from collections.abc import Callable, Sequence
+from operator import attrgetter, index
+from typing import Any, NamedTuple
 
 import numpy as np
 import simpy
 
 from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
+from sim.estimates import Estimates
 from sim.eventlog import EventLog, Recorder, Source, Status
+from sim.labor import LaborPool, StaffingPlan, call_at, due_now, wake_at
 from sim.network import DIST_CODES, Network, Review
 from sim.policies import Decision, RoutingPolicy, build_policies
+from sim.policies.base import Urgent, WavePolicy
 from sim.rng import stream
-from sim.shipping import Plan, Shipper, choose_service, delivery_times_by_zone, quote_orders
+from sim.shipping import Plan, Quote, Shipper, quote_orders, records
 from sim.state import OrderView, StateView
 
-Factors = tuple[array.array, array.array, int, Any]
-"""An order's pick and pack hours at each FC if it ships whole there (a split shipment takes
-its share by the same time model): the day's flat (order, FC) arrays and the index ``base``
-of this order's FC 0 in them; then its :data:`Quote`."""
+__all__ = ["MAX_ORDER_UNITS", "FulfillmentModel", "Placed", "PolicyError", "ProgressFn",
+           "Quote", "simulate"]
 
-Quote = tuple[int, list[int], None, float, float, int, dict[int, int] | None]
-"""What is known of an order as one shipment when it is placed: ``(parcels, billable pounds
-by service, None, carton cost, weight, units, units of each SKU the customer will return)``.
-Parcels is 1, or 0 when the order needs several cartons (then a :class:`Plan` is made on
-release).  Items 0-3 line up with :class:`Plan` ``(parcels, billable, prices, carton
-cost)``, so labels read either the same way."""
+
+class Placed(NamedTuple):
+    """What the model keeps of an order from its placement until it ships.
+
+    Its pick and pack hours at each FC if it ships whole there (a split shipment takes its share
+    by the same time model) are in the day's flat (order, FC) arrays, from index ``base`` (this
+    order's FC 0); one float object is made only for the FC that ships it.
+    """
+
+    pick_h: array.array
+    pack_h: array.array
+    base: int
+    quote: Quote  # the whole order as one shipment
+    weight_lb: float
+    units: int
+    returns: dict[int, int] | None  # units of each SKU the customer will send back
+
 
 MAX_ORDER_UNITS = 10**9
 """Most units one purchase order may ask for (a policy asking for more has a bug)."""
@@ -64,116 +73,25 @@ ProgressFn = Callable[[float, float, int], None]
 """Called with (simulated hours done, horizon hours, orders so far) once per simulated day."""
 
 
-class _Wake:
-    """The least a SimPy event needs to be processed: its callbacks, an ok flag and a value.
-
-    The model only ever waits for time to pass and then calls one function, so a full
-    ``simpy.Timeout`` (constructor, ``Environment.schedule``) per task is more than it needs;
-    :func:`_schedule` puts this on SimPy's own queue exactly as ``Timeout`` would (same
-    time, NORMAL priority, next event id), so events keep the order they would have had.
-    """
-
-    __slots__ = ("_ok", "_value", "callbacks")
-
-    def __init__(self, value: Any, callback: Callable[[Any], None]) -> None:
-        self._ok = True
-        self._value = value
-        self.callbacks: list[Callable[[Any], None]] | None = [callback]
-
-
-_NORMAL = 1  # simpy.events.NORMAL
-
-
-def _schedule(env: simpy.Environment, delay_h: float, callback: Callable[[Any], None],
-              value: Any = None) -> None:
-    """Call ``callback(event)`` (``event._value`` is ``value``) ``delay_h`` hours from now."""
-    item: tuple[float, int, int, Any] = (env._now + delay_h, _NORMAL, next(env._eid),
-                                         _Wake(value, callback))
-    queue: list[Any] = env._queue
-    heappush(queue, item)
-
-
 class PolicyError(RuntimeError):
     """A routing policy returned a decision the model cannot carry out."""
 
 
-class LaborPool:
-    """Workers whose number follows the shift calendar, serving one FIFO queue of tasks.
-
-    A task in progress when a shift ends is finished (workers do not drop a tote mid-pick), but
-    no task starts while every worker on shift is busy or nobody is on shift.  The pool records
-    the start and end time of each task (a shipment) in the shipment's timeline columns, then
-    hands the task on with ``done(task, fc)``.
-    """
-
-    __slots__ = ("_done", "_done_h", "_eid", "_fc", "_fin", "_hours", "_next", "_queue",
-                 "_start_h", "busy", "capacity", "env", "queue", "queued_h")
-
-    def __init__(self, env: simpy.Environment, fc: int, start_h: array.array,
-                 done_h: array.array, done: Callable[[int, int], None] | None,
-                 next_pool: LaborPool | None = None, hours: dict[int, float] | None = None
-                 ) -> None:
-        self.env = env
-        self.capacity = 0
-        self.busy = 0
-        self.queue: deque[tuple[int, float]] = deque()
-        self.queued_h = 0.0  # hours of the tasks waiting in the queue (for policies' estimates)
-        self._fc = fc
-        self._start_h, self._done_h = start_h, done_h  # shipment id -> time (nan until then)
-        self._done = done
-        # a pool whose finished tasks go straight to another pool's queue (pick -> pack),
-        # with the task's hours there
-        self._next, self._hours = next_pool, hours if hours is not None else {}
-        self._fin = self._finish  # one bound method for every task
-        self._queue: list[Any] = env._queue  # SimPy's event queue and ids (see _schedule)
-        self._eid = env._eid
-
-    def submit(self, task: int, duration_h: float) -> None:
-        if self.busy < self.capacity:
-            self._start(task, duration_h)
-        else:
-            self.queue.append((task, duration_h))
-            self.queued_h += duration_h
-
-    def set_capacity(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._dispatch()
-
-    def _start(self, task: int, duration_h: float) -> None:
-        self.busy += 1
-        env = self.env
-        now = env._now
-        self._start_h[task] = now
-        item: tuple[float, int, int, Any] = (now + duration_h, _NORMAL, next(self._eid),
-                                             _Wake(task, self._fin))
-        heappush(self._queue, item)  # as _schedule(env, duration_h, self._fin, task)
-
-    def _finish(self, event: simpy.Event) -> None:
-        self.busy -= 1
-        task = event._value
-        self._done_h[task] = self.env._now
-        if self.queue and self.busy < self.capacity:
-            task_h = self.queue.popleft()
-            self.queued_h -= task_h[1]
-            self._start(*task_h)
-        nxt = self._next
-        if nxt is None:
-            self._done(task, self._fc)  # type: ignore[misc]  # set when there is no next pool
-        elif nxt.busy < nxt.capacity:
-            nxt._start(task, self._hours.pop(task))
-        else:
-            hours = self._hours.pop(task)
-            nxt.queue.append((task, hours))
-            nxt.queued_h += hours
-
-    def _dispatch(self) -> None:
-        queue = self.queue
-        while queue and self.busy < self.capacity:
-            task_h = queue.popleft()
-            self.queued_h -= task_h[1]
-            self._start(*task_h)
-        if not queue:
-            self.queued_h = 0.0  # no drift from float rounding
+def _wave_settings(policy: RoutingPolicy, name: str
+                   ) -> tuple[float | None, Callable[[OrderView, StateView], bool] | None]:
+    """A wave policy's interval (``wave_interval_h`` with ``route_wave``; None for a policy
+    that routes orders one at a time) and its optional ``route_now(order, state)``, which
+    routes an order at once instead of queueing it for the next wave."""
+    if not isinstance(policy, WavePolicy) or policy.wave_interval_h is None:
+        if getattr(policy, "wave_interval_h", None) is not None:
+            raise PolicyError(f"routing policy {name!r} has wave_interval_h but "
+                              "no method route_wave(orders, state)")
+        return None, None
+    wave_h = policy.wave_interval_h
+    if not (isinstance(wave_h, int | float) and wave_h > 0):
+        raise PolicyError(f"routing policy {name!r}: wave_interval_h must be "
+                          f"a positive number of hours, got {wave_h!r}")
+    return float(wave_h), policy.route_now if isinstance(policy, Urgent) else None
 
 
 class FulfillmentModel:
@@ -198,32 +116,87 @@ class FulfillmentModel:
         self.env = simpy.Environment()
         self.policy, self.replenishment = build_policies(net, policy)
         self.progress = progress
-        # a wave policy (``route_wave`` and ``wave_interval_h``) routes queued orders jointly
-        wave_h = getattr(self.policy, "wave_interval_h", None)
-        if wave_h is not None and not callable(getattr(self.policy, "route_wave", None)):
-            raise PolicyError(f"routing policy {net.routing_policy!r} has wave_interval_h but "
-                              "no method route_wave(orders, state)")
-        if wave_h is not None and not (isinstance(wave_h, int | float) and wave_h > 0):
-            raise PolicyError(f"routing policy {net.routing_policy!r}: wave_interval_h must be "
-                              f"a positive number of hours, got {wave_h!r}")
-        self._wave_h: float | None = None if wave_h is None else float(wave_h)
-        self._wave_buf: list[tuple[OrderView, Factors]] = []
-        # optional: a wave policy's route_now(order, state) routes an order at once instead
-        route_now = getattr(self.policy, "route_now", None)
-        self._route_now: Callable[[OrderView, StateView], bool] | None = \
-            route_now if wave_h is not None and callable(route_now) else None
+        # a wave policy routes queued orders jointly (see _wave)
+        self._wave_h, self._route_now = _wave_settings(self.policy, net.routing_policy)
+        self._wave_buf: list[tuple[OrderView, Placed]] = []
         self.rec = Recorder()
         self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
-        F = net.n_fcs
+        F = self._n_fcs = net.n_fcs
+        self._n_services = len(net.services)
         self.on_hand = np.array(net.initial_stock, dtype=np.int64)
         # memoryviews share the array's memory and index twice as fast as numpy scalars
         self.on_hand_rows = [memoryview(row) for row in self.on_hand]
         # Python lists where only the model reads them (faster than numpy scalars)
         self.on_order = [[0] * net.n_skus for _ in range(F)]
         self.backordered = [[0] * net.n_skus for _ in range(F)]
-        self.state = StateView(self)
-        # replenishment: one policy per SKU class; continuous review asks it when the position
-        # falls to its reorder point (never reached for periodic review or no replenishment)
+        self.in_inspection = [[0] * net.n_skus for _ in range(F)]
+        self.wip = [0] * F
+        self._init_floor()
+        self.shipper = Shipper.for_network(net)
+        self.staffing = StaffingPlan(net)
+        self.estimates = Estimates(net, self.env, self.pickers, self.packers, self.staffing,
+                                   self.shipper)
+        self.state = StateView(self.estimates, self.on_hand, self.on_hand_rows, self.wip)
+        self._init_replenishment()
+        self._sku_price = net.sku_unit_price.tolist()
+        self._sku_weight = net.sku_weight_lb.tolist()
+        self._zone = net.zone.tolist()
+        self._pick_coef = [tuple(r) for r in net.pick_coef_h.tolist()]
+        self._pack_coef = [tuple(r) for r in net.pack_coef_h.tolist()]
+        self._start_day64 = np.datetime64(net.start_date)
+        # held order -> its data; and SKU -> held orders containing it (insertion = FCFS)
+        self.held: dict[int, tuple[OrderView, int, Placed]] = {}
+        self.held_by_sku: dict[int, dict[int, None]] = {}
+        self.n_orders = 0
+        self.n_shipments = 0
+        # the day's orders, their times and what is known of them (see _start_day)
+        self._day_times: list[float] = []
+        self._day_views: list[OrderView] = []
+        self._day_placed: list[Placed] = []
+        self._i = 0
+        self.wall_s = 0.0
+
+    def _init_floor(self) -> None:
+        """Labor pools, the queues of shipments between them and the carrier, and the columns
+        the hot loop appends to."""
+        F, S = self._n_fcs, self._n_services
+        cols = self.rec.cols
+        # released shipment -> its pack hours (until picked) and its Quote or Plan (until
+        # labelled); everything else about a shipment is in the shipments table
+        self._pack_h: dict[int, float] = {}
+        self._quote: dict[int, Quote | Plan] = {}
+        # shipments packed at each FC since its last pickup event, waiting for their label
+        self._pending: list[list[int]] = [[] for _ in range(F)]
+        sh, sl, ev = cols["shipments"], cols["shipment_lines"], cols["events"]
+        self.packers = [LaborPool(self.env, f, sh["pack_start_h"], sh["packed_h"],
+                                  self._packed) for f in range(F)]
+        self.pickers = [LaborPool(self.env, f, sh["pick_start_h"], sh["picked_h"],
+                                  None, self.packers[f], self._pack_h)
+                        for f in range(F)]
+        # labelled shipments by FC and service, waiting for the carrier (arrays of ids)
+        self.outbound: list[list[list[np.ndarray]]] = [[[] for _ in range(S)] for _ in range(F)]
+        # the next pickup of each FC and service, and the expected delivery by (service, zone)
+        # of a label made now at each FC (from that pickup)
+        self._pickup_idx = [[-1] * S for _ in range(F)]
+        self._next_arrival = [np.full((S, 9), math.inf) for _ in range(F)]
+        self._never = np.full(9, math.inf)
+        self._ev_t, self._ev_o, self._ev_s = ev["time_h"].append, ev["order_id"].append, \
+            ev["status"].append
+        self._ev_f, self._ev_sh = ev["fc"].append, ev["shipment_id"].append
+        self._sh_cols = tuple(sh[c].append for c in ("order_id", "fc", "zone", "n_lines",
+                                                      "n_units", "weight_lb"))
+        # the shipment timeline columns grow in blocks of nan (filled in as tasks happen)
+        self._timeline = tuple(sh[c] for c in ("pick_start_h", "picked_h", "pack_start_h",
+                                               "packed_h"))
+        self._nan_block = np.full(4096, np.nan).tobytes()
+        self._timeline_len = 0
+        self._sl_sid, self._sl_sku, self._sl_units = sl["shipment_id"].append, \
+            sl["sku"].append, sl["units"].append
+
+    def _init_replenishment(self) -> None:
+        """One policy per SKU class; continuous review asks it when the position falls to its
+        reorder point (never reached for periodic review or no replenishment)."""
+        net, F = self.net, self._n_fcs
         self._cls = net.sku_class.tolist()
         self._reviews = tuple(
             Review(np.flatnonzero(net.sku_class == c), int(p.review_period_days),
@@ -235,76 +208,12 @@ class FulfillmentModel:
                           else int(r) for k, c in enumerate(self._cls)] for f in range(F)]
         self._replenish = any(r > _NEVER for row in self._trigger for r in row)
         self._dock_booked: list[dict[int, int]] = [{} for _ in range(F)]  # day -> units
-        self.in_inspection = [[0] * net.n_skus for _ in range(F)]
         # shipment -> its lines that the customer will send back once delivered
         self._to_return: dict[int, list[tuple[int, int]]] = {}
         # (FC, day) -> returns reaching the FC's dock that day: (shipment, order, lines)
         self._return_bucket: dict[tuple[int, int], list[tuple[int, int,
                                                               list[tuple[int, int]]]]] = {}
-        self._sku_price = net.sku_unit_price.tolist()
-        self._n_fcs = F
-        self._zone = net.zone.tolist()
-        self._pick_coef = [tuple(r) for r in net.pick_coef_h.tolist()]
-        self._pack_coef = [tuple(r) for r in net.pack_coef_h.tolist()]
-        self.wip = [0] * F
-        # released shipment -> its pack hours (until picked) and its Quote or Plan (until
-        # labelled); everything else about a shipment is in the shipments table
-        self._quote: dict[int, Any] = {}
-        # shipments packed at each FC since its last pickup event, waiting for their label
-        self._pending: list[list[int]] = [[] for _ in range(F)]
-        shc = self.rec.cols["shipments"]
-        self._pack_h: dict[int, float] = {}  # released shipment -> its pack hours
-        self.packers = [LaborPool(self.env, f, shc["pack_start_h"], shc["packed_h"],
-                                  self._packed) for f in range(F)]
-        self.pickers = [LaborPool(self.env, f, shc["pick_start_h"], shc["picked_h"],
-                                  None, self.packers[f], self._pack_h)
-                        for f in range(F)]
-        S = len(net.services)
-        # labelled shipments by FC and service, waiting for the carrier (arrays of ids)
-        self.outbound: list[list[list[np.ndarray]]] = [[[] for _ in range(S)] for _ in range(F)]
-        self._pickup_times: list[list[list[float]]] = [[[] for _ in range(S)] for _ in range(F)]
-        # staffing plan by FC: times of change and pickers/packers from then on
-        self._staff_t: list[list[float]] = [[] for _ in range(F)]
-        self._staff_n: list[tuple[list[int], list[int]]] = [([], []) for _ in range(F)]
-        self._labor_rate = net.labor_cost_per_hour.tolist()
-        self.shipper = Shipper.for_network(net)
-        self._fixed_service = (net.service_names.index(net.shipping_policy[6:])
-                               if net.shipping_policy.startswith("fixed:") else -1)
-        self._n_services = S
-        self._arrivals: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray]] = {}
-        self._never = np.full(9, math.inf)
-        self._pickup_idx = [[-1] * S for _ in range(F)]
-        # expected delivery by (service, zone) for a label made now at each FC
-        self._next_arrival = [np.full((S, 9), math.inf) for _ in range(F)]
-        self._rate_shop = net.shipping_policy == "rate_shop"
-        self._start_day64 = np.datetime64(net.start_date)
-        # held order -> its data; and SKU -> held orders containing it (insertion = FCFS)
-        self.held: dict[int, tuple[OrderView, int, Factors]] = {}
-        self.held_by_sku: dict[int, dict[int, None]] = {}
-        self.n_orders = 0
-        self.n_shipments = 0
-        self._day_times: list[float] = []
-        self._day_views: list[OrderView] = []
-        self._day_factors: list[Factors] = []
-        self._i = 0
-        ev = self.rec.cols["events"]
-        self._ev_t, self._ev_o, self._ev_s = ev["time_h"].append, ev["order_id"].append, \
-            ev["status"].append
-        self._ev_f, self._ev_sh = ev["fc"].append, ev["shipment_id"].append
-        sh, sl = self.rec.cols["shipments"], self.rec.cols["shipment_lines"]
-        self._sh_cols = tuple(sh[c].append for c in ("order_id", "fc", "zone", "n_lines",
-                                                      "n_units", "weight_lb"))
-        # the shipment timeline columns grow in blocks of nan (filled in as tasks happen)
-        self._timeline = tuple(sh[c] for c in ("pick_start_h", "picked_h", "pack_start_h",
-                                               "packed_h"))
-        self._nan_block = np.full(4096, np.nan).tobytes()
-        self._timeline_len = 0
-        self._sku_weight = net.sku_weight_lb.tolist()
-        self._sl_sid, self._sl_sku, self._sl_units = sl["shipment_id"].append, \
-            sl["sku"].append, sl["units"].append
-        self.wall_s = 0.0
 
-    # ------------------------------------------------------------------ public
     def run(self) -> EventLog:
         """Run to the horizon and return the event log."""
         t0 = time.perf_counter()
@@ -346,11 +255,8 @@ class FulfillmentModel:
         })
         return log
 
-    # ------------------------------------------------------------------ helpers
     def _at(self, t: float, fn: Callable[[Any], None], value: Any = None) -> None:
-        if t < self.env.now:
-            raise ValueError(f"cannot schedule at {t} h, before now ({self.env.now} h)")
-        _schedule(self.env, t - self.env.now, lambda ev: fn(ev._value), value)
+        call_at(self.env, t, fn, value)
 
     def _log(self, t: float, status: int, order: int, fc: int, shipment: int) -> None:
         self._ev_t(t)
@@ -359,139 +265,18 @@ class FulfillmentModel:
         self._ev_f(fc)
         self._ev_sh(shipment)
 
-    # ------------------------------------------------------------------ estimates for policies
-    def _staffing(self, f: int, pool: int, start_h: float
-                  ) -> Iterator[tuple[float, float, int]]:
-        """The staffing plan of FC ``f``'s pickers (``pool`` 0) or packers (1) from
-        ``start_h``: ``(from_h, to_h, workers)`` segments, the last one open-ended."""
-        times, levels = self._staff_t[f], self._staff_n[f][pool]
-        i = bisect_right(times, start_h) - 1
-        t = start_h
-        while True:
-            end = times[i + 1] if i + 1 < len(times) else math.inf
-            yield t, end, levels[i] if i >= 0 else 0
-            if end == math.inf:
-                return
-            t, i = end, i + 1
-
-    def work_done_h(self, f: int, pool: int, start_h: float, work_h: float) -> float:
-        """When the pickers (``pool`` 0) or packers (1) of FC ``f``, working as the staffing
-        plan allows from ``start_h``, have got through ``work_h`` hours of work and a worker is
-        free (``inf`` if not before the end of the run)."""
-        left = work_h
-        for t, end, level in self._staffing(f, pool, start_h):
-            if level > 0:
-                if left <= level * (end - t):
-                    return t + left / level
-                left -= level * (end - t)
-        return math.inf
-
-    def labor_hours(self, f: int, start_h: float, end_h: float) -> tuple[float, float]:
-        """Picker-hours and packer-hours the staffing plan of FC ``f`` gives in
-        ``[start_h, end_h)``."""
-        out = [0.0, 0.0]
-        for pool in (0, 1):
-            for t, end, level in self._staffing(f, pool, start_h):
-                if t >= end_h:
-                    break
-                out[pool] += level * (min(end, end_h) - t)
-        return out[0], out[1]
-
-    def task_hours(self, f: int, n_lines: int, n_units: int) -> tuple[float, float]:
-        """Mean pick and pack hours at FC ``f`` of a shipment of ``n_lines`` lines and
-        ``n_units`` units (the time model without its random factor)."""
-        a, b, c = self._pick_coef[f]
-        d, e, g = self._pack_coef[f]
-        return a + b * n_lines + c * n_units, d + e * n_lines + g * n_units
-
-    def ready_h(self, f: int, pick_h: float, pack_h: float) -> float:
-        """Estimated time a shipment released now to FC ``f`` would be packed: after the work
-        queued ahead of it at the pickers, its own pick, the work queued at the packers, and
-        its own pack, all at the staffing the plan gives (tasks in progress are ignored)."""
-        now = self.env.now
-        start = self.work_done_h(f, 0, now, self.pickers[f].queued_h)
-        start = self.work_done_h(f, 1, start + pick_h, self.packers[f].queued_h)
-        return start + pack_h
-
-    def delivery_h(self, f: int, s: int, dest: int, ready_h: float) -> float:
-        """Expected delivery (on time) of a parcel ready at ``ready_h`` at FC ``f`` shipped
-        with service ``s`` to ``dest``: the first pickup at or after ``ready_h``, plus transit."""
-        times = self._pickup_times[f][s]
-        j = bisect_left(times, ready_h)
-        if j == len(times):
-            return math.inf
-        return float(self._arrival(f, s, times[j])[0][self._zone[f][dest]])
-
-    def etas(self, f: int, dest: int, pick_h: float, pack_h: float) -> list[float]:
-        """Expected delivery by service of a shipment released to FC ``f`` now (see
-        :meth:`ready_h`, :meth:`delivery_h`)."""
-        ready = self.ready_h(f, pick_h, pack_h)
-        return [self.delivery_h(f, s, dest, ready) for s in range(self._n_services)]
-
-    def landed_cost(self, f: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
-                    promise_h: float, etas: Sequence[float] | None = None
-                    ) -> tuple[float, float]:
-        """Expected cost of shipping these lines from FC ``f`` as one shipment (mean pick and
-        pack labor, cartons, postage of the service the shipping policy would choose) and the
-        hours by which its expected delivery misses ``promise_h`` (0 if on time).  ``etas``
-        (from :meth:`etas`) saves recomputing the delivery estimates for several shipments
-        from the same FC."""
-        pick_h, pack_h = self.task_hours(f, len(skus), sum(units))
-        plan = self.shipper.plan(skus, units, self._zone[f][dest])
-        arrive = self.etas(f, dest, pick_h, pack_h) if etas is None else etas
-        if self._fixed_service >= 0:
-            s = self._fixed_service
-        else:
-            s = choose_service(self.net.shipping_policy, plan.prices, arrive, promise_h)
-        cost = (pick_h + pack_h) * self._labor_rate[f] + plan.carton_cost + plan.prices[s]
-        return cost, max(0.0, arrive[s] - promise_h)
-
-    # ------------------------------------------------------------------ calendar
     def _schedule_calendar(self) -> None:
         """Shift changes and carrier pickups, known in advance from the calendars."""
-        net = self.net
-        horizon = net.horizon_h
-        n_days = int(np.ceil(horizon / 24.0))
         shifts = self.rec.cols["shifts"]
-        changes: dict[tuple[float, int], list[int]] = {}
-        for s in range(len(net.shift_fc)):
-            f = int(net.shift_fc[s])
-            for day in range(-1, n_days + 1):
-                if not net.shift_days[s, net.weekday(day)]:
-                    continue
-                a = max(0.0, 24.0 * day + float(net.shift_start_h[s]))
-                b = min(horizon, 24.0 * day + float(net.shift_end_h[s]))
-                if b <= a:
-                    continue
-                pk, pa = int(net.shift_pickers[s]), int(net.shift_packers[s])
-                for col, v in (("fc", f), ("start_h", a), ("end_h", b), ("pickers", pk),
-                               ("packers", pa)):
-                    shifts[col].append(v)
-                for t, sign in ((a, 1), (b, -1)):
-                    d = changes.setdefault((t, f), [0, 0])
-                    d[0] += sign * pk
-                    d[1] += sign * pa
-        level = [[0, 0] for _ in range(net.n_fcs)]
-        for (t, f), (dpk, dpa) in sorted(changes.items()):
-            level[f][0] += dpk
-            level[f][1] += dpa
-            if (dpk == 0 and dpa == 0) or t >= horizon:
-                continue
-            self._at(t, self._set_staff, (f, level[f][0], level[f][1]))
-            self._staff_t[f].append(t)  # the staffing plan, for policies' estimates
-            self._staff_n[f][0].append(level[f][0])
-            self._staff_n[f][1].append(level[f][1])
-        for f in range(net.n_fcs):  # nobody works after the end of the run
-            self._staff_t[f].append(horizon)
-            self._staff_n[f][0].append(0)
-            self._staff_n[f][1].append(0)
-        for f in range(net.n_fcs):
-            for s, (cutoffs, days) in enumerate(net.service_pickups[f]):
-                # pickups past the horizon too: labels made near the end still expect them
-                week = days.tolist()
-                times = [24.0 * day + c for day in range(n_days + 8) if week[net.weekday(day)]
-                         for c in cutoffs]
-                self._pickup_times[f][s] = times
+        for row in self.staffing.shifts:
+            for col, v in zip(("fc", "start_h", "end_h", "pickers", "packers"), row,
+                              strict=True):
+                shifts[col].append(v)
+        for t, f, pickers, packers in self.staffing.changes:
+            self._at(t, self._set_staff, (f, pickers, packers))
+        horizon = self.net.horizon_h
+        for f, by_service in enumerate(self.estimates.pickup_times):
+            for s, times in enumerate(by_service):
                 for t in times:
                     if t < horizon:
                         self._at(t, self._pickup, (f, s))
@@ -503,7 +288,6 @@ class FulfillmentModel:
         self.pickers[f].set_capacity(pickers)
         self.packers[f].set_capacity(packers)
 
-    # ------------------------------------------------------------------ demand
     def _start_day(self, day: int) -> None:
         net = self.net
         if self.progress is not None:
@@ -541,7 +325,7 @@ class FulfillmentModel:
         # which lines the customer will return if delivered (decided now: common random
         # numbers whatever the routing)
         p_ret = net.sku_return_probability[blk.line_sku]
-        returns: Any = itertools.repeat(None)
+        returns: Any = itertools.repeat(None, n)
         if p_ret.any():
             hit = self.rngs["returns"].random(len(p_ret)) < p_ret
             returns = [None] * n
@@ -551,8 +335,6 @@ class FulfillmentModel:
                 if returns[i] is None:
                     returns[i] = {}
                 returns[i][k] = u
-        quotes = list(zip(q.single, q.billable, itertools.repeat(None), q.carton_cost,
-                          q.weight_lb.tolist(), n_units.tolist(), returns))
         # the day's orders as policies will see them (ids are given in order of arrival)
         ptr, sku_l, units_l = blk.line_ptr.tolist(), blk.line_sku.tolist(), \
             blk.line_units.tolist()
@@ -564,48 +346,33 @@ class FulfillmentModel:
         self._day_views = list(map(OrderView, range(base, base + n), times,
                                    blk.channel.tolist(), blk.dest.tolist(), skus, units,
                                    promise_h.tolist()))
-        # flat (order, FC) arrays: one float object is made only for the FC that ships it
         pick_a, pack_a = array.array("d", pick_h.tobytes()), array.array("d", pack_h.tobytes())
-        self._day_factors = list(zip(itertools.repeat(pick_a), itertools.repeat(pack_a),
-                                     range(0, n * F, F), quotes))
+        self._day_placed = records(Placed, itertools.repeat(pick_a, n),
+                                   itertools.repeat(pack_a, n), range(0, n * F, F), q.quotes(),
+                                   q.weight_lb.tolist(), n_units.tolist(), returns)
         self._i = 0
-        _schedule(self.env, float(blk.time_h[0]) - self.env.now, self._arrive)
+        wake_at(self.env, float(blk.time_h[0]), self._arrive)
 
-    def _arrive(self, _event: simpy.Event) -> None:
-        """Route the arriving order, and every later one due before SimPy's next event.
-
-        Nothing can happen between two scheduled events, so an arrival due strictly before
-        the head of the event queue is routed at once, with the clock moved to its time, in
-        the same order and state as if it had been a Timeout of its own; this saves a heap
-        push and pop per order.  An arrival tying with a queued event (or beyond the run's
-        end, whose stop event is queued) goes through the queue as usual.
-        """
-        env = self.env
-        queue = env._queue
-        times, views, factors = self._day_times, self._day_views, self._day_factors
+    def _arrive(self, _event: Any) -> None:
+        """Route the arriving order, and every later one due before SimPy's next event (see
+        :func:`sim.labor.due_now`: this saves a heap push and pop per order)."""
+        times, views, placed = self._day_times, self._day_views, self._day_placed
         route = self._route if self._wave_h is None else self._enqueue
-        n = len(times)
         i = self._i
-        while True:
+        for j in due_now(self.env, times, i):
             self.n_orders += 1
-            route(views[i], factors[i], False)
-            i += 1
-            if i == n:
-                self._i = i
-                return
-            t = times[i]
-            if queue and queue[0][0] <= t:
-                break
-            env._now = t
+            route(views[j], placed[j], False)
+            i = j + 1
         self._i = i
-        _schedule(env, t - env._now, self._arrive)
+        if i < len(times):
+            wake_at(self.env, times[i], self._arrive)
 
-    def _enqueue(self, view: OrderView, factors: Factors, held: bool) -> bool:
+    def _enqueue(self, view: OrderView, placed: Placed, held: bool) -> bool:
         """A wave policy decides later: the order waits for the next wave, unless the
         policy's ``route_now`` says waiting would cost it (then it is routed alone now)."""
         if self._route_now is not None and self._route_now(view, self.state):
-            return self._route(view, factors, held)
-        self._wave_buf.append((view, factors))
+            return self._route(view, placed, held)
+        self._wave_buf.append((view, placed))
         return False
 
     def _wave(self, _: Any = None) -> None:
@@ -624,16 +391,15 @@ class FulfillmentModel:
             raise PolicyError(f"routing policy {self.net.routing_policy!r}: route_wave returned "
                               f"{len(decisions)} decisions for {len(views)} orders")
         later = []
-        for (view, factors), decision in zip(buf, decisions, strict=True):
+        for (view, placed), decision in zip(buf, decisions, strict=True):
             if decision is None:  # the policy routes it alone, after the others took stock
-                later.append((view, factors))
+                later.append((view, placed))
             else:
-                self._route(view, factors, False, decision)
-        for view, factors in later:
-            self._route(view, factors, False)
+                self._route(view, placed, False, decision)
+        for view, placed in later:
+            self._route(view, placed, False)
 
-    # ------------------------------------------------------------------ routing and stock
-    def _route(self, view: OrderView, factors: Factors, held: bool,
+    def _route(self, view: OrderView, placed: Placed, held: bool,
                decision: Decision | None = None) -> bool:
         """Ask the policy (unless a wave decided already), allocate and release if stock
         allows, else hold. True if released."""
@@ -647,7 +413,7 @@ class FulfillmentModel:
                 if row[k] < u:
                     break
             else:
-                self._ship(view, decision, skus, units, factors, held)
+                self._ship(view, decision, skus, units, placed, held)
                 return True
             first = decision
         else:
@@ -663,11 +429,11 @@ class FulfillmentModel:
                     ks.append(k)
                     us.append(u)
                 for f, (ks, us) in by_fc.items():
-                    self._ship(view, f, ks, us, factors, held)
+                    self._ship(view, f, ks, us, placed, held)
                 return True
             first = assign[0]
         if not held:
-            self._hold(view, first, factors)
+            self._hold(view, first, placed)
         return False
 
     def _check_decision(self, decision: int | Sequence[int], view: OrderView) -> list[int]:
@@ -691,7 +457,7 @@ class FulfillmentModel:
         return assign
 
     def _ship(self, view: OrderView, f: int, skus: Sequence[int], units: Sequence[int],
-              factors: Factors, held: bool) -> None:
+              placed: Placed, held: bool) -> None:
         """Allocate the lines ``skus``/``units`` at FC ``f`` and send them to the pickers as
         one shipment."""
         oid = view.id
@@ -714,29 +480,31 @@ class FulfillmentModel:
             self._log(self.env.now, Status.RELEASED, oid, f, sid)
         n_lines = len(skus)
         zone = self._zone[f][view.dest]
-        quote = factors[3]
-        if quote[6] is not None:
-            returned = [(k, quote[6][k]) for k in skus if k in quote[6]]
+        returns = placed.returns
+        if returns is not None:
+            returned = [(k, returns[k]) for k in skus if k in returns]
             if returned:
                 self._to_return[sid] = returned
+        quote: Quote | Plan = placed.quote
         if n_lines == len(view.skus):  # the whole order: known since it was placed
-            j = factors[2] + f
-            pick_h, pack_h, weight, n_units = factors[0][j], factors[1][j], quote[4], quote[5]
-            if not quote[0]:
+            j = placed.base + f
+            pick_h, pack_h = placed.pick_h[j], placed.pack_h[j]
+            weight, n_units = placed.weight_lb, placed.units
+            if not quote.parcels:
                 quote = self.shipper.plan(tuple(skus), tuple(units), zone)
         else:  # part of a split order: its share of the whole order's task times
             n_units, weight, sku_weight = 0, 0.0, self._sku_weight
             for k, u in zip(skus, units, strict=True):
                 n_units += u
                 weight += u * sku_weight[k]
-            n_all, u_all = len(view.skus), quote[5]
+            n_all, u_all = len(view.skus), placed.units
             a, b, c = self._pick_coef[f]
             whole = a + b * n_all + c * u_all
-            j = factors[2] + f
-            pick_h = (a + b * n_lines + c * n_units) * factors[0][j] / whole if whole else 0.0
+            j = placed.base + f
+            pick_h = (a + b * n_lines + c * n_units) * placed.pick_h[j] / whole if whole else 0.0
             a, b, c = self._pack_coef[f]
             whole = a + b * n_all + c * u_all
-            pack_h = (a + b * n_lines + c * n_units) * factors[1][j] / whole if whole else 0.0
+            pack_h = (a + b * n_lines + c * n_units) * placed.pack_h[j] / whole if whole else 0.0
             quote = self.shipper.plan(tuple(skus), tuple(units), zone)
         sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_cols
         sh_order(oid)
@@ -754,10 +522,10 @@ class FulfillmentModel:
         self.wip[f] += 1
         self.pickers[f].submit(sid, pick_h)
 
-    def _hold(self, view: OrderView, f: int, factors: Factors) -> None:
+    def _hold(self, view: OrderView, f: int, placed: Placed) -> None:
         oid = view.id
         self._log(self.env.now, Status.ON_HOLD, oid, f, -1)
-        self.held[oid] = (view, f, factors)
+        self.held[oid] = (view, f, placed)
         for k, u in zip(view.skus, view.units, strict=True):
             self.held_by_sku.setdefault(k, {})[oid] = None
             self.backordered[f][k] += u
@@ -766,7 +534,7 @@ class FulfillmentModel:
         if self.net.cancel_after_h is not None:
             self._at(self.env.now + self.net.cancel_after_h, self._cancel, oid)
 
-    def _unhold(self, oid: int) -> tuple[OrderView, int, Factors]:
+    def _unhold(self, oid: int) -> tuple[OrderView, int, Placed]:
         entry = self.held.pop(oid)
         view, f, _ = entry
         for k, u in zip(view.skus, view.units, strict=True):
@@ -785,10 +553,10 @@ class FulfillmentModel:
         if not waiting:
             return
         for oid in sorted(waiting):
-            view, f, factors = self._unhold(oid)
-            if not self._route(view, factors, held=True):
+            view, f, placed = self._unhold(oid)
+            if not self._route(view, placed, held=True):
                 # still short: back on hold where it was, keeping its place in the queue
-                self.held[oid] = (view, f, factors)
+                self.held[oid] = (view, f, placed)
                 for k, u in zip(view.skus, view.units, strict=True):
                     self.held_by_sku[k][oid] = None
                     self.backordered[f][k] += u
@@ -983,7 +751,6 @@ class FulfillmentModel:
         for k, b in sorted(restock.items()):
             self._at(ready, self._receive, (f, k, b, Source.RETURN, -1))
 
-    # ------------------------------------------------------------------ floor
     def _packed(self, sid: int, f: int) -> None:
         """Packed: the label waits for the FC's next pickup event (see :meth:`_label`)."""
         self.wip[f] -= 1
@@ -1007,37 +774,24 @@ class FulfillmentModel:
         ids = np.array(sids, dtype=np.int64)
         sh = self.rec.cols["shipments"]
         zone = _gather(sh["zone"], ids).astype(np.intp)
-        parcels = np.fromiter(map(_first, quotes), np.int64, n)
-        carton = np.fromiter(map(_fourth, quotes), np.float64, n)
-        bill = np.array(list(map(_second, quotes)), dtype=np.float64).reshape(n, S)
+        parcels = np.fromiter(map(_parcels, quotes), np.int64, n)
+        carton = np.fromiter(map(_carton_cost, quotes), np.float64, n)
+        bill = np.array(list(map(_billable, quotes)), dtype=np.float64).reshape(n, S)
         prices = self.shipper.prices_batch(zone, bill)
         plans = [j for j, q in enumerate(quotes) if type(q) is Plan]
         if len(plans):  # several parcels (or a split order): priced when the plan was made
-            prices[plans] = [quotes[j][2] for j in plans]
-            parcels[plans] = [quotes[j][0] for j in plans]
+            prices[plans] = [quotes[j].prices for j in plans]  # type: ignore[union-attr]
+            parcels[plans] = [quotes[j].parcels for j in plans]
         rows = np.arange(n)
-        if self._fixed_service >= 0:
-            s = np.full(n, self._fixed_service)
+        choice = self.net.shipping_choice
+        if choice.fixed >= 0:
+            s = np.full(n, choice.fixed)
         elif S == 1:
             s = np.zeros(n, np.intp)
         else:
             arrive = self._next_arrival[f][:, zone].T  # (n, S)
             promise = _gather(self.rec.cols["orders"]["promise_h"], _gather(sh["order_id"], ids))
-            if self._rate_shop:
-                cost = np.where(arrive <= promise[:, None], prices, math.inf)
-                s = cost.argmin(axis=1)
-                best = cost[rows, s]
-                # rows where nothing meets the promise, or where equal prices leave the choice
-                # to the earlier arrival: the scalar rule decides
-                check = np.flatnonzero(~np.isfinite(best)
-                                       | ((cost == best[:, None]).sum(axis=1) > 1))
-            else:
-                s = np.zeros(n, np.intp)
-                check = rows
-            policy = self.net.shipping_policy
-            for j in check:
-                s[j] = choose_service(policy, prices[j].tolist(), arrive[j].tolist(),
-                                      float(promise[j]))
+            s = choice.choose_batch(prices, arrive, promise)
         _extend(self.rec.cols["labels"], shipment_id=ids, service=s, postage=prices[rows, s],
                 parcels=parcels, billable_lb=bill[rows, s], carton_cost=carton)
         out = self.outbound[f]
@@ -1051,25 +805,9 @@ class FulfillmentModel:
         """Point (f, s) at its next pickup: labels created from now on expect that one."""
         i = self._pickup_idx[f][s] + 1
         self._pickup_idx[f][s] = i
-        times = self._pickup_times[f][s]
-        self._next_arrival[f][s] = self._arrival(f, s, times[i])[0] if i < len(times) \
-            else self._never
-
-    def _arrival(self, f: int, s: int, pickup_h: float) -> tuple[np.ndarray, np.ndarray]:
-        """Expected delivery time by zone of parcels picked up at ``pickup_h``: on time, and
-        one transit day late."""
-        key = (f, s, pickup_h)
-        hit = self._arrivals.get(key)
-        if hit is None:
-            svc = self.net.services[s]
-            args = (self._start_day64, pickup_h)
-            on_time = delivery_times_by_zone(*args, svc.transit_days_by_zone, svc.business_days,
-                                             self.net.delivery_hour)
-            late = delivery_times_by_zone(*args, svc.transit_days_by_zone + 1,
-                                          svc.business_days, self.net.delivery_hour)
-            hit = (np.asarray(on_time, float), np.asarray(late, float))
-            self._arrivals[key] = hit
-        return hit
+        times = self.estimates.pickup_times[f][s]
+        self._next_arrival[f][s] = self.estimates.arrival(f, s, times[i])[0] \
+            if i < len(times) else self._never
 
     def _pickup(self, value: tuple[int, int]) -> None:
         """The carrier collects every parcel labelled for service ``s`` at FC ``f``; each is
@@ -1084,7 +822,7 @@ class FulfillmentModel:
         ids = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
         n = len(ids)
         now = self.env.now
-        on_time, late = self._arrival(f, s, now)
+        on_time, late = self.estimates.arrival(f, s, now)
         svc = self.net.services[s]
         late_u, exc_u = self.rngs["transit"].random((2, n))
         sh = self.rec.cols["shipments"]
@@ -1144,7 +882,8 @@ class FulfillmentModel:
         st["in_inspection"].extend(np.ravel(self.in_inspection).tolist())
 
 
-_first, _second, _fourth = itemgetter(0), itemgetter(1), itemgetter(3)
+_parcels, _billable, _carton_cost = (attrgetter("parcels"), attrgetter("billable_lb"),
+                                     attrgetter("carton_cost"))
 _NEVER = -(2**62)
 """Reorder point of SKUs without continuous review: no position is ever that low."""
 

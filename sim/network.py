@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -31,9 +32,21 @@ from sim.scenario import (
     expected_units_per_order,
     sku_classes,
 )
-from sim.shipping import Cartons, Service
+from sim.shipping import Cartons, Service, ShippingChoice, shipping_choice
 
 DIST_CODES = {"deterministic": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
+
+
+class HoldMode(StrEnum):
+    """What the built-in routing policies do with an order no FC can ship whole right now
+    (``[hold] mode``).  Members equal their scenario names (``HoldMode.SPLIT == "split"``)."""
+
+    SPLIT = "split"  # the nearest FC with all of it, else split across FCs, else hold
+    REROUTE = "reroute"  # the nearest FC with all of it, else hold at the nearest
+    BACKORDER = "backorder"  # always the nearest FC: hold there until stock arrives
+
+
+HOLD_MODES = tuple(m.value for m in HoldMode)
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +96,7 @@ class Network:
     cartons: Cartons | None
     oversize: str
     shipping_policy: str
+    # ^ as the scenario names it; resolved against the services in ``shipping_choice``
     delivery_hour: float
     # catalog and demand
     sku_ids: tuple[str, ...]
@@ -116,7 +130,7 @@ class Network:
     holding_cost_rate: float
     receiving_units_per_day: np.ndarray  # (F,) 0 = unlimited
     putaway_h: np.ndarray  # (F,)
-    hold_mode: str
+    hold_mode: HoldMode
     cancel_after_h: float | None
     transfers: Transfers
     returns: Returns
@@ -125,8 +139,13 @@ class Network:
     routing_params: MappingProxyType[str, Any]
     assigned_fc: np.ndarray  # (D, K) FC serving each destination's demand for each SKU
     routing_policy_origin: Path | None  # the scenario file naming the routing policy
+    shipping_choice: ShippingChoice = field(init=False, repr=False)  # from shipping_policy
 
     def __post_init__(self) -> None:
+        # names become objects once, here, so the model never compares strings
+        object.__setattr__(self, "hold_mode", HoldMode(self.hold_mode))
+        object.__setattr__(self, "shipping_choice",
+                           shipping_choice(self.shipping_policy, self.service_names))
         for f in fields(self):
             v = getattr(self, f.name)
             if isinstance(v, np.ndarray):
@@ -478,7 +497,7 @@ def build_network(sc: Scenario) -> Network:
         holding_cost_rate=rep.holding_cost_rate,
         receiving_units_per_day=np.array([f.receiving.units_per_day for f in fcs], np.int64),
         putaway_h=np.array([f.receiving.putaway_h for f in fcs], float),
-        hold_mode=sc.hold.mode,
+        hold_mode=HoldMode(sc.hold.mode),
         cancel_after_h=None if sc.hold.cancel_after_days is None
         else 24.0 * sc.hold.cancel_after_days,
         transfers=sc.transfers,

@@ -15,9 +15,10 @@ per-shipment work is cached by the shipment's contents, because a catalog's ship
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from ortools.sat.python.cp_model import CpSolver
 
     from sim.network import Network
+
+_T = TypeVar("_T", bound=tuple[Any, ...])
 
 Postage = Callable[[int, float], float]
 """Postage of one parcel given its carton type and actual weight (lb)."""
@@ -454,41 +457,144 @@ def delivery_times_by_zone(start_date: np.datetime64, ship_h: float, transit_day
     return np.maximum(24.0 * days + delivery_hour, ship_h)
 
 
-SHIPPING_POLICIES = ("rate_shop", "cheapest", "fastest")
+ServiceRule = Callable[[Sequence[float], Sequence[float], float], int]
+"""Picks a service index for one shipment from each service's price and expected delivery and
+the shipment's promise (prices are ``inf`` where a service cannot carry the parcel)."""
+
+BatchRule = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""A :data:`ServiceRule` for many shipments at once: prices and arrivals (n, S), promises
+(n,) -> service of each row."""
+
+
+def cheapest(prices: Sequence[float], arrive_h: Sequence[float], promise_h: float) -> int:
+    """The cheapest service (ties to the earlier arrival)."""
+    return min(range(len(prices)), key=lambda s: (prices[s], arrive_h[s]))
+
+
+def fastest(prices: Sequence[float], arrive_h: Sequence[float], promise_h: float) -> int:
+    """The earliest arrival among services that can carry the parcel (ties to the cheaper)."""
+    return min(range(len(prices)), key=lambda s: (prices[s] == math.inf, arrive_h[s], prices[s]))
+
+
+def rate_shop(prices: Sequence[float], arrive_h: Sequence[float], promise_h: float) -> int:
+    """The cheapest service whose expected delivery meets the promise (ties to the earlier
+    arrival), else the fastest."""
+    ok = [s for s in range(len(prices)) if arrive_h[s] <= promise_h and prices[s] < math.inf]
+    if ok:
+        return min(ok, key=lambda s: (prices[s], arrive_h[s]))
+    return fastest(prices, arrive_h, promise_h)
+
+
+def _fixed(service: int, prices: Sequence[float], arrive_h: Sequence[float],
+           promise_h: float) -> int:
+    """``fixed:<service>``: always that service (bound to its index by :func:`shipping_choice`)."""
+    return service
+
+
+def rate_shop_batch(prices: np.ndarray, arrive: np.ndarray, promise: np.ndarray) -> np.ndarray:
+    """:func:`rate_shop` for each row, vectorised; the rows numpy cannot settle (nothing meets
+    the promise, or equal prices leave the choice to the earlier arrival) go to the scalar
+    rule."""
+    cost = np.where(arrive <= promise[:, None], prices, math.inf)
+    s = cost.argmin(axis=1)
+    best = cost[np.arange(len(s)), s]
+    check = np.flatnonzero(~np.isfinite(best) | ((cost == best[:, None]).sum(axis=1) > 1))
+    for j in check:
+        s[j] = rate_shop(prices[j].tolist(), arrive[j].tolist(), float(promise[j]))
+    return s
+
+
+class ShippingRule(NamedTuple):
+    """One kind of ``[shipping] policy``: its rule for one shipment and, where it has one, a
+    vectorised form; ``takes_service`` for kinds written ``<kind>:<service>`` (the shipment
+    always gets that service)."""
+
+    choose: ServiceRule | None = None
+    batch: BatchRule | None = None
+    takes_service: bool = False
+
+
+SHIPPING_CHOICES: dict[str, ShippingRule] = {
+    "rate_shop": ShippingRule(rate_shop, rate_shop_batch),
+    "cheapest": ShippingRule(cheapest),
+    "fastest": ShippingRule(fastest),
+    "fixed": ShippingRule(takes_service=True),  # fixed:<service>
+}
+"""Every shipping policy a scenario may name (``[shipping] policy``), by kind."""
+
+SHIPPING_POLICIES = tuple(k for k, r in SHIPPING_CHOICES.items() if not r.takes_service)
+"""The policies written as a bare name (the others name a service: ``fixed:<service>``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingChoice:
+    """A shipping policy resolved once against a network's services (see
+    :func:`shipping_choice`): the model and the estimates call it without looking at names."""
+
+    policy: str  # as the scenario writes it
+    rule: ServiceRule  # the service of one shipment
+    batch: BatchRule | None = None  # the same for many at once, if vectorised
+    fixed: int = -1  # the one service every shipment gets (``fixed:<service>``), else -1
+
+    def choose(self, prices: Sequence[float], arrive_h: Sequence[float],
+               promise_h: float) -> int:
+        """The service of one shipment."""
+        return self.rule(prices, arrive_h, promise_h)
+
+    def choose_batch(self, prices: np.ndarray, arrive: np.ndarray,
+                     promise: np.ndarray) -> np.ndarray:
+        """The service of each row: prices and arrivals (n, S), promises (n,)."""
+        if self.fixed >= 0:
+            return np.full(len(prices), self.fixed)
+        if self.batch is not None:
+            return self.batch(prices, arrive, promise)
+        s = np.zeros(len(prices), np.intp)
+        rule = self.rule
+        for j in range(len(prices)):
+            s[j] = rule(prices[j].tolist(), arrive[j].tolist(), float(promise[j]))
+        return s
+
+
+def shipping_choice(policy: str, service_names: Sequence[str]) -> ShippingChoice:
+    """Resolve ``policy`` (a key of :data:`SHIPPING_CHOICES`, ``fixed:<service>`` for kinds
+    that take a service) against the services; ValueError if it is not one."""
+    kind, sep, service = policy.partition(":")
+    entry = SHIPPING_CHOICES.get(kind)
+    if entry is None or entry.takes_service != bool(sep):
+        takes = " or ".join(f"'{k}:<service>'" for k, r in SHIPPING_CHOICES.items()
+                            if r.takes_service)
+        raise ValueError(f"'{policy}' is not a shipping policy (expected one of "
+                         f"{', '.join(SHIPPING_POLICIES)} or {takes})")
+    if entry.takes_service:
+        if service not in service_names:
+            raise ValueError(f"'{policy}' names unknown service '{service}' (services: "
+                             f"{', '.join(service_names)})")
+        fixed = list(service_names).index(service)
+        return ShippingChoice(policy, partial(_fixed, fixed), fixed=fixed)
+    assert entry.choose is not None
+    return ShippingChoice(policy, entry.choose, entry.batch)
 
 
 def check_policy(policy: str, service_names: Sequence[str]) -> None:
     """Raise ValueError unless ``policy`` is a known service-selection rule."""
-    if policy in SHIPPING_POLICIES:
-        return
-    if policy.startswith("fixed:"):
-        if policy[6:] in service_names:
-            return
-        raise ValueError(f"'{policy}' names unknown service '{policy[6:]}' (services: "
-                         f"{', '.join(service_names)})")
-    raise ValueError(f"'{policy}' is not a shipping policy (expected one of "
-                     f"{', '.join(SHIPPING_POLICIES)} or 'fixed:<service>')")
+    shipping_choice(policy, service_names)
 
 
 def choose_service(policy: str, prices: Sequence[float], arrive_h: Sequence[float],
                    promise_h: float, fixed: int = -1) -> int:
-    """Pick a service index for a shipment.
+    """Pick a service index for a shipment by the policy's name (see :data:`SHIPPING_CHOICES`;
+    a resolved :class:`ShippingChoice` does this without the name).
 
     ``rate_shop``: the cheapest service whose expected delivery meets the promise, else the
     fastest (cheapest among equally fast); ``cheapest``; ``fastest`` (ties to the cheaper);
     ``fixed:<name>`` (``fixed`` is its index).  Services that cannot carry the parcel have an
     infinite price and are never chosen unless nothing else can.
     """
-    n = len(prices)
     if fixed >= 0:
         return fixed
-    if policy == "cheapest":
-        return min(range(n), key=lambda s: (prices[s], arrive_h[s]))
-    if policy == "rate_shop":
-        ok = [s for s in range(n) if arrive_h[s] <= promise_h and prices[s] < math.inf]
-        if ok:
-            return min(ok, key=lambda s: (prices[s], arrive_h[s]))
-    return min(range(n), key=lambda s: (prices[s] == math.inf, arrive_h[s], prices[s]))
+    entry = SHIPPING_CHOICES.get(policy)
+    rule = entry.choose if entry is not None and entry.choose is not None else fastest
+    return rule(prices, arrive_h, promise_h)
 
 
 class Plan(NamedTuple):
@@ -502,6 +608,26 @@ class Plan(NamedTuple):
     billable_lb: Sequence[float]
     prices: Sequence[float]
     carton_cost: float
+
+
+class Quote(NamedTuple):
+    """An order as one shipment, packed and weighed when it is placed (:meth:`DayQuotes.quotes`).
+
+    ``parcels`` is 1 (one carton, or no carton catalog), or 0 when the order needs several
+    cartons: a :class:`Plan` is then made when it is released.  The fields are named as
+    :class:`Plan`'s, so labels read either the same way (a quote has no prices: they follow
+    from the zone, :meth:`Shipper.prices_batch`).
+    """
+
+    parcels: int
+    billable_lb: Sequence[int]  # whole pounds by service
+    carton_cost: float
+
+
+def records(cls: type[_T], *columns: Iterable[Any]) -> list[_T]:
+    """``[cls(*row) for row in zip(*columns)]`` for a NamedTuple ``cls``, without a Python
+    call per row (the per-order records of a day are built in one C loop)."""
+    return list(map(partial(tuple.__new__, cls), zip(*columns, strict=True)))
 
 
 class Shipper:
@@ -636,6 +762,10 @@ class DayQuotes:
     carton_cost: list[float]
     billable: list[list[int]]
     weight_lb: np.ndarray
+
+    def quotes(self) -> list[Quote]:
+        """The orders' :class:`Quote` records."""
+        return records(Quote, self.single, self.billable, self.carton_cost)
 
 
 def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,

@@ -15,7 +15,7 @@ import numpy as np
 from sim.network import Network
 
 if TYPE_CHECKING:
-    from sim.model import FulfillmentModel
+    from sim.estimates import Estimates
 
 
 class OrderView:
@@ -55,25 +55,36 @@ class OrderView:
 
 
 class StateView:
-    """Read-only view of the simulation state, handed to policies."""
+    """Read-only view of the simulation state, handed to policies.
 
-    __slots__ = ("_m", "_on_hand")
+    It holds the run's stock (read-only views of it) and its :class:`~sim.estimates.Estimates`
+    (clock, labor pools and plans), never the model itself.
+    """
 
-    def __init__(self, model: FulfillmentModel) -> None:
-        self._m = model
-        ro = model.on_hand.view()
+    __slots__ = ("_env", "_est", "_net", "_on_hand", "_rows", "_wip")
+
+    def __init__(self, estimates: Estimates, on_hand: np.ndarray,
+                 on_hand_rows: Sequence[memoryview], wip: Sequence[int]) -> None:
+        """``on_hand`` (FCs, SKUs) and ``on_hand_rows`` (its rows as memoryviews) are the
+        model's live stock, ``wip`` its live count of unpacked shipments by FC."""
+        self._est = estimates
+        self._env = estimates.env
+        self._net = estimates.net
+        ro = on_hand.view()
         ro.flags.writeable = False
         self._on_hand = ro
+        self._rows = on_hand_rows
+        self._wip = wip
 
     @property
     def now(self) -> float:
         """Current simulated time in hours."""
-        return float(self._m.env.now)
+        return float(self._env.now)
 
     @property
     def network(self) -> Network:
         """The immutable network (distances, zones, catalog, FC parameters)."""
-        return self._m.net
+        return self._net
 
     @property
     def on_hand(self) -> np.ndarray:
@@ -82,7 +93,7 @@ class StateView:
 
     def has_stock(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...]) -> bool:
         """True if FC ``fc`` can allocate every line (``skus``, ``units``) right now."""
-        row = self._m.on_hand_rows[fc]
+        row = self._rows[fc]
         for k, u in zip(skus, units, strict=True):
             if row[k] < u:
                 return False
@@ -91,7 +102,7 @@ class StateView:
     def first_with_stock(self, fcs: Sequence[int], skus: tuple[int, ...],
                          units: tuple[int, ...]) -> int:
         """The first FC of ``fcs`` that can allocate every line right now, or -1."""
-        rows = self._m.on_hand_rows
+        rows = self._rows
         if len(skus) == 1:  # most orders: one line
             k, u = skus[0], units[0]
             for f in fcs:
@@ -110,43 +121,43 @@ class StateView:
 
     def wip(self, fc: int) -> int:
         """Shipments released to ``fc`` and not yet packed (queued or in process)."""
-        return self._m.wip[fc]
+        return self._wip[fc]
 
     def pick_queue(self, fc: int) -> int:
         """Shipments waiting for a picker at ``fc``."""
-        return len(self._m.pickers[fc].queue)
+        return len(self._est.pickers[fc].queue)
 
     def pickers_on_shift(self, fc: int) -> int:
-        return self._m.pickers[fc].capacity
+        return self._est.pickers[fc].capacity
 
     def queued_hours(self, fc: int) -> tuple[float, float]:
         """Hours of pick work and of pack work waiting (not started) at ``fc``."""
-        return self._m.pickers[fc].queued_h, self._m.packers[fc].queued_h
+        return self._est.queued_hours(fc)
 
     def labor_hours(self, fc: int, start_h: float, end_h: float) -> tuple[float, float]:
         """Picker-hours and packer-hours that ``fc``'s shift plan gives in
         ``[start_h, end_h)``."""
-        return self._m.labor_hours(fc, start_h, end_h)
+        return self._est.labor_hours(fc, start_h, end_h)
 
     def task_hours(self, fc: int, n_lines: int, n_units: int) -> tuple[float, float]:
         """Mean pick and pack hours at ``fc`` of a shipment of ``n_lines`` lines and
         ``n_units`` units."""
-        return self._m.task_hours(fc, n_lines, n_units)
+        return self._est.task_hours(fc, n_lines, n_units)
 
     def ready_h(self, fc: int, pick_h: float, pack_h: float) -> float:
         """Estimated time a shipment of ``pick_h`` and ``pack_h`` hours released to ``fc`` now
         would be packed, behind the work already queued there, at the planned staffing."""
-        return self._m.ready_h(fc, pick_h, pack_h)
+        return self._est.ready_h(fc, pick_h, pack_h)
 
     def delivery_h(self, fc: int, service: int, dest: int, ready_h: float) -> float:
         """Expected delivery of a parcel ready at ``ready_h`` at ``fc``, shipped with
         ``service`` to ``dest``: next pickup, then the service's transit by zone."""
-        return self._m.delivery_h(fc, service, dest, ready_h)
+        return self._est.delivery_h(fc, service, dest, ready_h)
 
     def etas(self, fc: int, dest: int, pick_h: float, pack_h: float) -> list[float]:
         """Expected delivery time by service of a shipment of ``pick_h`` and ``pack_h``
         hours released to ``fc`` now, for destination ``dest``."""
-        return self._m.etas(fc, dest, pick_h, pack_h)
+        return self._est.etas(fc, dest, pick_h, pack_h)
 
     def landed_cost(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
                     promise_h: float, etas: Sequence[float] | None = None
@@ -156,4 +167,4 @@ class StateView:
         shipping policy would choose), and the hours its expected delivery misses
         ``promise_h`` by (0 if on time).  Pass ``etas`` (from :meth:`etas`) to price several
         shipments from one FC with the same delivery estimates."""
-        return self._m.landed_cost(fc, skus, units, dest, promise_h, etas)
+        return self._est.landed_cost(fc, skus, units, dest, promise_h, etas)

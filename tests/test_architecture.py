@@ -159,3 +159,13 @@ def test_the_checker_sees_lazy_imports(tmp_path: Path) -> None:
     f.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import optimize\n"
                  "def f():\n    from reports import tables\n    return tables\n")
     assert _imports(f, "sim.m") == {"typing", "reports", "reports.tables"}
+
+
+def test_hold_modes_are_one_list() -> None:
+    """The schema's hold modes are the network's ``HoldMode`` members (no import between)."""
+    from typing import get_args
+
+    from sim.network import HOLD_MODES
+    from sim.scenario import Hold
+
+    assert set(get_args(Hold.model_fields["mode"].annotation)) == set(HOLD_MODES)

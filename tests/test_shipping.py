@@ -9,6 +9,8 @@ import pytest
 
 from sim.shipping import (
     FILL_FACTOR,
+    SHIPPING_CHOICES,
+    SHIPPING_POLICIES,
     Cartons,
     Service,
     billable_weight_lb,
@@ -16,6 +18,7 @@ from sim.shipping import (
     delivery_times_by_zone,
     dim_weight_lb,
     pack_items,
+    shipping_choice,
 )
 
 
@@ -95,6 +98,36 @@ def test_rate_shop_edges() -> None:
     assert choose_service("rate_shop", prices, arrive, promise_h=1e9, fixed=1) == 1
     # a service that cannot carry the parcel is skipped
     assert choose_service("rate_shop", [math.inf, 12.0, 25.0], arrive, promise_h=200.0) == 1
+
+
+@pytest.mark.parametrize("policy", ["rate_shop", "cheapest", "fastest", "fixed:air"])
+def test_resolved_choice_matches_the_rule_by_name(policy: str) -> None:
+    """A policy resolved once (as the network does) picks what the rule by name picks, for
+    one shipment and for a batch (the vectorised rate shop included): ties, services that
+    cannot carry the parcel, and promises nothing meets."""
+    names = ("ground", "air", "overnight")
+    choice = shipping_choice(policy, names)
+    fixed = names.index("air") if policy.startswith("fixed:") else -1
+    assert choice.fixed == fixed and choice.policy == policy
+    rng = np.random.default_rng(7)
+    prices = rng.choice([7.0, 12.0, 25.0, math.inf], (500, 3))
+    arrive = rng.choice([40.0, 60.0, 100.0], (500, 3))
+    promise = rng.choice([10.0, 60.0, 99.99, 100.0, 1e9], 500)
+    batch = choice.choose_batch(prices, arrive, promise)
+    for j in range(500):
+        p, a, h = prices[j].tolist(), arrive[j].tolist(), float(promise[j])
+        want = choose_service(policy, p, a, h, fixed)
+        assert choice.choose(p, a, h) == want == batch[j], (policy, p, a, h)
+
+
+def test_shipping_policies_are_one_registry() -> None:
+    assert set(SHIPPING_POLICIES) | {"fixed"} == set(SHIPPING_CHOICES)
+    for bad, msg in (("fixed", "is not a shipping policy"),
+                     ("cheapest:air", "is not a shipping policy"),
+                     ("fixed:rail", "names unknown service 'rail'"),
+                     ("slowest", "or 'fixed:<service>'")):
+        with pytest.raises(ValueError, match=msg):
+            shipping_choice(bad, ("ground", "air"))
 
 
 def cartons() -> Cartons:

@@ -33,7 +33,7 @@ def _unit_shipping(net: Network, ground_service: str | None
     ``ground_service``, else the service named ``ground``, else the one with the cheapest
     1-lb parcel at zone 5.
     """
-    from sim.shipping import REFERENCE_ZONE, Shipper, choose_service
+    from sim.shipping import REFERENCE_ZONE, Shipper
 
     shipper = Shipper.for_network(net)
     services = net.services
@@ -43,8 +43,6 @@ def _unit_shipping(net: Network, ground_service: str | None
     promise = np.asarray(net.channel_promise_days, float)
     share = np.asarray(net.channel_share, float)
     share = share / share.sum() if share.sum() > 0 else np.ones(1)
-    policy = net.shipping_policy
-    fixed = net.service_names.index(policy[6:]) if policy.startswith("fixed:") else -1
     for k in range(K):
         for z in range(1, 9):
             plan = shipper.plan((k,), (1,), z)
@@ -53,7 +51,7 @@ def _unit_shipping(net: Network, ground_service: str | None
             total = 0.0
             for c, wt in enumerate(share):
                 budget = float(promise[c]) - 1.0 if len(promise) else math.inf
-                s = choose_service(policy, prices, days, budget, fixed)
+                s = net.shipping_choice.choose(prices, days, budget)
                 total += wt * prices[s]
             cost[k, z] = total + plan.carton_cost
     if ground_service is None and "ground" in net.service_names:

@@ -1,4 +1,5 @@
-"""The routing-policy protocol."""
+"""The routing-policy protocols (:class:`RoutingPolicy`, :class:`WavePolicy`) and the check of a
+built-in policy's numeric parameters."""
 
 from __future__ import annotations
 
@@ -24,6 +25,32 @@ class RoutingPolicy(Protocol):
     """
 
     def route(self, order: OrderView, state: StateView) -> Decision:
+        ...
+
+
+@runtime_checkable
+class WavePolicy(RoutingPolicy, Protocol):
+    """A routing policy that routes the orders placed since its last call jointly, every
+    ``wave_interval_h`` hours (``optimize.wave.Wave`` is one).
+
+    ``route_wave`` returns one decision per order, or None for an order to be routed alone
+    with ``route``; ``route`` also serves orders on hold offered again.  Optionally
+    ``route_now(order, state) -> bool`` sends an order at once instead of waiting (see
+    :class:`Urgent`).
+    """
+
+    wave_interval_h: float
+
+    def route_wave(self, orders: Sequence[OrderView], state: StateView
+                   ) -> Sequence[Decision | None]:
+        ...
+
+
+@runtime_checkable
+class Urgent(Protocol):
+    """A wave policy's optional ``route_now``: True sends the order alone, now."""
+
+    def route_now(self, order: OrderView, state: StateView) -> bool:
         ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
+from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
 from sim.state import OrderView, StateView
 
@@ -60,12 +61,12 @@ class Nearest:
         net = state.network
         rank = self.rank(order, state)
         mode = net.hold_mode
-        if mode == "backorder":  # the scenario's stockout rule: wait at the first FC
+        if mode is HoldMode.BACKORDER:  # the scenario's stockout rule: wait at the first FC
             return rank[0]
         f = state.first_with_stock(rank, order.skus, order.units)
         if f >= 0:
             return f
-        if mode == "split" and self.max_shipments > 1 and len(order.skus) > 1:
+        if mode is HoldMode.SPLIT and self.max_shipments > 1 and len(order.skus) > 1:
             split = fewest_shipments_split(order, state, rank, self.max_shipments)
             if split is not None:
                 return split

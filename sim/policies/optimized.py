@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from itertools import combinations, product
 
+from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
 from sim.policies.builtin import Assigned, planned_rank
 from sim.state import OrderView, StateView
@@ -82,7 +83,7 @@ class Optimal:
 
     def route(self, order: OrderView, state: StateView) -> Decision:
         net = state.network
-        if net.hold_mode == "backorder":
+        if net.hold_mode is HoldMode.BACKORDER:
             return self._fallback.route(order, state)
         skus, units = order.skus, order.units
         etas = self.order_etas(order, state)
@@ -94,7 +95,7 @@ class Optimal:
                     best, best_cost = f, c - self.min_saving
                 elif c < best_cost:
                     best, best_cost = f, c
-        if (net.hold_mode == "split" and len(skus) > 1 and self.max_shipments > 1):
+        if (net.hold_mode is HoldMode.SPLIT and len(skus) > 1 and self.max_shipments > 1):
             split = self._best_split(order, state, best_cost, etas)
             if split is not None:
                 return split
