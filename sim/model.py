@@ -571,8 +571,9 @@ class FulfillmentModel:
                     self._review(f, k)
         for i, rv in enumerate(self._reviews):
             self._at(self._next_review(rv, 0.0), self._periodic, i)
-        if net.transfers.policy != "none":
-            self._at(net.transfers.review_hour, self._rebalance)
+        review = TRANSFER_REVIEWS[net.transfers.policy]
+        if review is not None:
+            self._at(net.transfers.review_hour, getattr(self, review))
 
     def _next_review(self, rv: Review, after_h: float) -> float:
         """First review time at or after ``after_h`` (hours) on the review's weekday."""
@@ -909,6 +910,11 @@ def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:
     for name, v in values.items():
         col = cols[name]
         col.frombytes(np.ascontiguousarray(v, dtype=np.dtype(col.typecode)).tobytes())
+
+
+TRANSFER_REVIEWS: dict[str, str | None] = {"none": None, "rebalance": "_rebalance"}
+"""Transfer policies by name: the model's daily review that carries each one out (the
+scenario schema lists the same names: ``Transfers.policy``)."""
 
 
 def simulate(net: Network, *, replication: int = 0, policy: RoutingPolicy | None = None,

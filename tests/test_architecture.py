@@ -169,3 +169,20 @@ def test_hold_modes_are_one_list() -> None:
     from sim.scenario import Hold
 
     assert set(get_args(Hold.model_fields["mode"].annotation)) == set(HOLD_MODES)
+
+
+def test_transfer_policies_are_one_list() -> None:
+    from typing import get_args
+
+    from sim.model import TRANSFER_REVIEWS
+    from sim.scenario import Transfers
+
+    assert set(get_args(Transfers.model_fields["policy"].annotation)) == set(TRANSFER_REVIEWS)
+
+
+def test_wave_is_registered_and_still_importable_from_sim_policies() -> None:
+    import sim.policies
+    from optimize.wave import Wave
+    from sim.policies import routing_class
+
+    assert routing_class("wave") is Wave and sim.policies.Wave is Wave

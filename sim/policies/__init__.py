@@ -58,6 +58,15 @@ def routing_class(name: str) -> type | None:
     return None
 
 
+def __getattr__(name: str) -> type:
+    """``sim.policies.Wave`` (it moved to :mod:`optimize.wave`), through the registry."""
+    if name == "Wave":
+        cls = routing_class("wave")
+        if cls is not None:
+            return cls
+    raise AttributeError(f"module 'sim.policies' has no attribute {name!r}")
+
+
 def routing_names() -> list[str]:
     """Names of every built-in routing policy."""
     return sorted({*BUILTIN, *(ep.name for ep in entry_points(group=ROUTING_ENTRY_POINTS))})
