@@ -26,12 +26,27 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from reports.compare import KpiColumn
+from reports.experiment import experiment_table
 from reports.tables import comparison_table, kpi_table, zone_confusion_table
 from reports.text import markup_safe
 from sim import __version__
+from sim.experiments import (
+    Experiment,
+    ExperimentError,
+    ExperimentResult,
+    ExperimentSpec,
+    Variant,
+    default_jobs,
+)
 from sim.geo import USPS_ZONE_MAX_MILES, GeoError, load_zip3, read_zone_chart, zone_agreement
 from sim.kpis import kpi_doc, open_orders_by_status
 from sim.model import PolicyError
@@ -149,6 +164,67 @@ def _column(item: str | Scenario, quiet: bool, ignore_memory: bool) -> KpiColumn
                      scenario=str(m.get("scenario", "")))
 
 
+DEFAULT_REPS = 5
+"""Replications ``fulfill compare`` runs of scenario files unless told otherwise."""
+
+
+def _progress_bar(label: str, quiet: bool) -> Progress:
+    return Progress(TextColumn(f"[bold]{markup_safe(label)}[/]"), BarColumn(),
+                    TextColumn("{task.description}"),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                    console=err, transient=True, disable=quiet)
+
+
+def _run_experiment(exp: Experiment, args: argparse.Namespace, store: str | None,
+                    label: str) -> ExperimentResult:
+    for v in exp.variants:
+        check_memory(v.scenario, build_network(v.scenario), args.no_memory_check)
+    with _progress_bar(label, args.quiet) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=f"{done}/{total} runs")
+
+        return exp.run(store, jobs=args.jobs, dask=args.dask,
+                       keep_logs=getattr(args, "keep_logs", False),
+                       force=getattr(args, "force", False), progress=progress)
+
+
+def _show_experiment(exp: Experiment, res: ExperimentResult, title: str) -> None:
+    out.print(experiment_table(res.summary, title))
+    out.print(markup_safe(f"{res.replications} replications per variant, common random "
+                          f"numbers (seed {exp.variants[0].scenario.run.seed}); differences "
+                          "are paired against the first, with 95 % t-intervals."),
+              soft_wrap=True)
+    if res.note:
+        out.print(markup_safe(res.note), soft_wrap=True)
+    _, why = exp.best(res.runs)
+    out.print(markup_safe(f"best: {why}"), soft_wrap=True)
+
+
+def _compare_replicated(args: argparse.Namespace, scenarios: list[Scenario]) -> int:
+    seed = scenarios[0].run.seed if args.seed is None else args.seed
+    names: list[str] = []
+    variants = []
+    for i, sc in enumerate(scenarios):
+        name = sc.name if sc.name not in names else f"{sc.name} ({i + 1})"
+        names.append(name)
+        variants.append(Variant(name, sc if sc.run.seed == seed
+                                else sc.with_overrides(seed=seed)))
+    spec = ExperimentSpec(name="compare", base=str(scenarios[0].source),
+                          replications=args.reps, kpis=list(COMPARE_KPIS),
+                          objective="total_cost_per_order")
+    exp = Experiment(spec, variants)
+    res = _run_experiment(exp, args, None, "compare")
+    _show_experiment(exp, res, f"compared with {names[0]}")
+    return 0
+
+
+COMPARE_KPIS = ("total_cost_per_order", "cost_per_order", "labor_cost_per_order",
+                "shipping_cost_per_order", "on_time_rate", "click_to_ship_h_mean",
+                "click_to_deliver_days_mean", "split_shipment_rate", "hold_rate")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     # every scenario file is loaded and checked before anything is simulated
     items: list[str | Scenario] = []
@@ -160,13 +236,58 @@ def cmd_compare(args: argparse.Namespace) -> int:
             items.append(_load(p, args.seed, args.days))
         else:
             raise ResultsError(f"{i}: no such results directory or scenario file.")
+    scenarios = [i for i in items if isinstance(i, Scenario)]
+    if len(scenarios) == len(items) and (args.reps or DEFAULT_REPS) > 1:
+        args.reps = args.reps or DEFAULT_REPS
+        return _compare_replicated(args, scenarios)
+    if args.reps is not None and args.reps > 1:
+        raise ResultsError("--reps needs scenario files only: a results directory holds one "
+                           "replication; compare scenario files to get intervals.")
     cols = [_column(i, args.quiet, args.no_memory_check) for i in items]
     out.print(comparison_table(cols))
     seeds = {c.seed for c in cols}
     if len(seeds) > 1:
         out.print("[yellow]note:[/] the runs used different seeds, so part of each difference "
                   "is sampling noise; pass --seed to compare on the same demand.")
+    out.print("[yellow]note:[/] one replication each: a difference here cannot be told from "
+              "noise; compare scenario files with --reps 5 or more for intervals.")
     return 0
+
+
+def cmd_experiment(args: argparse.Namespace) -> int:
+    exp = Experiment.from_file(args.file)
+    res = _run_experiment(exp, args, args.store, exp.spec.name)
+    _show_experiment(exp, res, f"experiment {exp.spec.name}")
+    out.print(markup_safe(f"store: {args.store} ({len(res.runs)} runs of this experiment)"),
+              soft_wrap=True)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    import duckdb
+
+    runs = Path(args.store) / "runs.parquet"
+    if not runs.is_file():
+        raise ResultsError(f"{args.store}: not an experiment store (no runs.parquet).")
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet('{_sql_text(runs)}')")
+    summary = runs.with_name("summary.parquet")
+    if summary.is_file():
+        con.execute("CREATE VIEW summary AS SELECT * FROM "
+                    f"read_parquet('{_sql_text(summary)}')")
+    query = args.sql or ("SELECT variant, count(*) AS runs, avg(cost_per_order) AS "
+                         "cost_per_order, avg(on_time_rate) AS on_time_rate FROM runs "
+                         "GROUP BY variant ORDER BY min(rowid)")
+    try:
+        df = con.execute(query).df()
+    except duckdb.Error as exc:
+        raise ResultsError(f"query failed: {exc}") from None
+    out.print(markup_safe(df.to_string(index=False)), soft_wrap=True)
+    return 0
+
+
+def _sql_text(path: Path) -> str:
+    return str(path.resolve()).replace("'", "''")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -317,8 +438,34 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("items", nargs="+", metavar="RESULT_DIR_OR_SCENARIO")
     c.add_argument("--seed", type=_seed, help="run every scenario file with this seed")
     c.add_argument("--days", type=_days, help="override the horizon of scenario files")
+    c.add_argument("--reps", type=_count, default=None,
+                   help=f"replications of each scenario file (default {DEFAULT_REPS}; "
+                   "differences are paired, with 95%% intervals)")
+    c.add_argument("--jobs", type=_count, default=default_jobs(),
+                   help="runs at once, in worker processes (default: the cores)")
+    c.add_argument("--dask", default=None, metavar="local:N|tcp://HOST:PORT",
+                   help="run on a Dask cluster instead")
     c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
+    e = sub.add_parser("experiment", help="run an experiment file into a run store",
+                       parents=[common, memory])
+    e.add_argument("file", help="experiment file (see scenarios/experiments/)")
+    e.add_argument("--store", required=True, help="run store folder (resumes what is there)")
+    e.add_argument("--jobs", type=_count, default=default_jobs(),
+                   help="runs at once, in worker processes (default: the cores)")
+    e.add_argument("--dask", default=None, metavar="local:N|tcp://HOST:PORT",
+                   help="run on a Dask cluster instead")
+    e.add_argument("--keep-logs", action="store_true",
+                   help="also keep each run's full results directory under STORE/runs/")
+    e.add_argument("--force", action="store_true",
+                   help="add to a store made by another experiment")
+    e.add_argument("--quiet", action="store_true")
+    e.set_defaults(func=cmd_experiment)
+    q = sub.add_parser("runs", help="query a run store with SQL (DuckDB)", parents=[common])
+    q.add_argument("store")
+    q.add_argument("--sql", default=None,
+                   help="a query over the views runs and summary (default: means by variant)")
+    q.set_defaults(func=cmd_runs)
     v = sub.add_parser("validate", help="check a scenario file without running it",
                        parents=[common, memory])
     v.add_argument("scenario")
@@ -387,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, _terminate)
     try:
         return func(args)
-    except (ScenarioError, ResultsError, PolicyError, GeoError) as exc:
+    except (ScenarioError, ResultsError, PolicyError, GeoError, ExperimentError) as exc:
         err.print(f"[bold red]error:[/] {markup_safe(exc)}", soft_wrap=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

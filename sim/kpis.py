@@ -4,7 +4,9 @@ Nothing here looks at the model; every figure can be recomputed from the files a
 
 Steady-state KPIs describe the orders placed in the *measurement window*
 ``[warm-up, horizon)``, so that the empty-network start does not flatter the results.  Labor
-figures use the shift hours and task times that fall inside the window.
+figures use the shift hours and task times that fall inside the window; ``total_cost_per_order``
+and its parts divide the costs incurred inside the window (paid hours, postage and cartons of
+shipments handed to the carrier, holding, returns, FC fixed costs) by the orders placed in it.
 """
 
 from __future__ import annotations
@@ -31,9 +33,18 @@ KPI_DOC: dict[str, str] = {
     "click_to_deliver_days_p90": "90th percentile of the same",
     "click_to_deliver_days_p95": "95th percentile of the same",
     "on_time_rate": "share delivered by the promised date, among orders due before the horizon",
+    "total_cost_per_order": "labor + postage + cartons + holding + returns + FC fixed costs "
+                            "of the window, per order placed (the sum of the next six)",
     "labor_cost_per_order": "paid shift hours x wage in the window, per order placed",
+    "postage_cost_per_order": "postage of shipments handed to the carrier in the window, per "
+                              "order placed",
+    "carton_cost_per_order": "cartons of the same, per order placed",
+    "holding_cost_per_order": "holding_cost, per order placed",
+    "returns_cost_per_order": "returns_cost, per order placed",
+    "fixed_cost_per_order": "window days x fixed cost per day of the open FCs, per order placed",
     "shipping_cost_per_order": "postage + cartons of a fully shipped order's shipments, mean",
-    "cost_per_order": "labor_cost_per_order + shipping_cost_per_order",
+    "cost_per_order": "labor_cost_per_order + shipping_cost_per_order (no holding, returns "
+                      "or fixed costs: see total_cost_per_order)",
     "shipments_per_order": "shipments per released order (1 = never split)",
     "split_shipment_rate": "share of released orders sent in more than one shipment",
     "hold_rate": "share of orders that waited on hold for stock at least once",
@@ -172,6 +183,15 @@ def shipping_cost_by_order(log: EventLog) -> np.ndarray:
                        minlength=log.n_rows("orders"))
 
 
+def fixed_cost(log: EventLog) -> float:
+    """FC fixed costs of the measurement window: its days x the open FCs' cost per day.
+
+    Runs written before FCs had a fixed cost lack ``fc_fixed_cost_per_day``: no fixed cost.
+    """
+    per_day = np.asarray(log.meta.get("fc_fixed_cost_per_day", []), float)
+    return (log.horizon_h - log.warmup_h) / 24.0 * float(per_day.sum())
+
+
 def _event_time(log: EventLog, status: Status) -> np.ndarray:
     """Time of ``status`` for each shipment (NaN if it did not happen)."""
     ev = log["events"]
@@ -258,8 +278,31 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     pick_paid, pack_paid = paid_hours(log, lo, hi)
     wage = np.asarray(log.meta["labor_cost_per_hour"], float)
     labor_cost = float(np.dot(pick_paid + pack_paid, wage))
+    sh, lb = log["shipments"], log["labels"]
+    # postage and cartons of the shipments handed to the carrier inside the window: costs of
+    # the window, as labor, holding, returns and fixed costs are (orders still in the FC at the
+    # horizon would otherwise leave their postage out while their labor is counted)
+    sent_h = _event_time(log, Status.SHIPPED)[lb["shipment_id"]]
+    sent = (sent_h >= lo) & (sent_h < hi)
+    postage = float(lb["postage"][sent].astype(float).sum())
+    cartons = float(lb["carton_cost"][sent].astype(float).sum())
+    inv: dict[str, float] = {}
+    if "returns" in log.tables:  # logs written before inventory was modelled lack the tables
+        from sim.inventory import inventory_kpis
+
+        inv = inventory_kpis(log)
+    # the inventory KPIs' own figures (no inventory modelled: none)
+    holding = inv.get("holding_cost", 0.0)
+    returns = inv.get("returns_cost", 0.0)
+    fixed = fixed_cost(log)
+    k["total_cost_per_order"] = _ratio(labor_cost + postage + cartons + holding + returns
+                                       + fixed, n_win)
     k["labor_cost_per_order"] = _ratio(labor_cost, n_win)
-    sh = log["shipments"]
+    k["postage_cost_per_order"] = _ratio(postage, n_win)
+    k["carton_cost_per_order"] = _ratio(cartons, n_win)
+    k["holding_cost_per_order"] = _ratio(holding, n_win)
+    k["returns_cost_per_order"] = _ratio(returns, n_win)
+    k["fixed_cost_per_order"] = _ratio(fixed, n_win)
     k["shipping_cost_per_order"] = _mean(shipping_cost_by_order(log)[shipped])
     k["cost_per_order"] = k["labor_cost_per_order"] + k["shipping_cost_per_order"]
     k["shipments_per_order"] = _mean(oc.n_shipments[released].astype(float))
@@ -277,10 +320,7 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
         k[f"packer_utilization.{name}"] = _ratio(float(pack_busy[f]), float(pack_paid[f]))
         k[f"shipments.{name}"] = int(per_fc[f])
         k[f"shipment_share.{name}"] = _ratio(float(per_fc[f]), float(per_fc.sum()))
-    if "returns" in log.tables:  # logs written before inventory was modelled lack the tables
-        from sim.inventory import inventory_kpis
-
-        k.update(inventory_kpis(log))
+    k.update(inv)
     return k
 
 

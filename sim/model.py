@@ -243,6 +243,7 @@ class FulfillmentModel:
             "seed": net.seed, "replication": self.replication,
             "fc_names": list(net.fc_names), "channel_names": list(net.channel_names),
             "sku_ids_count": net.n_skus, "labor_cost_per_hour": net.labor_cost_per_hour.tolist(),
+            "fc_fixed_cost_per_day": net.fc_fixed_cost_per_day.tolist(),
             "policy": net.routing_policy, "package_version": __version__,
             "service_names": list(net.service_names),
             "shipping_policy": net.shipping_policy,

@@ -67,6 +67,7 @@ class Network:
     fc_lat: np.ndarray
     fc_lon: np.ndarray
     labor_cost_per_hour: np.ndarray
+    fc_fixed_cost_per_day: np.ndarray  # (F,) dollars per day the FC is open
     pick_coef_h: np.ndarray  # (F, 3): hours per order, per line, per unit
     pick_dist: np.ndarray  # (F,) code in DIST_CODES
     pick_cv: np.ndarray
@@ -433,6 +434,7 @@ def build_network(sc: Scenario) -> Network:
         fc_lat=fc_lat,
         fc_lon=fc_lon,
         labor_cost_per_hour=np.array([f.labor_cost_per_hour for f in fcs]),
+        fc_fixed_cost_per_day=np.array([f.fixed_cost_per_day for f in fcs], float),
         pick_coef_h=np.array([p[0] for p in pick]),
         pick_dist=np.array([p[1] for p in pick], np.int64),
         pick_cv=np.array([p[2] for p in pick]),

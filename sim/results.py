@@ -385,6 +385,11 @@ def _check_meta(path: Path, meta: Any) -> None:
     wage = meta.get("labor_cost_per_hour")
     if not isinstance(wage, list) or len(wage) != len(fcs) or not all(map(_is_number, wage)):
         raise bad("labor_cost_per_hour", f"a list of {len(fcs)} finite numbers (one per FC)")
+    fixed = meta.get("fc_fixed_cost_per_day", [])  # older runs lack it: no fixed cost
+    if "fc_fixed_cost_per_day" in meta and (
+            not isinstance(fixed, list) or len(fixed) != len(fcs)
+            or not all(map(_is_number, fixed))):
+        raise bad("fc_fixed_cost_per_day", f"a list of {len(fcs)} finite numbers (one per FC)")
     names = meta.get("service_names", [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise bad("service_names", "a list of service names")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from sim.eventlog import SCHEMA, EventLog, Status
-from sim.kpis import compute_kpis, open_orders_by_status, order_outcomes
+from sim.kpis import KPI_DOC, compute_kpis, kpi_doc, open_orders_by_status, order_outcomes
+from sim.results import ResultsError, load_kpis, write_results
+from sim.runner import run_scenario
+from sim.scenario import ScenarioError
+from tests.conftest import MakeScenario, run
 
 S = Status
 
@@ -157,3 +165,139 @@ def test_tracking_scans_by_hand() -> None:
     assert list(t["scan"][zero]) == ["label_created", "picked_up", "in_transit"]
     assert set(t["tracking_number"][one]) == {"FWABCDEF000000000001"}
     assert 4 not in set(t["shipment_id"].tolist())  # never packed: no label, no scans
+
+
+# -- total cost per order -----------------------------------------------------------------------
+
+COST_PARTS = ("labor_cost_per_order", "postage_cost_per_order", "carton_cost_per_order",
+              "holding_cost_per_order", "returns_cost_per_order", "fixed_cost_per_order")
+
+
+def test_total_cost_by_hand() -> None:
+    """Window [10, 100): labor 2700 + 2000; shipments handed to the carrier in it: 0 (12 h, an
+    order of the warm-up), 1, 2, 3 with postage 4.5 + 7.5 + 8.5 + 10.5 and cartons 4 x 0.5; no
+    stock, returns or fixed costs (the meta has no ``fc_fixed_cost_per_day``, as old runs)."""
+    k = compute_kpis(hand_log())
+    assert k["labor_cost_per_order"] == pytest.approx(4700 / 4)
+    assert k["postage_cost_per_order"] == pytest.approx(31 / 4)
+    assert k["carton_cost_per_order"] == pytest.approx(2 / 4)
+    assert k["holding_cost_per_order"] == 0 and k["returns_cost_per_order"] == 0
+    assert k["fixed_cost_per_order"] == 0
+    assert k["total_cost_per_order"] == pytest.approx((4700 + 31 + 2) / 4)
+    assert k["cost_per_order"] == pytest.approx(4700 / 4 + 14.0)  # unchanged
+
+
+def test_fixed_cost_is_window_days_times_open_fcs() -> None:
+    """100 a day at each of the two FCs over the 90 h (3.75 day) window: 750, over 4 orders."""
+    base = compute_kpis(hand_log())
+    log = hand_log()
+    log.meta["fc_fixed_cost_per_day"] = [100.0, 100.0]
+    k = compute_kpis(log)
+    assert k["fixed_cost_per_order"] == pytest.approx(200 * 3.75 / 4)
+    assert k["total_cost_per_order"] - base["total_cost_per_order"] == pytest.approx(750 / 4)
+    others = [n for n in k if n not in ("total_cost_per_order", "fixed_cost_per_order")]
+    assert [k[n] for n in others] == pytest.approx([base[n] for n in others], nan_ok=True)
+    log.meta["fc_fixed_cost_per_day"] = [100.0, 0.0]  # only what is charged counts
+    assert compute_kpis(log)["fixed_cost_per_order"] == pytest.approx(100 * 3.75 / 4)
+
+
+def test_cost_kpis_are_documented_and_total_comes_first() -> None:
+    k = compute_kpis(hand_log())
+    for names in (k, KPI_DOC):  # the table prints KPIs in the order compute_kpis gives them
+        assert next(n for n in names if "cost" in n) == "total_cost_per_order"
+    for name in (*COST_PARTS, "total_cost_per_order"):
+        assert kpi_doc(name), name
+
+
+SMALL_COSTS: dict[str, Any] = {
+    "run": {"horizon_days": 6, "warmup_days": 1},
+    "returns": {"probability": 0.3, "delay_days": {"mean": 1.0}, "label_cost": 5.0,
+                "inspect_min_per_unit": 2.0},
+}
+
+
+def _fixed(per_day: float) -> dict[str, Any]:
+    return {"fcs": {"east": {"fixed_cost_per_day": per_day},
+                    "west": {"fixed_cost_per_day": per_day}}}
+
+
+def test_total_cost_is_the_sum_of_its_parts_on_a_simulated_run(make_scenario: MakeScenario,
+                                                               tmp_path: Path) -> None:
+    """Each part recomputed from the tables (holding and returns: the inventory KPIs)."""
+    shutil.copy(Path(__file__).parents[1] / "scenarios" / "data" / "cartons.csv", tmp_path)
+    costs = {**SMALL_COSTS,
+             "shipping": {"cartons": {"file": "cartons.csv"}, "oversize": "own_box"}}
+    log = run(make_scenario({**costs, **_fixed(100.0)}))
+    assert log.meta["fc_fixed_cost_per_day"] == [100.0, 100.0]
+    k = compute_kpis(log)
+    lo, hi = log.warmup_h, log.horizon_h
+    days = (hi - lo) / 24
+    assert days == 5.0
+    orders = int(((log["orders"]["placed_h"] >= lo) & (log["orders"]["placed_h"] < hi)).sum())
+    assert orders == k["orders_placed"] > 0
+    # labor: paid hours of every shift row inside the window x (pickers + packers) x wage
+    sh = log["shifts"]
+    hours = np.clip(np.minimum(sh["end_h"], hi) - np.maximum(sh["start_h"], lo), 0, None)
+    wage = np.array(log.meta["labor_cost_per_hour"])[sh["fc"].astype(int)]
+    labor = float((hours * (sh["pickers"] + sh["packers"]) * wage).sum())
+    # postage and cartons of the shipments whose SHIPPED event falls inside the window
+    ev, lb = log["events"], log["labels"]
+    sent = {int(s) for s, st, t in zip(ev["shipment_id"], ev["status"], ev["time_h"],
+                                       strict=True)
+            if st == S.SHIPPED and lo <= t < hi}
+    in_win = np.array([int(s) in sent for s in lb["shipment_id"]], bool)
+    postage = float(lb["postage"][in_win].astype(float).sum())
+    cartons = float(lb["carton_cost"][in_win].astype(float).sum())
+    holding, returns = k["holding_cost"], k["returns_cost"]  # the inventory KPIs' own figures
+    fixed = 2 * 100.0 * days
+    assert min(labor, postage, cartons, holding, returns) > 0
+    parts = (labor, postage, cartons, holding, returns, fixed)
+    for name, total in zip(COST_PARTS, parts, strict=True):
+        assert k[name] == pytest.approx(total / orders, rel=1e-9), name
+    assert k["total_cost_per_order"] == pytest.approx(sum(parts) / orders, rel=1e-12)
+    assert k["total_cost_per_order"] == pytest.approx(sum(k[n] for n in COST_PARTS), rel=1e-12)
+
+    # the fixed cost changes no event, only the meta: exactly 200 x W / orders more
+    free = run(make_scenario({**costs, **_fixed(0.0)}))
+    assert free.meta["fc_fixed_cost_per_day"] == [0.0, 0.0]
+    assert all(np.array_equal(free[t][c], log[t][c]) for t in log.tables for c in log[t])
+    k0 = compute_kpis(free)
+    assert k0["fixed_cost_per_order"] == 0
+    assert k["total_cost_per_order"] - k0["total_cost_per_order"] == pytest.approx(
+        200 * days / orders, rel=1e-9)
+
+
+def test_results_without_fixed_costs_still_load(make_scenario: MakeScenario,
+                                                tmp_path: Path) -> None:
+    """Results written before FCs had fixed costs lack the meta key: fixed cost 0; a present
+    key must be one finite number per FC."""
+    sc = make_scenario({"run": {"horizon_days": 2, "warmup_days": 0.5}, **_fixed(100.0)})
+    result = run_scenario(sc)
+    res = write_results(tmp_path / "res", result.log, result.kpis, sc.model_dump(mode="json"),
+                        result.manifest)
+    kpis = load_kpis(res)[1]
+    assert kpis["fixed_cost_per_order"] == pytest.approx(200 * 1.5 / kpis["orders_placed"])
+    mf = res / "manifest.json"
+    manifest = json.loads(mf.read_text())
+
+    def with_meta(**meta: Any) -> None:
+        mf.write_text(json.dumps({**manifest, "meta": {**manifest["meta"], **meta}}))
+
+    old = {n: v for n, v in manifest["meta"].items() if n != "fc_fixed_cost_per_day"}
+    mf.write_text(json.dumps({**manifest, "meta": old}))
+    k_old = load_kpis(res)[1]
+    assert k_old["fixed_cost_per_order"] == 0
+    assert k_old["total_cost_per_order"] == pytest.approx(
+        kpis["total_cost_per_order"] - kpis["fixed_cost_per_order"])
+    for bad in ([float("nan"), 1.0], [float("inf"), 1.0], [100.0], "100", None, [True, 1.0]):
+        with_meta(fc_fixed_cost_per_day=bad)
+        with pytest.raises(ResultsError, match=r"meta\.fc_fixed_cost_per_day"):
+            load_kpis(res)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("inf"), float("nan"), 1e10, "100"])
+def test_fixed_cost_per_day_must_be_a_finite_non_negative_amount(make_scenario: MakeScenario,
+                                                                 bad: Any) -> None:
+    assert make_scenario().fcs["east"].fixed_cost_per_day == 0.0  # the default
+    with pytest.raises(ScenarioError, match="fixed_cost_per_day"):
+        make_scenario({"fcs": {"east": {"fixed_cost_per_day": bad}}})

@@ -115,6 +115,8 @@ class FC(_Model):
     """A fulfillment center, placed by ``lat``/``lon`` or by its ``zip`` (ZIP3 centroid).
 
     With a ``zip`` the FC's zones can come from a real zone chart (``carrier.zone_chart``).
+    ``fixed_cost_per_day`` (rent, utilities, overhead) is charged for every day the FC is open
+    (see the ``fixed_cost_per_order`` KPI).
     ``pickup_cutoffs_h``/``pickup_days`` are the FC's default carrier pickups;
     ``service_pickups.<service>`` overrides them for one service at this FC (e.g. a later
     air pickup), which in turn beats the service's own ``pickup_cutoffs_h``/``pickup_days``.
@@ -124,6 +126,7 @@ class FC(_Model):
     lon: float | None = Field(default=None, ge=-180, le=180)
     zip: str | None = None
     labor_cost_per_hour: Money
+    fixed_cost_per_day: Money = 0.0  # rent, utilities, overhead: dollars per day open
     pick_time: ServiceTime
     pack_time: ServiceTime
     pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] = Field(min_length=1)
@@ -785,6 +788,11 @@ class Scenario(_Model):
             run["warmup_days"] = warmup_days
         data = self.model_dump()
         data["run"] = run
+        return self.with_data(data)
+
+    def with_data(self, data: Mapping[str, Any]) -> Scenario:
+        """A scenario validated from ``data`` (a changed :meth:`model_dump` of this one), with
+        this one's files and tables: for changes that name no data file."""
         new = validate_scenario_dict(data, self._source or "<scenario>")
         return new.with_files(self._source, self._origins, self._tables)
 
