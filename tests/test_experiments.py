@@ -213,3 +213,25 @@ def test_selection_finds_the_known_best(tmp_path: Path) -> None:
     res = exp.run(jobs=2)
     assert res.note.startswith("KN: base is the best") and "95%" in res.note
     assert len(res.runs) == 3 * res.replications
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_kpis_as_serial(tmp_path: Path) -> None:
+    exp = Experiment.from_file(_folder(tmp_path))
+    serial = exp.run(jobs=1).runs
+    dask = exp.run(dask="local:2").runs
+    kpis = [c for c in serial.columns if c.endswith(("per_order", "rate")) or "." in c]
+    pd.testing.assert_frame_equal(serial[["variant", "replication", *kpis]],
+                                  dask[["variant", "replication", *kpis]])
+
+
+def test_unreachable_scheduler_is_exit_2(tmp_path: Path, capsys) -> None:
+    import socket
+
+    with socket.socket() as s:  # a free loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    f = _folder(tmp_path)
+    assert main(["experiment", str(f), "--store", str(tmp_path / "st"), "--quiet",
+                 "--dask", f"tcp://127.0.0.1:{port}"]) == 2
+    assert f"127.0.0.1:{port}" in capsys.readouterr().err

@@ -150,6 +150,10 @@ class Experiment:
         """Run what is missing and summarise.  Without ``store`` nothing is kept on disk."""
         if jobs < 1:
             raise ExperimentError(f"jobs must be at least 1, got {jobs}")
+        if dask is not None:
+            from sim.experiments.dask_exec import parse_dask_address
+
+            dask = parse_dask_address(dask)  # a malformed address fails before any run
         if store is None:
             return self._run(None, jobs, dask, progress)
         with Store(store, self.spec.name, force=force) as st:
