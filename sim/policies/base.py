@@ -13,6 +13,10 @@ Decision = int | Sequence[int]
 """An FC id for the whole order, or one FC id per order line (a split)."""
 
 
+class PolicyError(RuntimeError):
+    """A policy returned a decision the model cannot carry out (message for the user)."""
+
+
 @runtime_checkable
 class RoutingPolicy(Protocol):
     """Decides which FC fulfils each line of an order.
