@@ -3,6 +3,7 @@
 ``fulfill run [SCENARIO]``          simulate, print KPIs, write a results directory
 ``fulfill compare A B ...``         KPIs side by side (results directories or scenario files)
 ``fulfill validate SCENARIO``       check a scenario file without running it
+``fulfill report SOURCE... --out F`` an HTML report (and PDF) from runs, a store or scenarios
 ``fulfill zones CHART``             agreement of distance-band zones with a real zone chart
 ``fulfill optimize placement SCENARIO --out NEW``   inventory placement (MIP), new scenario
 ``fulfill optimize network SCENARIO --max-sites K --out NEW``   FC sites (facility location)
@@ -202,21 +203,27 @@ def _show_experiment(exp: Experiment, res: ExperimentResult, title: str) -> None
     out.print(markup_safe(f"best: {why}"), soft_wrap=True)
 
 
-def _compare_replicated(args: argparse.Namespace, scenarios: list[Scenario]) -> int:
-    seed = scenarios[0].run.seed if args.seed is None else args.seed
+def _scenarios_experiment(name: str, scenarios: list[Scenario], seed: int | None, reps: int,
+                          kpis: Sequence[str] = ()) -> Experiment:
+    """Scenario files as the variants of an in-memory experiment (the first is the base), all
+    on one seed so that replication r of each sees the same orders."""
+    seed = scenarios[0].run.seed if seed is None else seed
     names: list[str] = []
     variants = []
     for i, sc in enumerate(scenarios):
-        name = sc.name if sc.name not in names else f"{sc.name} ({i + 1})"
-        names.append(name)
-        variants.append(Variant(name, sc if sc.run.seed == seed
+        label = sc.name if sc.name not in names else f"{sc.name} ({i + 1})"
+        names.append(label)
+        variants.append(Variant(label, sc if sc.run.seed == seed
                                 else sc.with_overrides(seed=seed)))
-    spec = ExperimentSpec(name="compare", base=str(scenarios[0].source),
-                          replications=args.reps, kpis=list(COMPARE_KPIS),
-                          objective="total_cost_per_order")
-    exp = Experiment(spec, variants)
+    spec = ExperimentSpec(name=name, base=str(scenarios[0].source), replications=reps,
+                          kpis=list(kpis), objective="total_cost_per_order")
+    return Experiment(spec, variants)
+
+
+def _compare_replicated(args: argparse.Namespace, scenarios: list[Scenario]) -> int:
+    exp = _scenarios_experiment("compare", scenarios, args.seed, args.reps, COMPARE_KPIS)
     res = _run_experiment(exp, args, None, "compare")
-    _show_experiment(exp, res, f"compared with {names[0]}")
+    _show_experiment(exp, res, f"compared with {exp.variants[0].name}")
     return 0
 
 
@@ -251,6 +258,80 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   "is sampling noise; pass --seed to compare on the same demand.")
     out.print("[yellow]note:[/] one replication each: a difference here cannot be told from "
               "noise; compare scenario files with --reps 5 or more for intervals.")
+    return 0
+
+
+def _report_data(args: argparse.Namespace) -> Any:
+    """The report's data from its sources: results directories, one run store, or scenario
+    files (run now, with replications).  Every source is checked before anything runs."""
+    from reports.dataset import (
+        ReportError,
+        from_experiment,
+        from_results_dirs,
+        from_store,
+        is_store,
+    )
+
+    kinds = []
+    for item in args.sources:
+        p = Path(item)
+        if p.is_dir():
+            kinds.append("store" if is_store(p) else "results")
+        elif p.is_file() and p.suffix.lower() == ".toml":
+            kinds.append("scenario")
+        elif p.exists():
+            raise ResultsError(f"{item}: neither a results directory, a run store nor a "
+                               "scenario file (.toml).")
+        else:
+            raise ResultsError(f"{item}: no such results directory, run store or scenario file.")
+    if len(set(kinds)) > 1:
+        raise ResultsError("give sources of one kind: results directories, one run store, or "
+                           "scenario files (got " + ", ".join(sorted(set(kinds))) + ").")
+    try:
+        if kinds[0] == "store":
+            if len(args.sources) > 1:
+                raise ResultsError("give one run store per report.")
+            return from_store(Path(args.sources[0]), args.title)
+        if kinds[0] == "results":
+            if args.reps is not None:
+                raise ResultsError("--reps is for scenario files: a results directory holds "
+                                   "one replication.")
+            return from_results_dirs([Path(s) for s in args.sources], args.title)
+        scenarios = [_load(s, args.seed, args.days) for s in args.sources]
+        args.reps = args.reps or DEFAULT_REPS
+        exp = _scenarios_experiment("report", scenarios, args.seed, args.reps)
+        res = _run_experiment(exp, args, None, "report")
+        return from_experiment(exp, res, args.title)
+    except ReportError as exc:
+        raise ResultsError(str(exc)) from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.build import planned_outputs, write_report
+    from reports.html import NotOurs, check_outputs
+    from reports.pdf import PdfError
+
+    outp = Path(args.out)
+    pdf = Path(args.pdf) if args.pdf else None
+    try:
+        check_outputs(outp, planned_outputs(outp, pdf, not args.no_exports))
+    except NotOurs as exc:
+        raise ResultsError(str(exc)) from None
+    data = _report_data(args)
+    for w in data.warnings:
+        err.print(f"[yellow]warning:[/] {markup_safe(w)}", soft_wrap=True)
+    try:
+        done = write_report(data, outp, pdf=pdf, paper=args.paper,
+                            exports=not args.no_exports)
+    except NotOurs as exc:
+        raise ResultsError(str(exc)) from None
+    except PdfError as exc:
+        err.print(f"[bold red]error:[/] the HTML report was written to "
+                  f"{markup_safe(outp)}, but not the PDF: {markup_safe(exc)}", soft_wrap=True)
+        return EXIT_BAD_INPUT
+    files = done["files"]
+    assert isinstance(files, list)
+    out.print("wrote " + ", ".join(markup_safe(f) for f in files), soft_wrap=True)
     return 0
 
 
@@ -433,19 +514,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "(nothing else is replaced); default results/<name>-seed<seed>-<days>d")
     r.add_argument("--quiet", action="store_true", help="no progress output")
     r.set_defaults(func=cmd_run)
+    scen = argparse.ArgumentParser(add_help=False)  # running scenario files, replicated
+    scen.add_argument("--seed", type=_seed, help="run every scenario file with this seed")
+    scen.add_argument("--days", type=_days, help="override the horizon of scenario files")
+    scen.add_argument("--reps", type=_count, default=None,
+                      help=f"replications of each scenario file (default {DEFAULT_REPS}; "
+                      "differences are paired, with 95%% intervals)")
+    scen.add_argument("--jobs", type=_count, default=default_jobs(),
+                      help="runs at once, in worker processes (default: the cores)")
+    scen.add_argument("--dask", default=None, metavar="local:N|tcp://HOST:PORT",
+                      help="run on a Dask cluster instead")
+    scen.add_argument("--quiet", action="store_true", help="no progress output")
     c = sub.add_parser("compare", help="compare KPIs of results directories or scenarios",
-                       parents=[common, memory])
+                       parents=[common, memory, scen])
     c.add_argument("items", nargs="+", metavar="RESULT_DIR_OR_SCENARIO")
-    c.add_argument("--seed", type=_seed, help="run every scenario file with this seed")
-    c.add_argument("--days", type=_days, help="override the horizon of scenario files")
-    c.add_argument("--reps", type=_count, default=None,
-                   help=f"replications of each scenario file (default {DEFAULT_REPS}; "
-                   "differences are paired, with 95%% intervals)")
-    c.add_argument("--jobs", type=_count, default=default_jobs(),
-                   help="runs at once, in worker processes (default: the cores)")
-    c.add_argument("--dask", default=None, metavar="local:N|tcp://HOST:PORT",
-                   help="run on a Dask cluster instead")
-    c.add_argument("--quiet", action="store_true")
     c.set_defaults(func=cmd_compare)
     e = sub.add_parser("experiment", help="run an experiment file into a run store",
                        parents=[common, memory])
@@ -461,6 +543,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add to a store made by another experiment")
     e.add_argument("--quiet", action="store_true")
     e.set_defaults(func=cmd_experiment)
+    rp = sub.add_parser(
+        "report", help="an HTML report (and PDF) from results, a run store or scenarios",
+        parents=[common, memory, scen],
+        description="Write one self-contained HTML report (and optionally a PDF) comparing "
+        "results directories (fulfill run --out), a run store (fulfill experiment --store) or "
+        "scenario files (run now with --reps replications). Example: fulfill report "
+        "scenarios/baseline.toml scenarios/optimal_routing.toml --days 7 --out report.html "
+        "--pdf report.pdf")
+    rp.add_argument("sources", nargs="+", metavar="SOURCE",
+                    help="results directories, one run store, or scenario files")
+    rp.add_argument("--out", required=True, help="the HTML file to write (a new file, or a "
+                    "report written before; CSV and XLSX exports go beside it)")
+    rp.add_argument("--pdf", default=None, help="also print the report to this PDF "
+                    "(headless Chromium)")
+    rp.add_argument("--paper", choices=("letter", "a4"), default="letter",
+                    help="PDF paper size (default letter)")
+    rp.add_argument("--title", default=None, help="the report's title")
+    rp.add_argument("--no-exports", action="store_true",
+                    help="do not write the CSV and XLSX exports beside the HTML")
+    rp.set_defaults(func=cmd_report)
     q = sub.add_parser("runs", help="query a run store with SQL (DuckDB)", parents=[common])
     q.add_argument("store")
     q.add_argument("--sql", default=None,

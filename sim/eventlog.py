@@ -110,6 +110,9 @@ class EventLog:
     tables: dict[str, dict[str, np.ndarray]]
     meta: dict[str, object]
     _events: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    """Figures derived from the tables, kept by the functions that compute them (the tables
+    never change once a run has finished)."""
 
     def __getitem__(self, table: str) -> dict[str, np.ndarray]:
         if table == "events":

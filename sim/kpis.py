@@ -88,7 +88,17 @@ def _last_per_order(n: int, order: np.ndarray, times: np.ndarray) -> np.ndarray:
 
 
 def order_outcomes(log: EventLog) -> OrderOutcomes:
-    """Derive each order's shipped and delivered times and flags from the event log."""
+    """Derive each order's shipped and delivered times and flags from the event log (kept in
+    ``log.derived``: the KPIs and the series of one run share it)."""
+    kept = log.derived.get("order_outcomes")
+    if isinstance(kept, OrderOutcomes):
+        return kept
+    oc = _order_outcomes(log)
+    log.derived["order_outcomes"] = oc
+    return oc
+
+
+def _order_outcomes(log: EventLog) -> OrderOutcomes:
     ev = log["events"]
     n = log.n_rows("orders")
     status, order, t = ev["status"], ev["order_id"].astype(np.int64), ev["time_h"]

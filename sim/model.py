@@ -220,6 +220,10 @@ class FulfillmentModel(SupplyProcesses):
             "policy": net.routing_policy, "package_version": __version__,
             "service_names": list(net.service_names),
             "shipping_policy": net.shipping_policy,
+            # geography and SKU classes, for maps and per-class charts (sim.series)
+            "fc_lat": net.fc_lat.tolist(), "fc_lon": net.fc_lon.tolist(),
+            "dest_names": list(net.dest_names), "dest_lat": net.dest_lat.tolist(),
+            "dest_lon": net.dest_lon.tolist(), "sku_class": net.sku_class.tolist(),
             "sim_wall_s": self.wall_s, "orders": self.n_orders,
             "sku_unit_cost": net.sku_unit_cost.tolist(),
             "holding_cost_rate": net.holding_cost_rate,

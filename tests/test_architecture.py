@@ -186,3 +186,19 @@ def test_wave_is_registered_and_still_importable_from_sim_policies() -> None:
     from sim.policies import routing_class
 
     assert routing_class("wave") is Wave and sim.policies.Wave is Wave
+
+
+def test_reports_do_not_load_the_model_at_run_time() -> None:
+    """Not only no direct import: importing every reports module leaves SimPy and the model
+    unloaded (``sim.experiments`` imports its engine lazily)."""
+    import subprocess
+    import sys
+
+    mods = sorted(f"reports.{p.stem}" for p in (ROOT / "reports").glob("*.py")
+                  if p.stem != "__init__")
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in mods)
+            + "bad = [m for m in ('simpy', 'sim.model', 'sim.labor', 'optimize') "
+              "if m in sys.modules]\nprint(bad)\nassert not bad, bad\n")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr

@@ -235,3 +235,64 @@ def test_unreachable_scheduler_is_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["experiment", str(f), "--store", str(tmp_path / "st"), "--quiet",
                  "--dask", f"tcp://127.0.0.1:{port}"]) == 2
     assert f"127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_store_keeps_each_runs_series_and_the_variants(tmp_path: Path) -> None:
+    import json
+
+    store = tmp_path / "store"
+    res = Experiment.from_file(_folder(tmp_path, rule="replications = 2")).run(store)
+    for _, row in res.runs.iterrows():
+        series = pq.read_table(store / "runs" / f"{row['run_key']}.series.parquet").to_pandas()
+        placed = series[series["series"] == "orders_placed_per_day"]["value"].sum()
+        assert placed == row["orders"]  # every order of the run, on the day it was placed
+        assert {"shipments_per_day", "utilization_by_hour", "click_to_deliver_days",
+                "on_time_by_channel", "dest_shipments"} <= set(series["series"])
+    design = json.loads((store / "experiment.json").read_text(encoding="utf-8"))
+    assert design["experiment"] == "exp" and design["spec"]["objective"] == "cost_per_order"
+    assert [v["name"] for v in design["variants"]] == ["base", "more staff", "same"]
+    more = design["variants"][1]
+    assert more["scenario"]["fcs"]["east"]["shifts"]["day"]["pickers"] == 6
+    assert more["scenario_digest"] in set(res.runs["scenario_digest"])
+    # without a store the series come back in the result
+    mem = Experiment.from_file(_folder(tmp_path / "m", rule="replications = 2")).run()
+    assert mem.series is not None
+    assert set(mem.series["variant"]) == {"base", "more staff", "same"}
+    assert set(mem.series["replication"]) == {0, 1}
+
+
+ALWAYS_EAST = '''
+class AlwaysFc:
+    def __init__(self, fc: str = "east") -> None:
+        self.fc = fc
+
+    def route(self, order, state):
+        return state.network.fc_names.index(self.fc)
+'''
+
+
+def test_policy_files_travel_with_the_task(tmp_path: Path) -> None:
+    """A worker without the user's folder (a Dask worker on another machine) runs the very
+    policy code the experiment was started with, from a copy named by its digest."""
+    from sim.experiments.runs import execute, localised
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "mypol.py").write_text(ALWAYS_EAST, encoding="utf-8")
+    write_scenario(folder, deep_merge(SMALL, {"routing": {"policy": "mypol:AlwaysFc"},
+                                             "run": {"horizon_days": 3}}), "s.toml")
+    (folder / "exp.toml").write_text('name = "p"\nbase = "s.toml"\nreplications = 1\n',
+                                     encoding="utf-8")
+    exp = Experiment.from_file(folder / "exp.toml")
+    task = exp._tasks([0], set(), None)[0]
+    assert [p.relative for p in task.policies] == ["mypol.py"]
+    here = execute(task)
+    assert localised(task.scenario, task.policies) is task.scenario  # found in place
+    folder.rename(tmp_path / "gone")  # the worker's machine has no such folder
+    moved = localised(task.scenario, task.policies)
+    origin = moved.policy_origin("routing.policy")
+    assert origin is not None and not str(origin).startswith(str(folder))
+    assert (origin.parent / "mypol.py").read_text(encoding="utf-8") == ALWAYS_EAST
+    there = execute(task)
+    pd.testing.assert_series_equal(pd.Series(there["kpis"]), pd.Series(here["kpis"]))
+    assert there["kpis"]["shipment_share.east"] == 1.0

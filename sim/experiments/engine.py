@@ -23,6 +23,7 @@ from sim.experiments.runs import (
     code_version,
     execute,
     policy_digests,
+    policy_sources,
     run_key,
 )
 from sim.experiments.selection import kn_select
@@ -93,6 +94,9 @@ class ExperimentResult:
     summary: pd.DataFrame
     replications: int
     note: str = ""
+    series: pd.DataFrame | None = None
+    """Without a store: every run's series (:mod:`sim.series`) with ``variant`` and
+    ``replication`` columns; with one, they are in ``runs/<run key>.series.parquet``."""
 
 
 class Experiment:
@@ -108,6 +112,7 @@ class Experiment:
         self.variants = variants
         self._code = code_version()
         self._policies = [policy_digests(v.scenario) for v in variants]
+        self._sources = [policy_sources(v.scenario) for v in variants]
         self._digests = [v.scenario.digest() for v in variants]
 
     @classmethod
@@ -128,7 +133,8 @@ class Experiment:
                 if key in done:
                     continue
                 keep = None if keep_logs is None else str(keep_logs / "runs" / key)
-                tasks.append(RunTask(len(tasks), v.name, r, v.scenario, key, keep))
+                tasks.append(RunTask(len(tasks), v.name, r, v.scenario, key, keep,
+                                     self._sources[vi]))
         return tasks
 
     def _row(self, task: RunTask, res: dict[str, Any], vi: int) -> dict[str, Any]:
@@ -157,11 +163,38 @@ class Experiment:
         if store is None:
             return self._run(None, jobs, dask, progress)
         with Store(store, self.spec.name, force=force) as st:
+            st.write_design(self.spec.model_dump(mode="json"), self.design())
             return self._run(st, jobs, dask, progress, keep_logs)
+
+    def design(self) -> list[dict[str, Any]]:
+        """Each variant: name, swept values, scenario digest, seed, horizon, warm-up and the
+        resolved scenario (as JSON); the first (the base) also its network's names and
+        positions (``geo``: FCs, destinations, channels, services) for maps and charts."""
+        from sim.network import build_network
+
+        net = build_network(self.variants[0].scenario)
+        geo = {"fc_names": list(net.fc_names), "fc_lat": net.fc_lat.tolist(),
+               "fc_lon": net.fc_lon.tolist(), "dest_names": list(net.dest_names),
+               "dest_lat": net.dest_lat.tolist(), "dest_lon": net.dest_lon.tolist(),
+               "channel_names": list(net.channel_names),
+               "service_names": list(net.service_names)}
+        out = self._design()
+        out[0]["geo"] = geo
+        return out
+
+    def _design(self) -> list[dict[str, Any]]:
+        return [{"name": v.name, "swept": {k: val for k, val in v.swept.items()},
+                 "scenario_digest": self._digests[i], "seed": v.scenario.run.seed,
+                 "horizon_days": v.scenario.run.horizon_days,
+                 "warmup_days": v.scenario.run.warmup_days,
+                 "scenario_name": v.scenario.name,
+                 "scenario": v.scenario.model_dump(mode="json")}
+                for i, v in enumerate(self.variants)]
 
     def _run(self, st: Store | None, jobs: int, dask: str | None,
              progress: ProgressFn | None, keep_logs: bool = False) -> ExperimentResult:
         rows: list[dict[str, Any]] = []
+        self._series: list[pd.DataFrame] = []
         index = {v.name: i for i, v in enumerate(self.variants)}
         if self.spec.select is not None:
             return self._select(st, jobs, dask, progress, keep_logs)
@@ -178,9 +211,10 @@ class Experiment:
                 t = tasks[i]
                 row = self._row(t, res, index[t.variant])
                 if st is not None:
-                    st.add(row, res["kpis"])
+                    st.add(row, res["kpis"], res.get("series"))
                 else:
                     rows.append(row)
+                    self._keep_series(t, res)
                 finished += 1
                 if progress:
                     progress(finished, planned)
@@ -202,7 +236,18 @@ class Experiment:
         summary = self.summary(runs)
         if st is not None:
             st.write_summary(summary)
-        return ExperimentResult(runs, summary, n, note)
+        return ExperimentResult(runs, summary, n, note, self._series_frame(st))
+
+    def _keep_series(self, task: RunTask, res: dict[str, Any]) -> None:
+        series = res.get("series")
+        if series is not None:
+            self._series.append(series.assign(variant=task.variant,
+                                              replication=task.replication))
+
+    def _series_frame(self, st: Store | None) -> pd.DataFrame | None:
+        if st is not None or not self._series:
+            return None
+        return pd.concat(self._series, ignore_index=True)
 
     def _select(self, st: Store | None, jobs: int, dask: str | None,
                 progress: ProgressFn | None, keep_logs: bool) -> ExperimentResult:
@@ -210,6 +255,7 @@ class Experiment:
         eliminated all but one on the objective."""
         rule = self.spec.select
         assert rule is not None
+        self._series = []
         kpi = self.spec.objective
         rows: list[dict[str, Any]] = []
         index = {v.name: i for i, v in enumerate(self.variants)}
@@ -221,9 +267,10 @@ class Experiment:
             for i, res in run_tasks(tasks, jobs=jobs, dask=dask):
                 row = self._row(tasks[i], res, index[tasks[i].variant])
                 if st is not None:
-                    st.add(row, res["kpis"])
+                    st.add(row, res["kpis"], res.get("series"))
                 else:
                     rows.append(row)
+                    self._keep_series(tasks[i], res)
                 done[0] += 1
                 if progress:
                     progress(done[0], done[0] + len(tasks) - 1 - i)
@@ -243,7 +290,7 @@ class Experiment:
             st.write_summary(summary)
         note = sel.describe([v.name for v in self.variants]) + (
             f" (indifference zone {rule.delta:g} on {kpi}; {sel.total_replications} runs)")
-        return ExperimentResult(runs, summary, n, note)
+        return ExperimentResult(runs, summary, n, note, self._series_frame(st))
 
     def _frame(self, rows: list[dict[str, Any]], n: int) -> pd.DataFrame:
         """This experiment's runs (variants by name, replications below ``n``), in order."""

@@ -24,7 +24,7 @@ HIGHER_IS_BETTER = ("on_time_rate", "fill_rate", "orders_delivered", "orders_shi
 def direction(kpi: str) -> int:
     """-1 if lower is better, +1 if higher is better, 0 if neither (e.g. utilization)."""
     base = kpi.split(".", 1)[0]
-    if base.startswith(HIGHER_IS_BETTER):
+    if base.startswith(HIGHER_IS_BETTER) or base.endswith("on_time_rate"):
         return 1
     if any(p in base for p in LOWER_IS_BETTER):
         return -1

@@ -1,9 +1,12 @@
 """The run store: a folder that keeps every finished run of an experiment.
 
-``DIR/experiment.json`` names the experiment that owns the store (another experiment is refused
-unless forced); ``DIR/runs.parquet`` holds one row per finished run (variant, swept values,
-replication, seed, digests, timings and one column per KPI, named as in ``kpis.json``);
-``DIR/runs/<run key>.json`` each run's full KPI set; ``DIR/summary.parquet`` the intervals.
+``DIR/experiment.json`` names the experiment that owns the store (another experiment is
+refused unless forced), its settings and each variant's resolved scenario;
+``DIR/runs.parquet`` holds one row per finished run (variant, swept values, replication, seed,
+digests, timings and one column per KPI, named as in ``kpis.json``);
+``DIR/runs/<run key>.json`` each run's full KPI set and ``DIR/runs/<run key>.series.parquet``
+its series (:mod:`sim.series`: per day, hour, channel, zone, SKU class and destination);
+``DIR/summary.parquet`` the intervals.
 Each file is replaced atomically, and a run enters ``runs.parquet`` only once it has finished,
 so a run killed mid-way is simply not there and the next invocation does it again.  A lock
 (``DIR/.lock``) keeps two invocations from writing one store at the same time.
@@ -97,12 +100,23 @@ class Store:
         """Run keys already in the store."""
         return {str(r["run_key"]) for r in self.rows}
 
-    def add(self, row: dict[str, Any], kpis: dict[str, float]) -> None:
-        """Record a finished run (its KPI file first, then its row)."""
+    def add(self, row: dict[str, Any], kpis: dict[str, float],
+            series: pd.DataFrame | None = None) -> None:
+        """Record a finished run (its KPI and series files first, then its row)."""
+        if series is not None:
+            write_parquet_atomic(self.path / "runs" / f"{row['run_key']}.series.parquet",
+                                 series)
         atomic_write_text(self.path / "runs" / f"{row['run_key']}.json",
                           json.dumps(kpis, indent=1, allow_nan=True) + "\n")
         self.rows.append(row)
         write_parquet_atomic(self.path / RUNS, pd.DataFrame(self.rows))
+
+    def write_design(self, spec: dict[str, Any], variants: list[dict[str, Any]]) -> None:
+        """Record the experiment's settings and each variant's resolved scenario in
+        ``experiment.json`` (what a report needs to say what was compared)."""
+        atomic_write_text(self.path / IDENTITY, json.dumps(
+            {"experiment": self.experiment, "spec": spec, "variants": variants},
+            indent=1, allow_nan=True, default=str) + "\n")
 
     def write_summary(self, summary: pd.DataFrame) -> None:
         write_parquet_atomic(self.path / SUMMARY, summary)

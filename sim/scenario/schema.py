@@ -770,6 +770,12 @@ class Scenario(_Model):
             out.append((f, self.replenishment.for_class(c).policy, self.policy_origin(f)))
         return out
 
+    def with_policy_origins(self, moved: Mapping[str, Path]) -> Scenario:
+        """A copy whose policy fields in ``moved`` are looked up beside other files (a Dask
+        worker's copies of the policy files, see :mod:`sim.experiments.runs`)."""
+        return self.model_copy().with_files(self._source, {**self._origins, **moved},
+                                            self._tables)
+
     def policy_origin(self, field: str) -> Path | None:
         """The scenario file whose value of ``field`` (one of :data:`POLICY_FIELDS`) is in
         effect: the file that named it, else the scenario's own file."""
