@@ -4,6 +4,7 @@
 ``fulfill compare A B ...``         KPIs side by side (results directories or scenario files)
 ``fulfill validate SCENARIO``       check a scenario file without running it
 ``fulfill report SOURCE... --out F`` an HTML report (and PDF) from runs, a store or scenarios
+``fulfill import orders FILE --format F --out S``  an order export as a replay scenario
 ``fulfill zones CHART``             agreement of distance-band zones with a real zone chart
 ``fulfill optimize placement SCENARIO --out NEW``   inventory placement (MIP), new scenario
 ``fulfill optimize network SCENARIO --max-sites K --out NEW``   FC sites (facility location)
@@ -335,6 +336,46 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mapping(items: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        column, eq, field = item.partition("=")
+        if not eq or not column.strip() or not field.strip():
+            raise ResultsError(f"--map {item!r}: expected COLUMN=FIELD, e.g. "
+                               "--map 'Order Date=created_at'.")
+        out[column.strip()] = field.strip()
+    return out
+
+
+def cmd_import_orders(args: argparse.Namespace) -> int:
+    from sim.importers import OrdersImportError, import_orders
+
+    try:
+        summary = import_orders(
+            Path(args.file), fmt=args.format, out=Path(args.out),
+            base=Path(args.base) if args.base else None, mapping=_mapping(args.map),
+            catalog=Path(args.catalog) if args.catalog else None, start=args.start,
+            end=args.end)
+    except OrdersImportError as exc:
+        raise ResultsError(str(exc)) from None
+    for line in summary.lines():
+        out.print(markup_safe(line), soft_wrap=True)
+    if args.fit:
+        from sim.files import NotOurs
+        from sim.importers.fit import fit_report_lines
+        from sim.importers.fitted import write_fitted
+
+        try:
+            files, checks = write_fitted(Path(args.out))
+        except NotOurs as exc:
+            raise ResultsError(str(exc)) from None
+        for line in fit_report_lines(checks):
+            out.print(markup_safe(line), soft_wrap=True)
+        for f in files:
+            out.print(f"Wrote {markup_safe(f)}", soft_wrap=True)
+    return 0
+
+
 def cmd_experiment(args: argparse.Namespace) -> int:
     exp = Experiment.from_file(args.file)
     res = _run_experiment(exp, args, args.store, exp.spec.name)
@@ -493,6 +534,15 @@ _seed = _arg(int, lambda v: v >= 0, "a whole number >= 0 (a seed)")
 _days = _arg(float, lambda v: v > 0, "a positive number of days")
 
 
+def _date(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got '{text}'") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -563,6 +613,31 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--no-exports", action="store_true",
                     help="do not write the CSV and XLSX exports beside the HTML")
     rp.set_defaults(func=cmd_report)
+    im = sub.add_parser("import", help="import data: an order history as a replay scenario",
+                        parents=[common])
+    isub = im.add_subparsers(dest="what", required=True)
+    io = isub.add_parser(
+        "orders", parents=[common], help="a Shopify, WooCommerce or CSV/XLSX order export",
+        description="Read an order export and write a scenario that replays it (and, with "
+        "--fit, one with demand fitted to it). Only the 3-digit ZIP of each address is kept; "
+        "names, e-mails, addresses and phone numbers are never read into the output. "
+        "Example: fulfill import orders orders_export.csv --format shopify --out "
+        "my_season.toml")
+    io.add_argument("file", help="the export (.csv, or .xlsx for --format csv)")
+    io.add_argument("--format", required=True, choices=("shopify", "woocommerce", "csv"))
+    io.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                    help="which column holds a field (order_id, created_at, sku, quantity, "
+                    "zip, country, channel, status, requires_shipping, price); repeatable")
+    io.add_argument("--catalog", default=None, help="CSV of real SKU sizes (sku, weight_lb, "
+                    "length_in, width_in, height_in[, name, category, unit_price])")
+    io.add_argument("--base", default=None,
+                    help="the scenario to extend (default: the bundled baseline)")
+    io.add_argument("--start", type=_date, default=None, help="first order date kept")
+    io.add_argument("--end", type=_date, default=None, help="last order date kept")
+    io.add_argument("--fit", action="store_true",
+                    help="also write <out>.fitted.toml with synthetic demand fitted to it")
+    io.add_argument("--out", required=True, help="the replay scenario to write")
+    io.set_defaults(func=cmd_import_orders)
     q = sub.add_parser("runs", help="query a run store with SQL (DuckDB)", parents=[common])
     q.add_argument("store")
     q.add_argument("--sql", default=None,

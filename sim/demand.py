@@ -75,6 +75,8 @@ def service_factor(u: np.ndarray, dist_code: int, cv: float) -> np.ndarray:
 
 def generate_day(net: Network, day: int, rngs: dict[str, np.random.Generator]) -> DayOrders:
     """The orders placed on simulated day ``day`` (truncated at the horizon)."""
+    if net.replay is not None:
+        return replay_day(net, day, rngs)
     rate = net.orders_per_day * net.day_rate_multiplier(day) * net.hour_profile
     if net.daily_cv > 0:  # day-to-day demand noise: a gamma factor with mean 1 on the whole day
         shape = 1.0 / net.daily_cv**2
@@ -106,6 +108,52 @@ def generate_day(net: Network, day: int, rngs: dict[str, np.random.Generator]) -
         line_ptr=line_ptr,
         line_sku=sku,
         line_units=units,
+        pick_u=rngs["pick"].random(n),
+        pack_u=rngs["pack"].random(n),
+    )
+
+
+def replay_day(net: Network, day: int, rngs: dict[str, np.random.Generator]) -> DayOrders:
+    """The orders of the replayed file placed on day ``day`` (``[demand] mode = "replay"``).
+
+    With ``scale`` s, each order is placed ``floor(s)`` times plus once more with probability
+    ``s - floor(s)`` (a uniform draw from the arrivals stream per order): the expected volume
+    is s times the file's, each copy keeps the order's lines, channel and destination.  The
+    first copy keeps the order's own time; further copies go at a uniform time within the
+    same hour, so the hour and weekday profiles are the file's.  With s = 1 every order is
+    placed once, at its time.
+    """
+    rp = net.replay
+    assert rp is not None
+    lo, hi = np.searchsorted(rp.placed_h, [24.0 * day, min(24.0 * (day + 1), net.horizon_h)],
+                             side="left")
+    idx = np.arange(lo, hi, dtype=np.int64)
+    s = net.replay_scale
+    t = rp.placed_h[idx]
+    if s != 1.0:
+        whole = int(np.floor(s))
+        copies = whole + (rngs["arrivals"].random(len(idx)) < s - whole)
+        src = np.repeat(idx, copies)
+        nth = np.arange(len(src)) - np.repeat(np.cumsum(copies) - copies, copies)
+        jitter = np.floor(rp.placed_h[src]) + rngs["arrivals"].random(len(src))
+        t = np.where(nth == 0, rp.placed_h[src], jitter)
+        t = np.clip(t, 24.0 * day, np.nextafter(24.0 * (day + 1), 0.0))
+        keep = t < net.horizon_h
+        order = np.argsort(t[keep], kind="stable")
+        idx, t = src[keep][order], t[keep][order]
+    n = len(idx)
+    counts = rp.line_ptr[idx + 1] - rp.line_ptr[idx]
+    starts = np.repeat(rp.line_ptr[idx], counts)
+    lines = starts + (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts))
+    line_ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(counts, out=line_ptr[1:])
+    return DayOrders(
+        time_h=np.ascontiguousarray(t, float),
+        channel=rp.channel[idx],
+        dest=rp.dest[idx],
+        line_ptr=line_ptr,
+        line_sku=rp.line_sku[lines],
+        line_units=rp.line_units[lines],
         pick_u=rngs["pick"].random(n),
         pack_u=rngs["pack"].random(n),
     )

@@ -24,6 +24,7 @@ from sim.scenario import (
     FC,
     WEEKDAYS,
     CountDist,
+    ReplayOrders,
     Returns,
     Scenario,
     ScenarioTables,
@@ -117,6 +118,8 @@ class Network:
     lines_per_order: CountDist
     units_per_line: CountDist
     forecast_units_per_day: np.ndarray  # (F, K) under nearest-FC routing
+    replay: ReplayOrders | None  # demand.mode = "replay": the file's orders, else None
+    replay_scale: float
     # stock and policies
     initial_stock: np.ndarray  # (F, K) int64
     sku_class: np.ndarray  # (K,) 0 = A, 1 = B, 2 = C
@@ -391,8 +394,12 @@ def build_network(sc: Scenario) -> Network:
     chans = list(d.channels.items())
 
     units_per_order = expected_units_per_order(sc)
+    orders_per_day = d.orders_per_day
+    if t.replay is not None:  # stock and replenishment follow the replayed demand
+        units_per_order = t.replay.units_per_order()
+        orders_per_day = t.replay.n_orders * d.scale / t.replay.days_covered()
     catchment = np.bincount(fc_rank[:, 0], weights=t.dest_weight, minlength=len(fcs))
-    forecast = d.orders_per_day * units_per_order * catchment[:, None] * t.sku_popularity[None, :]
+    forecast = orders_per_day * units_per_order * catchment[:, None] * t.sku_popularity[None, :]
     if t.forecast_units is not None and t.forecast_sku is not None:  # e.g. from a placement
         forecast = np.zeros_like(forecast)
         for fc, k, r in zip(t.forecast_fc, t.forecast_sku, t.forecast_units, strict=True):
@@ -469,7 +476,7 @@ def build_network(sc: Scenario) -> Network:
         sku_dims_in=t.sku_dims_in,
         sku_unit_price=t.sku_unit_price,
         sku_popularity=t.sku_popularity,
-        orders_per_day=d.orders_per_day,
+        orders_per_day=orders_per_day,
         hour_profile=hour / hour.sum(),
         weekday_profile=week / week.mean(),
         season_start_day=np.array([(s.start - start).days for s in d.seasonality], np.int64),
@@ -481,6 +488,8 @@ def build_network(sc: Scenario) -> Network:
         lines_per_order=d.lines_per_order,
         units_per_line=d.units_per_line,
         forecast_units_per_day=forecast,
+        replay=t.replay,
+        replay_scale=d.scale,
         initial_stock=stock,
         sku_class=sku_class,
         sku_unit_cost=share * t.sku_unit_price,

@@ -18,6 +18,7 @@ distributions), :mod:`~sim.scenario.schema` (the sections and :class:`Scenario`)
 """
 
 from sim.scenario.loading import MAX_EXTENDS, POLICY_FIELDS, load_scenario, read_toml
+from sim.scenario.replay import ReplayOrders
 from sim.scenario.schema import (
     CLASS_NAMES,
     FC,
@@ -47,10 +48,37 @@ from sim.scenario.types import WEEKDAYS, CountDist, ScenarioError, ServiceTime
 from sim.scenario.writing import write_scenario
 
 __all__ = [
-    "CLASS_NAMES", "FC", "MAX_EXTENDS", "POLICY_FIELDS", "REPLENISHMENT_BUILTINS", "WEEKDAYS",
-    "CatalogRef", "Channel", "ClassPolicy", "CountDist", "Demand", "Hold", "InitialStock",
-    "LeadTime", "Replenishment", "Returns", "Routing", "Scenario", "ScenarioError",
-    "ScenarioTables", "ServiceConfig", "ServiceTime", "Shift", "Shipping", "Supplier",
-    "Transfers", "expected_units_per_order", "load_scenario", "read_toml", "sku_classes",
-    "validate_scenario_dict", "write_scenario",
+    "CLASS_NAMES",
+    "FC",
+    "MAX_EXTENDS",
+    "POLICY_FIELDS",
+    "REPLENISHMENT_BUILTINS",
+    "WEEKDAYS",
+    "CatalogRef",
+    "Channel",
+    "ClassPolicy",
+    "CountDist",
+    "Demand",
+    "Hold",
+    "InitialStock",
+    "LeadTime",
+    "ReplayOrders",
+    "Replenishment",
+    "Returns",
+    "Routing",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioTables",
+    "ServiceConfig",
+    "ServiceTime",
+    "Shift",
+    "Shipping",
+    "Supplier",
+    "Transfers",
+    "expected_units_per_order",
+    "load_scenario",
+    "read_toml",
+    "sku_classes",
+    "validate_scenario_dict",
+    "write_scenario",
 ]

@@ -77,7 +77,8 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = (),
     # Data files named in this file are relative to this file.
     fields = [("catalog", "file"), ("inventory", "file"), ("inventory", "forecast_file"),
               ("carrier", "zone_chart"), ("routing", "assignment_file"),
-              ("shipping", "cartons", "file"), ("demand", "destinations", "file")]
+              ("shipping", "cartons", "file"), ("demand", "destinations", "file"),
+              ("demand", "orders_file")]
     services = data.get("services")
     if isinstance(services, dict):
         fields += [("services", name, "rates") for name in services]

@@ -251,6 +251,14 @@ class Demand(_Model):
     units_per_line: CountDist = CountDist()
     destinations: Destinations
     daily_cv: CV = 0.0
+    mode: Literal["synthetic", "replay"] = "synthetic"
+    """``replay``: the orders of ``orders_file`` (written by ``fulfill import orders``) at their
+    own times, lines and destinations, instead of the Poisson process above."""
+    orders_file: str | None = None
+    scale: float = Field(default=1.0, gt=0, le=100)
+    """Replay only: volume factor.  Each order of the file is placed ``floor(scale)`` or
+    ``ceil(scale)`` times (the fraction by a draw from the arrivals stream); a copy beyond the
+    first goes at a uniform time within the same hour as the original."""
 
     @field_validator("hour_profile")
     @classmethod
@@ -273,6 +281,16 @@ class Demand(_Model):
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"channel shares must sum to 1, they sum to {total:g}")
         return v
+
+    @model_validator(mode="after")
+    def _replay(self) -> Demand:
+        if self.mode == "replay" and not self.orders_file:
+            raise ValueError("mode 'replay' needs orders_file (a table written by "
+                             "'fulfill import orders')")
+        if self.mode == "synthetic" and self.scale != 1.0:
+            raise ValueError("scale applies to mode 'replay' only; for synthetic demand "
+                             "change orders_per_day")
+        return self
 
 
 class InitialStock(_Model):

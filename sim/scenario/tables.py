@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.csvsafe import csv_unsafe_cell
 from sim.geo import GeoError, load_zip3, read_zone_chart, zip3_of
+from sim.scenario.replay import ReplayOrders, read_replay
 from sim.scenario.schema import (
     CLASS_NAMES,
     LENGTH_TO_IN,
@@ -54,6 +55,7 @@ class ScenarioTables:
     assign_dest: np.ndarray | None = None  # routing.assignment_file: destination ids,
     assign_sku: np.ndarray | None = None   # SKU ids
     assign_fc: tuple[str, ...] = ()        # and FC names, row by row
+    replay: ReplayOrders | None = None  # demand.mode = "replay": the orders to place
 
     def hash_parts(self) -> list[np.ndarray]:
         parts = [self.sku_weight_lb, self.sku_dims_in, self.sku_unit_price, self.sku_popularity,
@@ -67,6 +69,8 @@ class ScenarioTables:
         if self.assign_dest is not None and self.assign_sku is not None:
             parts += [self.assign_dest, self.assign_sku,
                       np.frombuffer("\n".join(self.assign_fc).encode(), np.uint8)]
+        if self.replay is not None:
+            parts += self.replay.hash_parts()
         for w, r in (self.service_rates or {}).values():
             parts += [w, r]
         if self.cartons is not None:
@@ -438,6 +442,18 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
             (base / sc.inventory.forecast_file).resolve(), "inventory.forecast_file",
             "units_per_day", sc, sku_ids, cat_path)
         kw |= {"forecast_fc": fc_col, "forecast_sku": sku_col, "forecast_units": rate}
+    dest_lat, dest_lon = dest["lat"].to_numpy(float), dest["lon"].to_numpy(float)
+    dest_weight = dest["weight"].to_numpy(float) / dest["weight"].sum()
+    popularity = pop / pop.sum()
+    if sc.demand.mode == "replay":  # the file's destinations and SKU mix replace the model's
+        assert sc.demand.orders_file is not None
+        replay = read_replay((base / sc.demand.orders_file).resolve(), sku_ids,
+                             list(sc.demand.channels))
+        names, zips = replay.zip3, list(replay.zip3)
+        dest_lat, dest_lon, dest_weight = replay.dest_lat, replay.dest_lon, replay.dest_weight()
+        units = replay.sku_units(len(sku_ids))
+        popularity = units / units.sum()
+        kw["replay"] = replay
     if sc.routing.assignment_file is not None:
         kw |= _read_assignment((base / sc.routing.assignment_file).resolve(), sc, names,
                                sku_ids, cat_path, dest_path)
@@ -446,13 +462,13 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
         sku_weight_lb=cat["weight_lb"].to_numpy(float),
         sku_dims_in=cat[["length_in", "width_in", "height_in"]].to_numpy(float),
         sku_unit_price=cat["unit_price"].to_numpy(float),
-        sku_popularity=pop / pop.sum(),
+        sku_popularity=popularity,
         sku_category=tuple(cat["category"]),
         sku_supplier=tuple(cat["supplier"]),
         dest_names=names,
-        dest_lat=dest["lat"].to_numpy(float),
-        dest_lon=dest["lon"].to_numpy(float),
-        dest_weight=dest["weight"].to_numpy(float) / dest["weight"].sum(),
+        dest_lat=dest_lat,
+        dest_lon=dest_lon,
+        dest_weight=dest_weight,
         dest_zip3=tuple(zips),
         zone_chart=chart,
         service_rates=rates,
