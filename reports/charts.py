@@ -617,3 +617,30 @@ def headline(df: pd.DataFrame, *, kpi_label: str) -> str:
         _legend_top(fig, handles, list(dict.fromkeys(verdicts)), wrap=30)
         _fit_texts_x(fig, ax, texts)
         return fig_to_svg(fig, title=f"Difference in {kpi_label} against {base}")
+
+
+def observed_fitted(what: str, observed: Sequence[float], fitted: Sequence[float], *,
+                    x_label: str, ks: float, first: int = 0,
+                    names: Sequence[str] | None = None) -> str:
+    """An order history's distribution or profile (bars) against the fitted model's (line),
+    with their Kolmogorov-Smirnov distance in the title."""
+    obs, fit = np.asarray(observed, float), np.asarray(fitted, float)
+    n = max(len(obs), len(fit))
+    if n == 0 or not (np.isfinite(obs).any() or np.isfinite(fit).any()):
+        raise ValueError(f"no data for {what}")
+    obs = np.pad(obs, (0, n - len(obs)), constant_values=np.nan)
+    fit = np.pad(fit, (0, n - len(fit)), constant_values=np.nan)
+    x = np.arange(n)
+    with chart(WIDTH, 2.6, layout="constrained") as (fig, ax):
+        ax.bar(x, obs, width=0.8, color=color_for(0), alpha=0.45, label="observed")
+        ax.plot(x, fit, color=color_for(1), marker="o", ms=3, lw=1.4, label="fitted")
+        ax.set_xlabel(x_label, **LITERAL)
+        ax.set_ylabel("share")
+        if names is not None and len(names) == n:
+            ax.set_xticks(x, list(names), **LITERAL)
+        elif first:
+            step = max(1, n // 10)
+            ax.set_xticks(x[::step], [str(int(v) + first) for v in x[::step]])
+        ax.set_title(f"{what}: Kolmogorov-Smirnov distance {ks:.3f}", **LITERAL)
+        literal_legend(ax.legend(frameon=False, loc="upper right"))
+        return fig_to_svg(fig, title=f"{what}, observed against fitted")

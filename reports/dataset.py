@@ -94,6 +94,9 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     package_version: str = ""
     code_versions: list[str] = field(default_factory=list)
+    fit: dict[str, Any] | None = None
+    """The checks of a demand model fitted to an order history (``<scenario>.fit.json``
+    beside the base's scenario file, written by ``fulfill import orders --fit``)."""
 
     @property
     def base(self) -> VariantData:
@@ -120,6 +123,23 @@ class ReportData:
             return pd.DataFrame(columns=["series", "fc", "label", "x", "value", "replication",
                                          "variant"])
         return pd.concat(parts, ignore_index=True)
+
+
+def fit_beside(scenario_file: str | Path | None) -> dict[str, Any] | None:
+    """The fit checks written beside a replay or fitted scenario (``X.toml`` or
+    ``X.fitted.toml`` -> ``X.fit.json``), if there are any."""
+    if not scenario_file:
+        return None
+    p = Path(scenario_file)
+    stem = p.name.removesuffix(".toml").removesuffix(".fitted")
+    f = p.with_name(f"{stem}.fit.json")
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
+        return None
+    return {"file": str(f), "checks": [c for c in data["checks"] if isinstance(c, dict)]}
 
 
 def _mixed(variants: Sequence[VariantData]) -> list[str]:
@@ -185,7 +205,8 @@ def from_results_dirs(paths: Sequence[Path], title: str | None = None) -> Report
     variants = [_reindex(v, 0) for v in variants]
     return ReportData(kind="runs", title=title or _default_title(variants), variants=variants,
                       meta=meta, warnings=_mixed(variants), package_version=versions[-1],
-                      code_versions=versions)
+                      code_versions=versions,
+                      fit=fit_beside(loaded[0][1].get("scenario_file")))
 
 
 def _reindex(v: VariantData, rep: int) -> VariantData:
@@ -280,7 +301,9 @@ def from_store(path: Path, title: str | None = None) -> ReportData:
         maximize=bool(spec.get("maximize", False)),
         constraints=[str(c) for c in spec.get("constraints", [])], sweeps=sweeps,
         warnings=_mixed(variants), notes=notes,
-        package_version="", code_versions=sorted(set(runs["code_version"].astype(str))))
+        package_version="", code_versions=sorted(set(runs["code_version"].astype(str))),
+        fit=fit_beside(listed[0].get("scenario_file") if listed and isinstance(listed[0], dict)
+                       else None))
 
 
 _RUN_COLUMNS = {"experiment", "variant", "replication", "seed", "scenario_digest",
@@ -319,4 +342,4 @@ def from_experiment(exp: Any, res: Any, title: str | None = None) -> ReportData:
         objective=spec.objective, maximize=spec.maximize, constraints=list(spec.constraints),
         sweeps=[s.key for s in spec.sweeps], warnings=_mixed(variants),
         notes=[res.note] if res.note else [], code_versions=[str(runs["code_version"].iloc[0])]
-        if len(runs) else [])
+        if len(runs) else [], fit=fit_beside(exp.variants[0].scenario.source))

@@ -298,6 +298,32 @@ def _pareto(data: ReportData) -> Figure:
                    lambda: charts.pareto(pd.DataFrame(rows)), "No cost or service KPIs.")
 
 
+_FIT_AXES = {"hour of day": ("hour of day", 0, None),
+             "weekday": ("weekday", 0, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
+             "lines per order": ("lines per order", 1, None),
+             "units per line": ("units per line", 1, None)}
+
+
+def _fit_section(data: ReportData) -> tuple[list[tuple[str, str, str]], list[Figure]]:
+    """The demand-fit table (check, KS distance, note) and its charts."""
+    if not data.fit:
+        return [], []
+    rows, figs = [], []
+    for c in data.fit["checks"]:
+        what = str(c.get("what", ""))
+        ks = float(c.get("ks", math.nan))
+        rows.append((what, f"{ks:.3f}", str(c.get("note", ""))))
+        if what in _FIT_AXES:
+            label, first, names = _FIT_AXES[what]
+            figs.append(_figure(
+                f"Demand fit: {what}", "Bars: the order history; line: the fitted model.",
+                partial(charts.observed_fitted, what, list(c.get("observed") or []),
+                        list(c.get("fitted") or []), x_label=label, ks=ks, first=first,
+                        names=names),
+                f"No data for {what}."))
+    return rows, figs
+
+
 def render_html(data: ReportData, *, paper: str = "letter", export_name: str = "report",
                 companions: Sequence[str] = (), stamp: str | None = None) -> str:
     """The report as HTML text.  ``stamp`` is the one line that changes between two renders
@@ -372,6 +398,7 @@ def render_html(data: ReportData, *, paper: str = "letter", export_name: str = "
                 f"{data.objective.replace('_', ' ')} ({'higher' if data.maximize else 'lower'}"
                 " is better)")
     verdict_class = {"better": "better", "worse": "worse"}
+    fit_rows, fit_figs = _fit_section(data)
     html = env.get_template("report.html.j2").render(
         title=data.title, subtitle=subtitle,
         stamp=stamp if stamp is not None else time.strftime("Made %Y-%m-%d %H:%M %Z"),
@@ -385,5 +412,7 @@ def render_html(data: ReportData, *, paper: str = "letter", export_name: str = "
         xlsx_uri="data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;"
                  "base64," + base64.b64encode(to_xlsx_bytes(df)).decode(),
         charts=figs, maps=maps, experiment_charts=exp_figs, method=method(data),
+        fit_rows=fit_rows, fit_figs=fit_figs,
+        fit_file=Path(data.fit["file"]).name if data.fit else "",
         fmt_value=fmt_value)
     return html

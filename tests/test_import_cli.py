@@ -70,3 +70,19 @@ def test_bad_import_input_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit):
         main(["import", "orders", "f.csv", "--format", "shopify", "--start", "2024-13-01",
               "--out", out])
+
+
+def test_report_shows_the_demand_fit(tmp_path: Path) -> None:
+    import json
+
+    out = tmp_path / "season.toml"
+    assert main(["import", "orders", str(DATA / "shopify_orders.csv"), "--format", "shopify",
+                 "--out", str(out), "--fit"]) == 0
+    assert main(["run", str(tmp_path / "season.fitted.toml"), "--days", "3", "--out",
+                 str(tmp_path / "r"), "--quiet"]) == 0
+    assert main(["report", str(tmp_path / "r"), "--out", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    checks = json.loads((tmp_path / "season.fit.json").read_text(encoding="utf-8"))["checks"]
+    assert 'id="fit"' in html and "season.fit.json" in html
+    for c in checks:  # every check with its distance, as in the fit file
+        assert f"<td>{c['what']}</td><td class=\"num\">{c['ks']:.3f}</td>" in html

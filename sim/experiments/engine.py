@@ -188,6 +188,7 @@ class Experiment:
                  "horizon_days": v.scenario.run.horizon_days,
                  "warmup_days": v.scenario.run.warmup_days,
                  "scenario_name": v.scenario.name,
+                 "scenario_file": str(v.scenario.source) if v.scenario.source else None,
                  "scenario": v.scenario.model_dump(mode="json")}
                 for i, v in enumerate(self.variants)]
 
