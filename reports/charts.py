@@ -644,3 +644,51 @@ def observed_fitted(what: str, observed: Sequence[float], fitted: Sequence[float
         ax.set_title(f"{what}: Kolmogorov-Smirnov distance {ks:.3f}", **LITERAL)
         literal_legend(ax.legend(frameon=False, loc="upper right"))
         return fig_to_svg(fig, title=f"{what}, observed against fitted")
+
+
+def search_history(df: pd.DataFrame, *, objective_label: str, maximize: bool = False) -> str:
+    """A tuning study, trial by trial: the objective of each complete trial (filled when it
+    meets every constraint, hollow when not), pruned trials (crosses, at the mean of the
+    replications they ran) and the best feasible value so far (a step line).
+
+    ``df`` columns: ``trial``, ``objective``, ``state`` (complete / pruned / fail),
+    ``feasible`` (bool)."""
+    d = _table(df, "search history", "trial objective state:s feasible:r",
+               finite="objective").sort_values("trial")
+    x, y = d["trial"].to_numpy(float), d["objective"].to_numpy(float)
+    complete = (d["state"] == "complete").to_numpy()
+    feasible = d["feasible"].to_numpy(bool) & complete
+    with chart(WIDTH, 3.0, layout="constrained") as (fig, ax):
+        ax.scatter(x[feasible], y[feasible], s=22, color=color_for(0), zorder=3,
+                   label="complete, meets the constraints")
+        ax.scatter(x[complete & ~feasible], y[complete & ~feasible], s=22, facecolor="none",
+                   edgecolor=color_for(0), zorder=3, label="complete, violates a constraint")
+        pruned = (d["state"] == "pruned").to_numpy()
+        ax.scatter(x[pruned], y[pruned], s=22, marker="x", color=NEUTRAL, zorder=3,
+                   label="pruned (paired test)")
+        if feasible.any():
+            best = np.where(feasible, y, np.nan)
+            acc = np.fmax.accumulate(np.nan_to_num(best, nan=-np.inf)) if maximize else \
+                np.fmin.accumulate(np.nan_to_num(best, nan=np.inf))
+            ok = np.isfinite(acc)
+            ax.step(x[ok], acc[ok], where="post", color=color_for(1), lw=1.4,
+                    label="best so far")
+        ax.set_xlabel("trial")
+        ax.set_ylabel(objective_label, **LITERAL)
+        _legend_top(fig, *ax.get_legend_handles_labels())
+        return fig_to_svg(fig, title="Search history")
+
+
+def importances(values: Mapping[str, float]) -> str:
+    """Parameter importances of a tuning study (horizontal bars, largest on top)."""
+    items = sorted(((str(k), float(v)) for k, v in values.items() if np.isfinite(v)),
+                   key=lambda kv: kv[1])
+    if not items:
+        raise ValueError("no data for importances")
+    with chart(WIDTH, _height(len(items), 0.35, 1.0), layout="constrained") as (fig, ax):
+        y = np.arange(len(items))
+        ax.barh(y, [v for _, v in items], color=color_for(0), height=0.55)
+        _category_ticks(ax, [k for k, _ in items], axis="y")
+        ax.set_xlabel("importance (share of the objective's variation)")
+        ax.set_xlim(0, max(1.0, max(v for _, v in items)))
+        return fig_to_svg(fig, title="Parameter importances")

@@ -94,6 +94,9 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     package_version: str = ""
     code_versions: list[str] = field(default_factory=list)
+    tune: dict[str, Any] | None = None
+    """A tuning study (``fulfill tune``): its trials, best values, importances and the
+    out-of-sample confirmation; the variants are then the confirmation runs."""
     fit: dict[str, Any] | None = None
     """The checks of a demand model fitted to an order history (``<scenario>.fit.json``
     beside the base's scenario file, written by ``fulfill import orders --fit``)."""
@@ -260,10 +263,17 @@ def from_store(path: Path, title: str | None = None) -> ReportData:
         raise ReportError(f"{path}: the store holds no finished runs.")
     spec = design.get("spec") or {}
     listed = design.get("variants") or []
+    tune = _tune_of(path)
+    if tune is not None:  # the report compares the confirmation runs: start against best
+        runs = runs[runs["replication"] >= 10_000]
+        if runs.empty:
+            raise ReportError(f"{path}: the tuning study has no confirmation runs yet (no "
+                              "trial met every constraint, or it was interrupted).")
     order = [v["name"] for v in listed if isinstance(v, dict) and "name" in v]
     order += [n for n in dict.fromkeys(runs["variant"].astype(str)) if n not in order]
     info = {v["name"]: v for v in listed if isinstance(v, dict) and "name" in v}
-    kpi_cols = [c for c in runs.columns if c not in _RUN_COLUMNS and not c.startswith("sweep.")]
+    kpi_cols = [c for c in runs.columns if c not in _RUN_COLUMNS
+                and not c.startswith(("sweep.", "param."))]
     variants = []
     notes = []
     for name in order:
@@ -303,7 +313,25 @@ def from_store(path: Path, title: str | None = None) -> ReportData:
         warnings=_mixed(variants), notes=notes,
         package_version="", code_versions=sorted(set(runs["code_version"].astype(str))),
         fit=fit_beside(listed[0].get("scenario_file") if listed and isinstance(listed[0], dict)
-                       else None))
+                       else None), tune=tune)
+
+
+def _tune_of(path: Path) -> dict[str, Any] | None:
+    """A tuning study's files in a store (``tune.json``, ``trials.parquet``,
+    ``confirmation.parquet``), if it is one."""
+    import pyarrow.parquet as pq
+
+    f = path / "tune.json"
+    if not f.is_file():
+        return None
+    try:
+        info = json.loads(f.read_text(encoding="utf-8"))
+        trials = pq.read_table(path / "trials.parquet").to_pandas()
+        conf = (pq.read_table(path / "confirmation.parquet").to_pandas()
+                if (path / "confirmation.parquet").is_file() else pd.DataFrame())
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: the tuning study cannot be read ({exc}).") from None
+    return {**info, "trials": trials, "confirmation": conf}
 
 
 _RUN_COLUMNS = {"experiment", "variant", "replication", "seed", "scenario_digest",
@@ -322,7 +350,8 @@ def from_experiment(exp: Any, res: Any, title: str | None = None) -> ReportData:
     runs: pd.DataFrame = res.runs
     series = res.series if res.series is not None else pd.DataFrame(
         columns=["series", "fc", "label", "x", "value", "replication", "variant"])
-    kpi_cols = [c for c in runs.columns if c not in _RUN_COLUMNS and not c.startswith("sweep.")]
+    kpi_cols = [c for c in runs.columns if c not in _RUN_COLUMNS
+                and not c.startswith(("sweep.", "param."))]
     variants = []
     design = exp.design()
     for d in design:

@@ -23,10 +23,18 @@ import numpy as np
 import pandas as pd
 
 from reports import charts
-from reports.content import assumptions, fmt_value, headline, kpi_rows, method, unit_of
+from reports.content import (
+    assumptions,
+    fmt_interval,
+    fmt_value,
+    headline,
+    kpi_rows,
+    method,
+    unit_of,
+)
 from reports.dataset import ReportData
 from reports.export import comparison_frame, to_csv_bytes, to_xlsx_bytes
-from sim.experiments.stats import t_interval
+from sim.experiments.stats import Interval, t_interval
 
 __all__ = ["MARKER", "NotOurs", "check_outputs", "render_html"]
 
@@ -324,6 +332,61 @@ def _fit_section(data: ReportData) -> tuple[list[tuple[str, str, str]], list[Fig
     return rows, figs
 
 
+def _tune_section(data: ReportData) -> dict[str, Any] | None:
+    """The tuning study: what was searched and found, its history, parameter importances,
+    the best trials, and the out-of-sample confirmation."""
+    t = data.tune
+    if not t:
+        return None
+    trials: pd.DataFrame = t["trials"]
+    space = t.get("space") or {}
+    best = t.get("best") or {}
+    obj = str(space.get("objective", data.objective))
+    n = len(trials)
+    pruned = int(trials["pruned"].sum()) if "pruned" in trials else 0
+    feasible = int(trials["feasible"].sum()) if "feasible" in trials else 0
+    words = [f"{n} trials searched {', '.join(space.get('params', []))} with Optuna's "
+             f"{'TPE' if space.get('sampler') == 'tpe' else 'CMA-ES'} sampler, each scored on "
+             f"the same {space.get('reps')} replications (common random numbers); {pruned} "
+             f"were pruned by a paired test against the best so far, {feasible} met every "
+             "constraint" + (f" ({', '.join(space.get('constraints', []))})"
+                             if space.get("constraints") else "") + "."]
+    if best:
+        start = t.get("start") or {}
+        changes = ", ".join(f"{k}: {start.get(k)} → {v}" for k, v in best["values"].items())
+        words.append(f"Best: trial {best['trial']} ({changes}), {obj} "
+                     f"{fmt_value(obj, best['objective'])} on the search's replications.")
+    conf = t.get("confirmation")
+    rows = []
+    if isinstance(conf, pd.DataFrame) and not conf.empty:
+        for r in conf.itertuples():
+            d = Interval(float(r.diff), float(r.diff_half_width), int(r.replications))
+            rows.append((str(r.kpi), fmt_value(str(r.kpi), float(r.start)),
+                         fmt_value(str(r.kpi), float(r.best)),
+                         fmt_interval(str(r.kpi), d, signed=True), str(r.verdict)))
+        words.append("Out of sample, on replications the search never saw, the best values "
+                     "against the starting values (paired):")
+    figs = [_figure("Search history", "Each trial's mean objective; crosses: pruned after "
+                    "the first replications; the line: the best feasible value so far.",
+                    partial(charts.search_history, trials,
+                            objective_label=obj.replace("_", " "),
+                            maximize=bool(space.get("maximize"))), "No trial finished.")]
+    imp = t.get("importances") or {}
+    if imp:
+        figs.append(_figure("Parameter importances", "How much of the objective's variation "
+                            "over the trials each parameter explains (Optuna's default "
+                            "evaluator).", partial(charts.importances, imp), ""))
+    cols = [c for c in trials.columns if c.startswith("param.")]
+    done = trials[trials["state"] == "complete"] if "state" in trials else trials
+    top = done.sort_values("objective", ascending=not space.get("maximize", False)).head(10)
+    table = [(str(int(r["trial"])), *[f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c])
+                                      for c in cols],
+              fmt_value(obj, float(r["objective"])), "yes" if r.get("feasible") else "no")
+             for _, r in top.iterrows()]
+    return {"words": words, "confirmation": rows, "figs": figs,
+            "columns": [c.removeprefix("param.") for c in cols], "top": table}
+
+
 def render_html(data: ReportData, *, paper: str = "letter", export_name: str = "report",
                 companions: Sequence[str] = (), stamp: str | None = None) -> str:
     """The report as HTML text.  ``stamp`` is the one line that changes between two renders
@@ -399,6 +462,7 @@ def render_html(data: ReportData, *, paper: str = "letter", export_name: str = "
                 " is better)")
     verdict_class = {"better": "better", "worse": "worse"}
     fit_rows, fit_figs = _fit_section(data)
+    tune = _tune_section(data)
     html = env.get_template("report.html.j2").render(
         title=data.title, subtitle=subtitle,
         stamp=stamp if stamp is not None else time.strftime("Made %Y-%m-%d %H:%M %Z"),
@@ -412,7 +476,7 @@ def render_html(data: ReportData, *, paper: str = "letter", export_name: str = "
         xlsx_uri="data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;"
                  "base64," + base64.b64encode(to_xlsx_bytes(df)).decode(),
         charts=figs, maps=maps, experiment_charts=exp_figs, method=method(data),
-        fit_rows=fit_rows, fit_figs=fit_figs,
+        fit_rows=fit_rows, fit_figs=fit_figs, tune=tune,
         fit_file=Path(data.fit["file"]).name if data.fit else "",
         fmt_value=fmt_value)
     return html

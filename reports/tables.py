@@ -52,7 +52,7 @@ def kpi_table(title: str, kpis: dict[str, float], doc: Callable[[str], str]) -> 
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("meaning", style="dim")
     for name, v in kpis.items():
-        table.add_row(markup_safe(name), fmt(name, v), doc(name) if "." not in name else "")
+        table.add_row(markup_safe(name), fmt(name, v), markup_safe(doc(name)))
     return table
 
 

@@ -3,6 +3,8 @@
 ``fulfill run [SCENARIO]``          simulate, print KPIs, write a results directory
 ``fulfill compare A B ...``         KPIs side by side (results directories or scenario files)
 ``fulfill validate SCENARIO``       check a scenario file without running it
+``fulfill experiment FILE --store D`` an experiment file's runs into a run store (resumable)
+``fulfill runs STORE [--sql Q]``    SQL (DuckDB) over a run store
 ``fulfill report SOURCE... --out F`` an HTML report (and PDF) from runs, a store or scenarios
 ``fulfill import orders FILE --format F --out S``  an order export as a replay scenario
 ``fulfill zones CHART``             agreement of distance-band zones with a real zone chart
@@ -12,6 +14,8 @@
 Bad input exits with status 2 and a one-paragraph message on stderr, never a traceback;
 an unexpected error exits 1 with one line (the traceback with ``--debug``); Ctrl-C exits 130.
 Everything shown that comes from a user's files is escaped (:mod:`reports.text`).
+``fulfill --help`` and each command's ``--help`` are plain text written in
+:func:`build_parser` (each ends with an example), not this docstring.
 """
 
 from __future__ import annotations
@@ -40,14 +44,13 @@ from reports.compare import KpiColumn
 from reports.experiment import experiment_table
 from reports.tables import comparison_table, kpi_table, zone_confusion_table
 from reports.text import markup_safe
-from sim import __version__
+from sim.cli_parser import DEFAULT_REPS, build_parser
 from sim.experiments import (
     Experiment,
     ExperimentError,
     ExperimentResult,
     ExperimentSpec,
     Variant,
-    default_jobs,
 )
 from sim.geo import USPS_ZONE_MAX_MILES, GeoError, load_zip3, read_zone_chart, zone_agreement
 from sim.kpis import kpi_doc, open_orders_by_status
@@ -117,9 +120,16 @@ def check_memory(sc: Scenario, net: Network, ignore: bool) -> None:
         "pass --no-memory-check to run anyway.")
 
 
+def _warn(net: Network) -> None:
+    """The network's warnings (e.g. a staffing change outside the run) on stderr."""
+    for w in net.warnings:
+        err.print(f"[yellow]warning:[/] {markup_safe(w)}", soft_wrap=True)
+
+
 def _simulate(sc: Scenario, quiet: bool, ignore_memory: bool = False) -> RunResult:
     """Run with a progress bar on stderr (shown only on a terminal)."""
     net = build_network(sc)
+    _warn(net)
     check_memory(sc, net, ignore_memory)
     expected = net.expected_orders()
     with Progress(TextColumn(f"[bold]{markup_safe(sc.name)}[/] seed {sc.run.seed}"),
@@ -164,10 +174,6 @@ def _column(item: str | Scenario, quiet: bool, ignore_memory: bool) -> KpiColumn
     seed = m.get("seed")
     return KpiColumn(Path(item).name, kpis, seed=seed if isinstance(seed, int) else None,
                      scenario=str(m.get("scenario", "")))
-
-
-DEFAULT_REPS = 5
-"""Replications ``fulfill compare`` runs of scenario files unless told otherwise."""
 
 
 def _progress_bar(label: str, quiet: bool) -> Progress:
@@ -376,6 +382,47 @@ def cmd_import_orders(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from sim.experiments.tune import Tuner, parse_param, write_best
+    from sim.files import NotOurs
+
+    sc = _load(args.scenario, args.seed, args.days)
+    check_memory(sc, build_network(sc), args.no_memory_check)
+    tuner = Tuner(sc, [parse_param(p) for p in args.param], objective=args.objective,
+                  maximize=args.maximize, constraints=args.constraint, trials=args.trials,
+                  reps=args.reps, sampler=args.sampler, confirm_reps=args.confirm_reps,
+                  name=Path(args.store).name)
+    say = (lambda s: None) if args.quiet else (
+        lambda s: err.print(markup_safe(s), soft_wrap=True))
+    res = tuner.run(args.store, jobs=args.jobs, dask=args.dask, force=args.force,
+                    progress=say)
+    t = res.trials
+    out.print(markup_safe(
+        f"{len(t)} trials, {int(t['pruned'].sum())} pruned, {int(t['feasible'].sum())} meeting "
+        f"every constraint; each scored on replications 0-{args.reps - 1} (common random "
+        "numbers)."), soft_wrap=True)
+    if res.best is None:
+        out.print(markup_safe(f"{res.note}; nothing written."), soft_wrap=True)
+        return 0
+    changes = ", ".join(f"{k}: {tuner.start[k]} -> {v}" for k, v in res.best["values"].items())
+    out.print(markup_safe(f"best: trial {res.best['trial']}: {changes}"), soft_wrap=True)
+    for row in res.confirmation.itertuples():
+        out.print(markup_safe(
+            f"out of sample ({row.replications} fresh replications): {row.kpi} "
+            f"{row.start:.4g} -> {row.best:.4g}, paired difference {row.diff:+.4g} ± "
+            f"{row.diff_half_width:.3g}: {row.verdict}"), soft_wrap=True)
+    if res.importances:
+        out.print(markup_safe("parameter importances: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in res.importances.items())), soft_wrap=True)
+    try:
+        written = write_best(res, Path(args.scenario), Path(args.out))
+    except NotOurs as exc:
+        raise ResultsError(str(exc)) from None
+    out.print(f"wrote {markup_safe(written)}; the study is in {markup_safe(args.store)} "
+              "(fulfill report on it shows the search and the confirmation)", soft_wrap=True)
+    return 0
+
+
 def cmd_experiment(args: argparse.Namespace) -> int:
     exp = Experiment.from_file(args.file)
     res = _run_experiment(exp, args, args.store, exp.spec.name)
@@ -416,6 +463,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     files = check_policies(sc)  # imports and inspects a user's classes, builds none
     net = build_network(sc)
+    _warn(net)
     check_memory(sc, net, args.no_memory_check)
     build_policies(net)  # then builds them as a run would
     text = (f"{args.scenario}: OK — scenario '{sc.name}': {net.n_fcs} FCs "
@@ -512,180 +560,14 @@ def cmd_optimize_placement(args: argparse.Namespace) -> int:
     return 0
 
 
-def _arg(convert: Callable[[str], Any], ok: Callable[[Any], bool], what: str
-         ) -> Callable[[str], Any]:
-    """An argparse type: ``convert`` the text, then check it with ``ok``; both failures name
-    what was expected."""
-    def parse(text: str) -> Any:
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
-        return value
-    return parse
-
-
-_positive = _arg(float, lambda v: v > 0, "a positive number")
-_share = _arg(float, lambda v: 0 <= v <= 1, "a share between 0 and 1")
-_count = _arg(int, lambda v: v >= 1, "a whole number of at least 1")
-_seed = _arg(int, lambda v: v >= 0, "a whole number >= 0 (a seed)")
-_days = _arg(float, lambda v: v > 0, "a positive number of days")
-
-
-def _date(text: str) -> Any:
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got '{text}'") from None
-
-
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show the traceback of an unexpected error")
-    p = argparse.ArgumentParser(prog="fulfill", description=__doc__.split("\n\n")[0],
-                                parents=[common])
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-    memory = argparse.ArgumentParser(add_help=False)
-    memory.add_argument("--no-memory-check", action="store_true",
-                        help="run even when the estimated memory exceeds what is available")
-    r = sub.add_parser("run", help="simulate a scenario, print its KPIs, write results",
-                       parents=[common, memory])
-    r.add_argument("scenario", nargs="?", help="scenario file (default: bundled baseline)")
-    r.add_argument("--seed", type=_seed, help="override the scenario's seed")
-    r.add_argument("--days", type=_days,
-                   help="override the horizon (days); the warm-up is capped at a quarter of it")
-    r.add_argument("--out", help="results directory: a new one, or one an earlier run wrote "
-                   "(nothing else is replaced); default results/<name>-seed<seed>-<days>d")
-    r.add_argument("--quiet", action="store_true", help="no progress output")
-    r.set_defaults(func=cmd_run)
-    scen = argparse.ArgumentParser(add_help=False)  # running scenario files, replicated
-    scen.add_argument("--seed", type=_seed, help="run every scenario file with this seed")
-    scen.add_argument("--days", type=_days, help="override the horizon of scenario files")
-    scen.add_argument("--reps", type=_count, default=None,
-                      help=f"replications of each scenario file (default {DEFAULT_REPS}; "
-                      "differences are paired, with 95%% intervals)")
-    scen.add_argument("--jobs", type=_count, default=default_jobs(),
-                      help="runs at once, in worker processes (default: the cores)")
-    scen.add_argument("--dask", default=None, metavar="local:N|tcp://HOST:PORT",
-                      help="run on a Dask cluster instead")
-    scen.add_argument("--quiet", action="store_true", help="no progress output")
-    c = sub.add_parser("compare", help="compare KPIs of results directories or scenarios",
-                       parents=[common, memory, scen])
-    c.add_argument("items", nargs="+", metavar="RESULT_DIR_OR_SCENARIO")
-    c.set_defaults(func=cmd_compare)
-    e = sub.add_parser("experiment", help="run an experiment file into a run store",
-                       parents=[common, memory])
-    e.add_argument("file", help="experiment file (see scenarios/experiments/)")
-    e.add_argument("--store", required=True, help="run store folder (resumes what is there)")
-    e.add_argument("--jobs", type=_count, default=default_jobs(),
-                   help="runs at once, in worker processes (default: the cores)")
-    e.add_argument("--dask", default=None, metavar="local:N|tcp://HOST:PORT",
-                   help="run on a Dask cluster instead")
-    e.add_argument("--keep-logs", action="store_true",
-                   help="also keep each run's full results directory under STORE/runs/")
-    e.add_argument("--force", action="store_true",
-                   help="add to a store made by another experiment")
-    e.add_argument("--quiet", action="store_true")
-    e.set_defaults(func=cmd_experiment)
-    rp = sub.add_parser(
-        "report", help="an HTML report (and PDF) from results, a run store or scenarios",
-        parents=[common, memory, scen],
-        description="Write one self-contained HTML report (and optionally a PDF) comparing "
-        "results directories (fulfill run --out), a run store (fulfill experiment --store) or "
-        "scenario files (run now with --reps replications). Example: fulfill report "
-        "scenarios/baseline.toml scenarios/optimal_routing.toml --days 7 --out report.html "
-        "--pdf report.pdf")
-    rp.add_argument("sources", nargs="+", metavar="SOURCE",
-                    help="results directories, one run store, or scenario files")
-    rp.add_argument("--out", required=True, help="the HTML file to write (a new file, or a "
-                    "report written before; CSV and XLSX exports go beside it)")
-    rp.add_argument("--pdf", default=None, help="also print the report to this PDF "
-                    "(headless Chromium)")
-    rp.add_argument("--paper", choices=("letter", "a4"), default="letter",
-                    help="PDF paper size (default letter)")
-    rp.add_argument("--title", default=None, help="the report's title")
-    rp.add_argument("--no-exports", action="store_true",
-                    help="do not write the CSV and XLSX exports beside the HTML")
-    rp.set_defaults(func=cmd_report)
-    im = sub.add_parser("import", help="import data: an order history as a replay scenario",
-                        parents=[common])
-    isub = im.add_subparsers(dest="what", required=True)
-    io = isub.add_parser(
-        "orders", parents=[common], help="a Shopify, WooCommerce or CSV/XLSX order export",
-        description="Read an order export and write a scenario that replays it (and, with "
-        "--fit, one with demand fitted to it). Only the 3-digit ZIP of each address is kept; "
-        "names, e-mails, addresses and phone numbers are never read into the output. "
-        "Example: fulfill import orders orders_export.csv --format shopify --out "
-        "my_season.toml")
-    io.add_argument("file", help="the export (.csv, or .xlsx for --format csv)")
-    io.add_argument("--format", required=True, choices=("shopify", "woocommerce", "csv"))
-    io.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
-                    help="which column holds a field (order_id, created_at, sku, quantity, "
-                    "zip, country, channel, status, requires_shipping, price); repeatable")
-    io.add_argument("--catalog", default=None, help="CSV of real SKU sizes (sku, weight_lb, "
-                    "length_in, width_in, height_in[, name, category, unit_price])")
-    io.add_argument("--base", default=None,
-                    help="the scenario to extend (default: the bundled baseline)")
-    io.add_argument("--start", type=_date, default=None, help="first order date kept")
-    io.add_argument("--end", type=_date, default=None, help="last order date kept")
-    io.add_argument("--fit", action="store_true",
-                    help="also write <out>.fitted.toml with synthetic demand fitted to it")
-    io.add_argument("--out", required=True, help="the replay scenario to write")
-    io.set_defaults(func=cmd_import_orders)
-    q = sub.add_parser("runs", help="query a run store with SQL (DuckDB)", parents=[common])
-    q.add_argument("store")
-    q.add_argument("--sql", default=None,
-                   help="a query over the views runs and summary (default: means by variant)")
-    q.set_defaults(func=cmd_runs)
-    v = sub.add_parser("validate", help="check a scenario file without running it",
-                       parents=[common, memory])
-    v.add_argument("scenario")
-    v.set_defaults(func=cmd_validate)
-    z = sub.add_parser("zones", help="measure distance-band zones against a real zone chart",
-                       parents=[common])
-    z.add_argument("chart", help="CSV (or .csv.gz) with origin_zip, dest_zip, zone")
-    z.set_defaults(func=cmd_zones)
-    o = sub.add_parser("optimize", help="OR-Tools models: inventory placement, network design",
-                       parents=[common])
-    osub = o.add_subparsers(dest="model", required=True)
-    pl = osub.add_parser("placement", help="which FCs stock each SKU, how much; new scenario",
-                         parents=[common])
-    pl.add_argument("scenario")
-    pl.add_argument("--out", required=True, help="new scenario file to write")
-    pl.add_argument("--time-limit", type=_positive, default=60.0, metavar="SECONDS",
-                    help="solver time limit in seconds (default 60)")
-    pl.add_argument("--service-days", type=_positive, default=2.0,
-                    help="transit days of the service target (default 2)")
-    pl.add_argument("--service-share", type=_share, default=None,
-                    help="least share of units deliverable within --service-days (optional)")
-    pl.add_argument("--max-utilization", type=_share, default=0.85, metavar="SHARE",
-                    help="share of each FC's paid pick/pack hours the placement may fill "
-                         "(default 0.85; sets its throughput in units/day)")
-    pl.add_argument("--quiet", action="store_true")
-    pl.set_defaults(func=cmd_optimize_placement)
-    nw = osub.add_parser("network", help="which FC sites to open; new scenario",
-                         parents=[common])
-    nw.add_argument("scenario")
-    nw.add_argument("--candidates", default=None,
-                    help="CSV of candidate sites (default: the bundled 50 largest cities)")
-    nw.add_argument("--max-sites", type=_count, required=True, metavar="K")
-    nw.add_argument("--out", required=True, help="new scenario file to write")
-    nw.add_argument("--time-limit", type=_positive, default=60.0, metavar="SECONDS",
-                    help="solver time limit in seconds (default 60)")
-    nw.add_argument("--split", action="store_true",
-                    help="allow a destination's demand to be split across sites")
-    nw.add_argument("--peak", type=_positive, default=1.0,
-                    help="design for demand times this factor (e.g. 1.8 for the peak)")
-    nw.add_argument("--verbose", action="store_true", help="show the solver's log")
-    nw.add_argument("--quiet", action="store_true")
-    nw.set_defaults(func=cmd_optimize_network)
-    return p
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run, "compare": cmd_compare, "experiment": cmd_experiment,
+    "report": cmd_report, "import_orders": cmd_import_orders, "runs": cmd_runs,
+    "tune": cmd_tune,
+    "validate": cmd_validate, "zones": cmd_zones, "optimize_placement": cmd_optimize_placement,
+    "optimize_network": cmd_optimize_network}
+"""Each subcommand's handler, by the ``command_name`` its parser sets
+(:mod:`sim.cli_parser`)."""
 
 
 def _policy_frame(exc: BaseException) -> tuple[str, int] | None:
@@ -705,7 +587,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    func: Callable[[argparse.Namespace], int] = args.func
+    func: Callable[[argparse.Namespace], int] = COMMANDS[args.command_name]
     debug = getattr(args, "debug", False)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)

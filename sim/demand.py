@@ -2,9 +2,11 @@
 
 Arrivals follow a non-homogeneous Poisson process whose rate is constant within each hour:
 the count in each hour is Poisson and, given the count, the times are uniform in the hour,
-which is exact for a piecewise-constant rate.  Every attribute comes from its own named
-stream (:mod:`sim.rng`), drawn in blocks of one day, so the orders of a run depend only on
-the scenario and the seed, never on routing or on how the simulation advanced.
+which is exact for a piecewise-constant rate.  With ``daily_dist = "normal"`` the day's count
+is drawn first and spread over the hours by the hour profile (multinomial), uniformly within
+each hour.  Every attribute comes from its own named stream (:mod:`sim.rng`), drawn in
+blocks of one day, so the orders of a run depend only on the scenario and the seed, never on
+routing or on how the simulation advanced.
 """
 
 from __future__ import annotations
@@ -77,11 +79,18 @@ def generate_day(net: Network, day: int, rngs: dict[str, np.random.Generator]) -
     """The orders placed on simulated day ``day`` (truncated at the horizon)."""
     if net.replay is not None:
         return replay_day(net, day, rngs)
-    rate = net.orders_per_day * net.day_rate_multiplier(day) * net.hour_profile
-    if net.daily_cv > 0:  # day-to-day demand noise: a gamma factor with mean 1 on the whole day
-        shape = 1.0 / net.daily_cv**2
-        rate = rate * rngs["demand_noise"].gamma(shape, 1.0 / shape)
-    counts = rngs["arrivals"].poisson(rate)
+    if net.daily_dist == "normal":  # the day's count, then its hours (see Demand.daily_dist)
+        mean = net.orders_per_day * net.day_rate_multiplier(day)
+        n_day = mean + net.daily_cv * mean * rngs["demand_noise"].standard_normal() \
+            if net.daily_cv > 0 else mean
+        counts = rngs["arrivals"].multinomial(max(int(np.floor(n_day + 0.5)), 0),
+                                              net.hour_profile)
+    else:
+        rate = net.orders_per_day * net.day_rate_multiplier(day) * net.hour_profile
+        if net.daily_cv > 0:  # day-to-day noise: a gamma factor with mean 1 on the whole day
+            shape = 1.0 / net.daily_cv**2
+            rate = rate * rngs["demand_noise"].gamma(shape, 1.0 / shape)
+        counts = rngs["arrivals"].poisson(rate)
     hours = np.repeat(np.arange(24, dtype=float), counts)
     t = 24.0 * day + hours + rngs["arrivals"].random(len(hours))
     t.sort()

@@ -194,11 +194,11 @@ def stock_series(log: EventLog, step_h: float = 24.0) -> pd.DataFrame:
 
 INVENTORY_KPI_DOC: dict[str, str] = {
     "fill_rate_orders": "share of orders released whole at once when placed (never held)",
-    "fill_rate_units": "share of ordered units in such orders",
+    "fill_rate_units": "share of ordered units in orders released whole at once when placed",
     "backordered_orders": "orders that waited on hold for stock",
     "lost_sales_units": "units of orders cancelled while on hold",
     "avg_on_hand_units": "time-weighted available units on hand, all FCs and SKUs",
-    "avg_inventory_value": "the same at unit cost",
+    "avg_inventory_value": "time-weighted value of available units on hand at unit cost",
     "stockout_days_per_sku_fc": "mean days a SKU had nothing available at an FC",
     "stockout_share": "share of SKU-FC time with nothing available",
     "days_of_supply": "average units on hand / units shipped per day",
@@ -207,7 +207,7 @@ INVENTORY_KPI_DOC: dict[str, str] = {
     "purchase_cost": "purchase orders placed in the window (units x cost + fixed cost)",
     "purchase_orders": "purchase orders placed in the window",
     "transfer_units": "units moved between FCs in the window",
-    "transfer_cost": "their cost",
+    "transfer_cost": "cost of the units moved between FCs in the window",
     "return_rate": "returned units / units shipped, in the window",
     "restock_rate": "share of returned units put back into stock",
     "write_off_rate": "share of returned units written off",

@@ -20,27 +20,38 @@ from sim.eventlog import EventLog, Status
 # (KPI name, what it means) — also the order in which KPIs are printed
 KPI_DOC: dict[str, str] = {
     "orders_placed": "orders placed in the measurement window (after warm-up)",
-    "orders_shipped": "of those, orders whose every shipment left the FC (delivered included)",
-    "orders_delivered": "of those, orders whose every shipment was delivered by the horizon",
-    "orders_open": "placed, not fully shipped and not cancelled at the horizon",
-    "orders_cancelled": "cancelled after waiting on hold longer than the scenario allows",
+    "orders_shipped": "orders placed in the window whose every shipment left the FC "
+                      "(delivered included)",
+    "orders_delivered": "orders placed in the window whose every shipment was delivered by "
+                        "the horizon",
+    "orders_open": "orders placed in the window, not fully shipped and not cancelled at the "
+                   "horizon",
+    "orders_cancelled": "orders placed in the window, cancelled after waiting on hold longer "
+                        "than the scenario allows",
     "click_to_ship_h_mean": "hours from order to last shipment handed to the carrier (shipped)",
-    "click_to_ship_h_p50": "median of the same",
-    "click_to_ship_h_p90": "90th percentile of the same",
-    "click_to_ship_h_p95": "95th percentile of the same",
+    "click_to_ship_h_p50": "median hours from order to last shipment handed to the carrier",
+    "click_to_ship_h_p90": "90th percentile of hours from order to last shipment handed to "
+                           "the carrier",
+    "click_to_ship_h_p95": "95th percentile of hours from order to last shipment handed to "
+                           "the carrier",
     "click_to_deliver_days_mean": "days from order to last shipment delivered (delivered)",
-    "click_to_deliver_days_p50": "median of the same",
-    "click_to_deliver_days_p90": "90th percentile of the same",
-    "click_to_deliver_days_p95": "95th percentile of the same",
+    "click_to_deliver_days_p50": "median days from order to last shipment delivered",
+    "click_to_deliver_days_p90": "90th percentile of days from order to last shipment "
+                                 "delivered",
+    "click_to_deliver_days_p95": "95th percentile of days from order to last shipment "
+                                 "delivered",
     "on_time_rate": "share delivered by the promised date, among orders due before the horizon",
     "total_cost_per_order": "labor + postage + cartons + holding + returns + FC fixed costs "
                             "of the window, per order placed (the sum of the next six)",
     "labor_cost_per_order": "paid shift hours x wage in the window, per order placed",
     "postage_cost_per_order": "postage of shipments handed to the carrier in the window, per "
                               "order placed",
-    "carton_cost_per_order": "cartons of the same, per order placed",
-    "holding_cost_per_order": "holding_cost, per order placed",
-    "returns_cost_per_order": "returns_cost, per order placed",
+    "carton_cost_per_order": "cartons of shipments handed to the carrier in the window, per "
+                             "order placed",
+    "holding_cost_per_order": "cost of holding the window's stock (holding_cost), per order "
+                              "placed",
+    "returns_cost_per_order": "return labels and inspection labor of the window's returns "
+                              "(returns_cost), per order placed",
     "fixed_cost_per_order": "window days x fixed cost per day of the open FCs, per order placed",
     "shipping_cost_per_order": "postage + cartons of a fully shipped order's shipments, mean",
     "cost_per_order": "labor_cost_per_order + shipping_cost_per_order (no holding, returns "
@@ -56,7 +67,7 @@ KPI_DOC: dict[str, str] = {
     "dim_weight_share": "share of shipped shipments billed on dimensional weight",
     "parcels_per_shipment": "cartons per shipped shipment",
     "transit_days_p50": "median calendar days from carrier pickup to delivery",
-    "transit_days_p90": "90th percentile of the same",
+    "transit_days_p90": "90th percentile of calendar days from carrier pickup to delivery",
     "exception_rate": "share of shipped shipments ending in a delivery exception",
     "zone_share": "share of shipped shipments by carrier zone",
     "service_share": "share of shipped shipments by carrier service",
@@ -342,9 +353,25 @@ def open_orders_by_status(log: EventLog) -> dict[str, int]:
     return {s.name.lower(): int(counts[s]) for s in Status if counts[s]}
 
 
+ROW_DOC: dict[str, str] = {
+    "zone_share": "share of shipped shipments that went to carrier zone {}",
+    "service_share": "share of shipped shipments sent with carrier service {}",
+    "service_on_time_rate": "share of service {}'s shipments due before the horizon that "
+                            "arrived by the order's promise",
+    "picker_utilization": "picking hours worked / picker hours paid at FC {}",
+    "packer_utilization": "packing hours worked / packer hours paid at FC {}",
+    "shipments": "shipments of the window's orders sent from FC {}",
+    "shipment_share": "share of the window's shipments sent from FC {}",
+}
+"""Meaning of one row of a KPI with one row per zone, service or FC (``<kpi>.<which>``)."""
+
+
 def kpi_doc(name: str) -> str:
-    """Definition of a KPI (per-FC names share their base KPI's definition)."""
+    """Definition of a KPI; a per-zone, per-service or per-FC row (``picker_utilization.
+    chicago``, ``zone_share.3``) gets its own, naming the zone, service or FC."""
     from sim.inventory import INVENTORY_KPI_DOC
 
-    base = name.split(".", 1)[0]
+    base, dot, which = name.partition(".")
+    if dot and base in ROW_DOC:
+        return ROW_DOC[base].format(which)
     return KPI_DOC.get(base) or INVENTORY_KPI_DOC.get(base, "")

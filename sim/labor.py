@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterator, Sequence
 from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import simpy
 
 if TYPE_CHECKING:
@@ -170,29 +169,34 @@ class LaborPool:
 class StaffingPlan:
     """The shift calendars of a network's FCs over its horizon, as staffing levels.
 
-    ``shifts`` lists each worked shift ``(fc, start_h, end_h, pickers, packers)`` (the event
-    log's shifts table); ``changes`` each change of an FC's staffing ``(time_h, fc, pickers,
-    packers)`` in time order (the model's staffing events); :meth:`segments` walks the plan
-    (for policies' estimates; nobody works after the end of the run).
+    ``shifts`` lists each worked shift ``(fc, start_h, end_h, pickers, packers)`` with that
+    occurrence's headcount (the event log's shifts table); ``changes`` each change of an FC's
+    staffing ``(time_h, fc, pickers, packers)`` in time order (the model's staffing events);
+    :meth:`segments` walks the plan (for policies' estimates; nobody works after the end of
+    the run).
     """
 
     __slots__ = ("changes", "levels", "shifts", "times")
 
     def __init__(self, net: Network) -> None:
         horizon = net.horizon_h
-        n_days = int(np.ceil(horizon / 24.0))
+        # the network's shift calendar by day covers days -1 .. n_days (columns 0 .. n_days + 1)
+        n_days = net.shift_worked.shape[1] - 2
+        worked = net.shift_worked.tolist()
+        pickers, packers = net.shift_pickers_by_day.tolist(), net.shift_packers_by_day.tolist()
         self.shifts: list[tuple[int, float, float, int, int]] = []
         deltas: dict[tuple[float, int], list[int]] = {}
         for s in range(len(net.shift_fc)):
             f = int(net.shift_fc[s])
             for day in range(-1, n_days + 1):
-                if not net.shift_days[s, net.weekday(day)]:
+                if not worked[s][day + 1]:
                     continue
                 a = max(0.0, 24.0 * day + float(net.shift_start_h[s]))
                 b = min(horizon, 24.0 * day + float(net.shift_end_h[s]))
                 if b <= a:
                     continue
-                pk, pa = int(net.shift_pickers[s]), int(net.shift_packers[s])
+                # this occurrence's headcount ([staffing]); 0 and 0: a closed shift, paid nothing
+                pk, pa = pickers[s][day + 1], packers[s][day + 1]
                 self.shifts.append((f, a, b, pk, pa))
                 for t, sign in ((a, 1), (b, -1)):
                     d = deltas.setdefault((t, f), [0, 0])

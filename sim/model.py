@@ -224,6 +224,7 @@ class FulfillmentModel(SupplyProcesses):
             "fc_lat": net.fc_lat.tolist(), "fc_lon": net.fc_lon.tolist(),
             "dest_names": list(net.dest_names), "dest_lat": net.dest_lat.tolist(),
             "dest_lon": net.dest_lon.tolist(), "sku_class": net.sku_class.tolist(),
+            "sku_ids": list(net.sku_ids), "supplier_names": [s.name for s in net.suppliers],
             "sim_wall_s": self.wall_s, "orders": self.n_orders,
             "sku_unit_cost": net.sku_unit_cost.tolist(),
             "holding_cost_rate": net.holding_cost_rate,

@@ -29,6 +29,7 @@ from sim.scenario import (
     Scenario,
     ScenarioTables,
     ServiceTime,
+    Shift,
     Transfers,
     expected_units_per_order,
     sku_classes,
@@ -79,8 +80,13 @@ class Network:
     shift_days: np.ndarray  # (S, 7) bool
     shift_start_h: np.ndarray
     shift_end_h: np.ndarray
-    shift_pickers: np.ndarray
+    shift_pickers: np.ndarray  # (S,) as planned (before [staffing])
     shift_packers: np.ndarray
+    # by day, with [staffing] and the shifts' dates applied: (S, n_days + 2), column d + 1 is
+    # simulated day d (column 0 the day before the start: its overnight shifts run into day 0)
+    shift_worked: np.ndarray  # bool: the shift is worked that day (weekday and dates)
+    shift_pickers_by_day: np.ndarray  # int64 headcounts of each occurrence
+    shift_packers_by_day: np.ndarray
     pickup_cutoffs_h: tuple[tuple[float, ...], ...]
     pickup_days: np.ndarray  # (F, 7) bool
     # geography and carrier
@@ -139,10 +145,12 @@ class Network:
     transfers: Transfers
     returns: Returns
     daily_cv: float
+    daily_dist: str  # "gamma" or "normal" (see sim.scenario.Demand)
     routing_policy: str
     routing_params: MappingProxyType[str, Any]
     assigned_fc: np.ndarray  # (D, K) FC serving each destination's demand for each SKU
     routing_policy_origin: Path | None  # the scenario file naming the routing policy
+    warnings: tuple[str, ...] = ()  # what the scenario asks for that changes nothing
     shipping_choice: ShippingChoice = field(init=False, repr=False)  # from shipping_policy
 
     def __post_init__(self) -> None:
@@ -237,8 +245,9 @@ class ClassSpec:
 
 @dataclass(frozen=True)
 class Review:
-    """A periodic review: the SKUs ``skus`` at every FC, every ``period_days`` from the first
-    ``weekday`` at ``hour``."""
+    """A periodic review: the SKUs ``skus`` at every FC, every ``period_days`` at ``hour``,
+    from the first ``weekday`` of the run if the period is a whole number of weeks, else from
+    the first day."""
 
     skus: np.ndarray
     period_days: int
@@ -370,6 +379,70 @@ def _assigned_fc(t: ScenarioTables, names: Sequence[str], fc_rank: np.ndarray
     return out
 
 
+def scale_heads(heads: np.ndarray, factor: float) -> np.ndarray:
+    """Headcounts times ``factor``, to the nearest whole person (halves up), never below 0."""
+    return np.maximum(np.floor(np.asarray(heads, float) * factor + 0.5 + 1e-9), 0).astype(
+        np.int64)
+
+
+def _staffing(sc: Scenario, names: Sequence[str], shifts: Sequence[tuple[int, str, Shift]]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Each shift's occurrences over the run: worked or not (weekdays, the shift's dates) and
+    its pickers and packers (``[staffing]``), by day from the day before the start (see
+    :attr:`Network.shift_worked`); and warnings for dates that lie outside the run."""
+    start = sc.run.start_date
+    n_days = int(np.ceil(24.0 * sc.run.horizon_days / 24.0))
+    day = np.arange(-1, n_days + 1)
+    date = start.toordinal() + day
+    weekday = (start.weekday() + day) % 7
+    first, last = start, start + dt.timedelta(days=n_days - 1)
+    warnings = []
+
+    def outside(a: dt.date | None, b: dt.date | None) -> bool:
+        return (b is not None and b < first) or (a is not None and a > last)
+
+    worked = np.zeros((len(shifts), len(day)), bool)
+    for j, (f, name, s) in enumerate(shifts):
+        on = np.array([w in s.days for w in WEEKDAYS], bool)[weekday]
+        if s.start_date is not None:
+            on &= date >= s.start_date.toordinal()
+        if s.end_date is not None:
+            on &= date <= s.end_date.toordinal()
+        worked[j] = on
+        if outside(s.start_date, s.end_date):
+            warnings.append(f"fcs.{names[f]}.shifts.{name}: its dates ({s.start_date or '...'} "
+                            f"to {s.end_date or '...'}) lie outside the run ({first} to {last}); "
+                            "the shift is never worked")
+    st = sc.staffing
+    plan_pk = scale_heads(np.array([s.pickers for _, _, s in shifts]), st.factor)
+    plan_pa = scale_heads(np.array([s.packers for _, _, s in shifts]), st.factor)
+    pickers = np.repeat(plan_pk[:, None], len(day), axis=1)
+    packers = np.repeat(plan_pa[:, None], len(day), axis=1)
+    for i, ch in enumerate(st.changes):
+        where = f"staffing.changes.{i}"
+        if outside(ch.start, ch.end):
+            warnings.append(f"{where}: {ch.start} to {ch.end} lies outside the run ({first} to "
+                            f"{last}); it changes nothing")
+            continue
+        rows = np.array([(ch.fcs is None or names[f] in ch.fcs)
+                         and (ch.shifts is None or name in ch.shifts)
+                         for f, name, _ in shifts], bool)
+        if not rows.any():
+            warnings.append(f"{where}: names no shift of an FC open in this run; it changes "
+                            "nothing")
+            continue
+        cols = (date >= ch.start.toordinal()) & (date <= ch.end.toordinal())
+        sel = np.ix_(rows, cols)
+        if ch.factor is not None:
+            pickers[sel] = scale_heads(plan_pk[rows], ch.factor)[:, None]
+            packers[sel] = scale_heads(plan_pa[rows], ch.factor)[:, None]
+        if ch.pickers is not None:
+            pickers[sel] = ch.pickers
+        if ch.packers is not None:
+            packers[sel] = ch.packers
+    return worked, pickers, packers, tuple(warnings)
+
+
 def build_network(sc: Scenario) -> Network:
     """Compile a validated scenario into a :class:`Network` (open FCs only)."""
     t = sc.tables
@@ -385,7 +458,8 @@ def build_network(sc: Scenario) -> Network:
 
     pick = [_service(f.pick_time) for f in fcs]
     pack = [_service(f.pack_time) for f in fcs]
-    shifts = [(i, s) for i, f in enumerate(fcs) for s in f.shifts.values()]
+    shifts = [(i, n, s) for i, f in enumerate(fcs) for n, s in f.shifts.items()]
+    worked, pickers_by_day, packers_by_day, warnings = _staffing(sc, names, shifts)
 
     d = sc.demand
     hour = np.asarray(d.hour_profile, float)
@@ -448,13 +522,16 @@ def build_network(sc: Scenario) -> Network:
         pack_coef_h=np.array([p[0] for p in pack]),
         pack_dist=np.array([p[1] for p in pack], np.int64),
         pack_cv=np.array([p[2] for p in pack]),
-        shift_fc=np.array([i for i, _ in shifts], np.int64),
-        shift_days=np.array([[w in s.days for w in WEEKDAYS] for _, s in shifts], bool)
+        shift_fc=np.array([i for i, _, _ in shifts], np.int64),
+        shift_days=np.array([[w in s.days for w in WEEKDAYS] for _, _, s in shifts], bool)
         .reshape(-1, 7),
-        shift_start_h=np.array([s.start_h for _, s in shifts]),
-        shift_end_h=np.array([s.end_h for _, s in shifts]),
-        shift_pickers=np.array([s.pickers for _, s in shifts], np.int64),
-        shift_packers=np.array([s.packers for _, s in shifts], np.int64),
+        shift_start_h=np.array([s.start_h for _, _, s in shifts]),
+        shift_end_h=np.array([s.end_h for _, _, s in shifts]),
+        shift_pickers=np.array([s.pickers for _, _, s in shifts], np.int64),
+        shift_packers=np.array([s.packers for _, _, s in shifts], np.int64),
+        shift_worked=worked,
+        shift_pickers_by_day=pickers_by_day,
+        shift_packers_by_day=packers_by_day,
         pickup_cutoffs_h=tuple(tuple(sorted(set(f.pickup_cutoffs_h))) for f in fcs),
         pickup_days=np.array([[w in f.pickup_days for w in WEEKDAYS] for f in fcs], bool),
         dest_names=t.dest_names,
@@ -514,8 +591,10 @@ def build_network(sc: Scenario) -> Network:
         transfers=sc.transfers,
         returns=sc.returns,
         daily_cv=d.daily_cv,
+        daily_dist=d.daily_dist,
         routing_policy=sc.routing.policy,
         routing_params=MappingProxyType(dict(sc.routing.params)),
         assigned_fc=_assigned_fc(t, names, fc_rank),
         routing_policy_origin=sc.policy_origin("routing.policy"),
+        warnings=warnings,
     )

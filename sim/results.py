@@ -4,7 +4,14 @@ A results directory holds one Parquet file per table of the event log, ``kpis.js
 ``manifest.json`` (scenario name and SHA-256, seed, package version, timings, row counts, the
 list of files written), and ``tracking.parquet`` (carrier scans derived from the log, see
 :mod:`sim.tracking`), ``scenario.json`` (the fully resolved scenario, so a run can be
-understood without its source files).
+understood without its source files).  ``docs/results.md`` documents every file and column.
+
+Columns holding codes (event status, FC, channel, destination, carrier service, receipt kind,
+and SKU when the run's metadata lists the SKU ids) are written as Arrow dictionary columns
+whose dictionary is the full list of labels, so pandas reads them as categories ("delivered",
+"chicago") and DuckDB as text; ``orders.order_id`` and ``shipments.shipment_id`` number the
+rows so that the tables join on them.  The in-memory log keeps its integer codes; reading
+turns the labels back into them (results of format 1, plain integer codes, read as well).
 
 It is written to a temporary sibling directory and swapped into place, so a reader never sees
 half a result and an interrupted run leaves the previous result intact.  Writing only ever
@@ -32,13 +39,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.eventlog import FLOOR, SCHEMA, EventLog, Source, Status
 from sim.files import atomic_write_text, make_temp_dir, remove_tree, replace_dir
 from sim.inventory import stock_series
-from sim.tracking import tracking_events
+from sim.tracking import SCANS, tracking_events
 
 try:
     import fcntl
@@ -46,9 +54,31 @@ except ImportError:  # pragma: no cover - not POSIX: no lock
     fcntl = None  # type: ignore[assignment]
 
 MANIFEST = "manifest.json"
-FORMAT = 1
-"""Manifest format written.  Format 1 manifests written before ``files`` was added lack it."""
-SUPPORTED_FORMATS = (1,)
+FORMAT = 2
+"""Format written.  2: code columns as dictionaries of their labels (:data:`LABELLED`), row
+keys (:data:`ROW_KEYS`).  1: plain integer codes, no row keys (format 1 manifests written
+before ``files`` was added lack it)."""
+SUPPORTED_FORMATS = (1, 2)
+STATUS_LABELS = tuple(s.name.lower() for s in Status)
+"""Labels of ``events.status`` (``Status`` names in lower case: code 0 is "placed")."""
+SOURCE_LABELS = tuple(s.name.lower() for s in Source)
+"""Labels of ``receipts.kind`` (``Source`` names in lower case: code 0 is "supplier")."""
+_VOCABULARY: dict[str, str | tuple[str, ...]] = {
+    "status": STATUS_LABELS, "kind": SOURCE_LABELS,
+    "fc": "fc_names", "from_fc": "fc_names", "to_fc": "fc_names",
+    "channel": "channel_names", "dest": "dest_names", "service": "service_names",
+    "sku": "sku_ids", "supplier": "supplier_names",
+}
+LABELLED: dict[str, dict[str, str | tuple[str, ...]]] = {
+    t: {c: _VOCABULARY[c] for c in cols if c in _VOCABULARY} for t, cols in SCHEMA.items()}
+"""Per table, the columns written with labels: fixed labels, or the run-metadata key listing
+them (code ``i`` is ``meta[key][i]``).  A column whose metadata list is absent (``sku_ids``
+and ``supplier_names`` where the run does not record them) or not a list of distinct names is
+written as plain integer codes."""
+NULLABLE = frozenset({("events", "fc")})
+"""Labelled columns where code -1 (no FC: an order event) is written as a missing value."""
+ROW_KEYS = {"orders": "order_id", "shipments": "shipment_id"}
+"""Tables written with their row number as a first column (format 2), so that they join."""
 EXTRA_FILES = frozenset({"kpis.json", "scenario.json", MANIFEST, "tracking.parquet",
                          "stock_daily.parquet"})
 """Files of a results directory besides the event-log tables."""
@@ -292,6 +322,55 @@ def write_results(out: Path, log: EventLog, kpis: dict[str, float], scenario_jso
     return out
 
 
+def _labels(table: str, col: str, meta: dict[str, Any]) -> tuple[str, ...] | None:
+    """The labels of the codes in ``table.col`` (None: the column has none, or the run's
+    metadata does not list them as distinct names)."""
+    vocab = LABELLED.get(table, {}).get(col)
+    if vocab is None or isinstance(vocab, tuple):
+        return vocab
+    names = meta.get(vocab)
+    if (not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names)
+            or len(set(names)) != len(names)):
+        return None
+    return tuple(names)
+
+
+def _encode(table: str, col: str, a: np.ndarray, meta: dict[str, Any]) -> pa.Array:
+    """Column ``table.col`` as written: a dictionary of its labels where it has them (codes
+    the labels do not cover are written as they are, for reading to report)."""
+    labels = _labels(table, col, meta)
+    if labels is None:
+        return pa.array(a)
+    lo = -1 if (table, col) in NULLABLE else 0
+    if len(a) and (int(a.min()) < lo or int(a.max()) >= len(labels)):
+        return pa.array(a)
+    indices = pa.array(a, mask=a < 0) if lo < 0 else pa.array(a)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.string()))
+
+
+def disk_table(name: str, cols: dict[str, np.ndarray], meta: dict[str, Any]) -> pa.Table:
+    """Table ``name`` of an event log as written to ``<name>.parquet``: its row key first
+    (:data:`ROW_KEYS`), labelled columns as dictionaries (:data:`LABELLED`)."""
+    arrays: dict[str, pa.Array] = {}
+    key = ROW_KEYS.get(name)
+    if key is not None:
+        n = len(next(iter(cols.values()))) if cols else 0
+        arrays[key] = pa.array(np.arange(n, dtype=np.dtype(SCHEMA["events"][key])))
+    for c, a in cols.items():
+        arrays[c] = _encode(name, c, a, meta)
+    return pa.table(arrays)
+
+
+def _tracking_table(track: dict[str, np.ndarray]) -> pa.Table:
+    """The carrier scans, ``scan`` as a dictionary of :data:`sim.tracking.SCANS`."""
+    arrays = {c: pa.array(v) for c, v in track.items()}
+    scans = pa.array(SCANS, pa.string())
+    arrays["scan"] = pa.DictionaryArray.from_arrays(  # (typed: no scans at all is no error)
+        pc.index_in(pa.array(track["scan"], pa.string()), value_set=scans).cast(pa.int8()),
+        scans)
+    return pa.table(arrays)
+
+
 def _write_and_swap(out: Path, log: EventLog, kpis: dict[str, float],
                     scenario_json: dict[str, Any], manifest: dict[str, Any]) -> None:
     tmp: Path | None = None
@@ -302,7 +381,7 @@ def _write_and_swap(out: Path, log: EventLog, kpis: dict[str, float],
         rows = {}
         files = [MANIFEST, "kpis.json", "scenario.json", "tracking.parquet"]
         for name, cols in log.tables_for_disk().items():
-            table = pa.table({c: pa.array(a) for c, a in cols.items()})
+            table = disk_table(name, cols, log.meta)
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
             rows[name] = table.num_rows
             files.append(f"{name}.parquet")
@@ -311,8 +390,7 @@ def _write_and_swap(out: Path, log: EventLog, kpis: dict[str, float],
                            tmp / "stock_daily.parquet", compression="zstd")
             files.append("stock_daily.parquet")
         track = tracking_events(log)
-        pq.write_table(pa.table({c: pa.array(v) for c, v in track.items()}),
-                       tmp / "tracking.parquet", compression="zstd")
+        pq.write_table(_tracking_table(track), tmp / "tracking.parquet", compression="zstd")
         write_json_atomic(tmp / "kpis.json", kpis)
         write_json_atomic(tmp / "scenario.json", scenario_json)
         full = {"format": FORMAT, "package_version": __version__, "rows": rows,
@@ -456,8 +534,11 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def disk_schema(table: str) -> dict[str, np.dtype]:
-    """Columns of ``table`` as written to its Parquet file and their dtypes (``shipments``
-    without the in-memory floor timeline, see :meth:`EventLog.tables_for_disk`)."""
+    """Columns of ``table`` read from its Parquet file and the dtypes of their codes
+    (``shipments`` without the in-memory floor timeline, see
+    :meth:`EventLog.tables_for_disk`).  The file may also hold the table's row key
+    (:data:`ROW_KEYS`, format 2), and labelled columns are written as dictionaries
+    (:data:`LABELLED`)."""
     return {c: np.dtype(code) for c, code in SCHEMA[table].items()
             if not (table == "shipments" and c in FLOOR)}
 
@@ -469,7 +550,49 @@ def _widens(typ: pa.DataType, dt: np.dtype) -> bool:
             and typ.bit_width < 8 * dt.itemsize)
 
 
-def _read_table(path: Path, name: str, n_rows: int) -> dict[str, np.ndarray]:
+def _what(table: str, col: str) -> str:
+    vocab = LABELLED[table][col]
+    return "the statuses" if vocab is STATUS_LABELS else (
+        "the receipt kinds" if vocab is SOURCE_LABELS else f"meta.{vocab}")
+
+
+def _decode(path: Path, table: str, col: str, column: pa.ChunkedArray, dt: np.dtype,
+            meta: dict[str, Any]) -> np.ndarray:
+    """The codes of a labelled column written as a dictionary: each label's position in the
+    column's labels (:func:`_labels`), -1 for a missing value where :data:`NULLABLE`."""
+    where = f"column {table}.{col}"
+    labels = _labels(table, col, meta)
+    if labels is None:
+        raise _damaged(path, f"{where} holds labels, but {_what(table, col)} does not list "
+                             "them as distinct names")
+    code_of = {name: i for i, name in enumerate(labels)}
+    nullable = (table, col) in NULLABLE
+    out = np.empty(len(column), dt)
+    pos = 0
+    for chunk in column.chunks:
+        dictionary = chunk.dictionary.to_pylist()
+        unknown = [d for d in dictionary if d not in code_of]
+        if unknown:
+            raise _damaged(path, f"{where} holds {str(unknown[0])[:40]!r}, which is not one "
+                                 f"of {_what(table, col)}")
+        codes = np.array([code_of[d] for d in dictionary], np.int64)
+        missing = chunk.is_null().to_numpy(zero_copy_only=False)
+        if missing.any() and not nullable:
+            raise _damaged(path, f"{where} has missing values")
+        ix = chunk.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        if not len(ix):
+            continue
+        if ix.min() < 0 or ix.max() >= len(codes):
+            bad = int(ix.min()) if ix.min() < 0 else int(ix.max())
+            raise _damaged(path, f"{where} refers to label {bad}, outside its "
+                                 f"{len(codes)} labels")
+        out[pos:pos + len(ix)] = np.where(missing, -1, codes[ix])
+        pos += len(ix)
+    return out
+
+
+def _read_table(path: Path, name: str, n_rows: int,
+                meta: dict[str, Any]) -> dict[str, np.ndarray]:
     f = path / f"{name}.parquet"
     if not _regular_file(path, f):
         raise _damaged(path, f"{f.name} is missing")
@@ -482,20 +605,35 @@ def _read_table(path: Path, name: str, n_rows: int) -> dict[str, np.ndarray]:
     missing = [c for c in want if c not in have]
     if missing:
         raise _damaged(path, f"{f.name} lacks column(s) {', '.join(missing)}")
-    extra = [c for c in t.column_names if c not in want]
+    key = ROW_KEYS.get(name)
+    extra = [c for c in t.column_names if c not in want and c != key]
     if extra:
         raise _damaged(path, f"{f.name} has unexpected column(s) "
                              f"{', '.join(c[:40] for c in extra[:5])}")
-    for c, dt in want.items():
-        typ = t.schema.field(c).type
-        if typ != pa.from_numpy_dtype(dt) and not _widens(typ, dt):
-            raise _damaged(path, f"column {name}.{c} has type {typ}, expected "
-                                 f"{pa.from_numpy_dtype(dt)}")
-        if t.column(c).null_count:
-            raise _damaged(path, f"column {name}.{c} has missing values")
     if t.num_rows != n_rows:
         raise _damaged(path, f"{f.name} has {t.num_rows} rows, the manifest says {n_rows}")
-    return {c: t.column(c).to_numpy() for c in want}
+    if key is not None and key in have:  # format 2: the row number
+        col = t.column(key)
+        if (not pa.types.is_integer(col.type) or col.null_count
+                or not np.array_equal(col.to_numpy(), np.arange(t.num_rows))):
+            raise _damaged(path, f"column {name}.{key} should number the rows 0, 1, 2, ...")
+    out = {}
+    for c, dt in want.items():
+        typ = t.schema.field(c).type
+        if (pa.types.is_dictionary(typ) and c in LABELLED[name]
+                and pa.types.is_integer(typ.index_type)
+                and (pa.types.is_string(typ.value_type)
+                     or pa.types.is_large_string(typ.value_type))):
+            out[c] = _decode(path, name, c, t.column(c), dt, meta)
+            continue
+        if typ != pa.from_numpy_dtype(dt) and not _widens(typ, dt):
+            labelled = " or its labels" if c in LABELLED[name] else ""
+            raise _damaged(path, f"column {name}.{c} has type {typ}, expected "
+                                 f"{pa.from_numpy_dtype(dt)}{labelled}")
+        if t.column(c).null_count:
+            raise _damaged(path, f"column {name}.{c} has missing values")
+        out[c] = t.column(c).to_numpy()
+    return out
 
 
 def _check_refs(path: Path, tables: dict[str, dict[str, np.ndarray]],
@@ -533,7 +671,8 @@ def _check_refs(path: Path, tables: dict[str, dict[str, np.ndarray]],
 
 
 def _read_log(path: Path, manifest: dict[str, Any]) -> EventLog:
-    tables = {name: _read_table(path, name, n) for name, n in manifest["rows"].items()}
+    tables = {name: _read_table(path, name, n, manifest["meta"])
+              for name, n in manifest["rows"].items()}
     _check_refs(path, tables, manifest["meta"])
     return EventLog(tables=tables, meta=manifest["meta"])
 

@@ -98,11 +98,14 @@ class SupplyProcesses:
             self._at(net.transfers.review_hour, getattr(self, review))
 
     def _next_review(self, rv: Review, after_h: float) -> float:
-        """First review time at or after ``after_h`` (hours) on the review's weekday."""
+        """First review time at or after ``after_h`` (hours): on the review's weekday if the
+        period is a whole number of weeks, else on the first day (a daily review starts at
+        once, not on the next Monday)."""
         day = int(after_h // 24)
+        weekly = rv.period_days % 7 == 0
         while True:
             t = 24.0 * day + rv.hour
-            if self.net.weekday(day) == rv.weekday and t >= after_h:
+            if (not weekly or self.net.weekday(day) == rv.weekday) and t >= after_h:
                 return t
             day += 1
 

@@ -92,10 +92,7 @@ def test_compare_missing_path_is_exit_2(tmp_path: Path,
 
 def test_bundled_scenarios_validate() -> None:
     assert default_scenario().is_file()
-    shared = (ROOT.parent / "shared").is_dir()
-    for path in sorted((ROOT / "scenarios").glob("*.toml")):
-        if path.stem == "olist_products" and not shared:
-            continue  # reads the Olist sample from ../shared, which is not bundled
+    for path in sorted((ROOT / "scenarios").glob("*.toml")):  # all of them, ../shared or not
         sc = load_scenario(path)
         assert sc.run.horizon_days > 0, path
 

@@ -1,6 +1,7 @@
 """Reading a scenario file: TOML, ``extends`` chains and ``replace``, data paths relative to
-the file that names them, which file named each policy, and validation into a
-:class:`~sim.scenario.Scenario` with its data tables."""
+the file that names them, which file named each policy, the what-if edits ``like`` and
+``remove`` (:mod:`sim.scenario.edits`), and validation into a :class:`~sim.scenario.Scenario`
+with its data tables."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sim.scenario.edits import apply_remove, check_remove, resolve_like
 from sim.scenario.schema import Scenario, validate_scenario_dict
 from sim.scenario.tables import _check_suppliers, _is_file, _load_tables
 from sim.scenario.types import ScenarioError
@@ -41,11 +43,15 @@ def _get(data: Mapping[str, Any], dotted: str) -> Any:
 
 
 def _read_toml(path: Path, chain: tuple[Path, ...] = (),
-               origins: dict[str, Path] | None = None) -> dict[str, Any]:
+               origins: dict[str, Path] | None = None,
+               removals: list[str] | None = None) -> dict[str, Any]:
     """Read a scenario file, resolving ``extends``; relative data paths stay relative to it.
 
     ``origins`` (if given) receives, for each of :data:`POLICY_FIELDS`, the file whose value
-    won the merge: a policy module is looked up beside the file that names it.
+    won the merge: a policy module is looked up beside the file that names it.  ``removals``
+    (if given) receives the ``remove`` lists of the chain, the farthest ancestor's first, each
+    checked against the scenario merged up to its own file; the key ``remove`` is taken out
+    of the result (a child's list would otherwise replace its parent's).
     """
     if path in chain:
         raise ScenarioError(f"{path}: 'extends' forms a cycle: "
@@ -88,13 +94,15 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = (),
             table = table.get(k) if isinstance(table, dict) else None
         if isinstance(table, dict) and isinstance(table.get(keys[-1]), str):
             table[keys[-1]] = str(_relative(path, table[keys[-1]], ".".join(keys)))
+    remove = data.pop("remove", None)
     parent = data.get("extends")
     if parent is None:
         _note_policies(data, path, origins)
+        _note_removals(data, path, remove, removals)
         return data
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: field 'extends': expected a file name (string).")
-    base = _read_toml(_relative(path, parent, "extends"), (*chain, path), origins)
+    base = _read_toml(_relative(path, parent, "extends"), (*chain, path), origins, removals)
     replace = data.get("replace", [])
     if not isinstance(replace, list) or not all(isinstance(r, str) for r in replace):
         raise ScenarioError(f"{path}: field 'replace': expected a list of section names "
@@ -105,7 +113,33 @@ def _read_toml(path: Path, chain: tuple[Path, ...] = (),
                                 "in this file, so there is nothing to replace it with.")
         base.pop(section, None)
     _note_policies(data, path, origins)
-    return _deep_merge(base, data)
+    merged = _deep_merge(base, data)
+    _note_removals(merged, path, remove, removals)
+    return merged
+
+
+def _note_removals(merged: dict[str, Any], path: Path, remove: Any,
+                   removals: list[str] | None) -> None:
+    """Check ``path``'s own ``remove`` list against the scenario merged up to ``path`` (FC
+    templates resolved where they can be yet) and add it to ``removals``."""
+    if remove is None:
+        return
+    try:
+        seen = resolve_like(merged, path)
+    except ScenarioError:  # a template a later file completes: reported after the merge
+        seen = merged
+    names = check_remove(seen, path, remove)
+    if removals is not None:
+        removals.extend(names)
+
+
+def _read_edited(path: Path, origins: dict[str, Path] | None = None) -> dict[str, Any]:
+    """The scenario at ``path`` merged through its ``extends`` chain, with ``like`` resolved
+    and then every ``remove`` of the chain applied (the farthest ancestor's first)."""
+    removals: list[str] = []
+    data = _read_toml(path, origins=origins, removals=removals)
+    data = resolve_like(data, path)
+    return apply_remove(data, path, removals, missing_ok=True)
 
 
 def _relative(path: Path, name: str, field: str) -> Path:
@@ -145,7 +179,7 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path).resolve()
     origins: dict[str, Path] = {}
     try:
-        data = _read_toml(path, origins=origins)
+        data = _read_edited(path, origins)
         sc = validate_scenario_dict(data, path)
     except RecursionError:
         raise ScenarioError(f"{path}: arrays or tables nested too deeply.") from None
@@ -161,6 +195,11 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """The merged TOML of a scenario file (``extends`` resolved, data paths absolute), before
-    validation: what an optimizer copies settings from."""
-    return _read_toml(Path(path).resolve())
+    """The merged TOML of a scenario file (``extends`` resolved, data paths absolute, ``like``
+    resolved and ``remove`` applied), before validation: what an optimizer copies settings
+    from."""
+    path = Path(path).resolve()
+    try:
+        return _read_edited(path)
+    except RecursionError:
+        raise ScenarioError(f"{path}: arrays or tables nested too deeply.") from None

@@ -3,6 +3,7 @@ so that every later stage can trust its input (see :mod:`sim.scenario`)."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Mapping
@@ -68,6 +69,8 @@ class Shift(_Model):
     """A labor shift: who is on the floor, on which weekdays, from when to when.
 
     ``end_h`` may exceed 24 for a shift that runs past midnight (e.g. 22 to 30).
+    ``start_date``/``end_date`` (inclusive, either may be left out) limit the shift to those
+    dates, e.g. a temporary peak shift; an occurrence belongs to the date it starts on.
     """
 
     days: list[str]
@@ -75,6 +78,8 @@ class Shift(_Model):
     end_h: float = Field(gt=0, le=48)
     pickers: Count
     packers: Count
+    start_date: Date | None = None
+    end_date: Date | None = None
 
     _days = field_validator("days")(_weekday_list)
 
@@ -89,6 +94,10 @@ class Shift(_Model):
     def _order(self) -> Shift:
         if not self.start_h < self.end_h <= self.start_h + 24:
             raise ValueError("end_h must be after start_h and at most 24 hours later")
+        if self.start_date is not None and self.end_date is not None \
+                and self.end_date < self.start_date:
+            raise ValueError(f"end_date ({self.end_date}) must not be before start_date "
+                             f"({self.start_date})")
         return self
 
 
@@ -159,6 +168,49 @@ class FC(_Model):
             raise ValueError("no shift has any pickers, or none has any packers: orders sent "
                              "to this FC could never ship")
         return v
+
+
+StaffFactor = Annotated[float, Field(ge=0, le=1000)]  # a headcount multiplier
+
+
+class StaffingChange(_Model):
+    """Headcount from ``start`` to ``end`` (inclusive) of shifts ``shifts`` of FCs ``fcs``
+    (default all): ``pickers``/``packers`` set (either alone keeps the other), or ``factor``
+    scales both (0: closed, e.g. a holiday or a strike)."""
+
+    start: Date
+    end: Date
+    fcs: list[str] | None = Field(default=None, min_length=1)
+    shifts: list[str] | None = Field(default=None, min_length=1)
+    pickers: Count | None = None
+    packers: Count | None = None
+    factor: StaffFactor | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> StaffingChange:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) must not be before start ({self.start})")
+        set_heads = self.pickers is not None or self.packers is not None
+        if self.factor is not None and set_heads:
+            raise ValueError("give factor, or pickers/packers, not both")
+        if self.factor is None and not set_heads:
+            raise ValueError("give pickers and/or packers (headcounts), or factor")
+        return self
+
+
+class Staffing(_Model):
+    """``factor`` scales every shift's pickers and packers (to the nearest whole person, halves
+    up); then ``changes`` apply in order, a later one winning where they overlap.  A change's
+    ``factor`` scales the headcount after the global factor, not an earlier change's."""
+
+    factor: StaffFactor = 1.0
+    changes: list[StaffingChange] = Field(default_factory=list)
+
+
+def _nearest(name: str, names: list[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the names closest to ``name``, or nothing."""
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
 
 class Channel(_Model):
@@ -240,6 +292,12 @@ class Demand(_Model):
     ``orders_per_day * weekday[w] * season(d) * hour[h]`` where the hour profile is normalised
     to sum to one and the weekday profile to mean one, so ``orders_per_day`` is the average
     ordinary day.
+
+    ``daily_dist = "gamma"`` (default): a gamma factor (mean 1, cv ``daily_cv``) on the day's
+    rate; a day's count, expected ``m``, has variance ``m + (daily_cv m)^2``, never below the
+    mean.  ``"normal"``: the day's count is Normal(``m``, sd ``daily_cv m``) truncated at 0 and
+    rounded (variance below the mean if wanted), spread over the hours by the hour profile
+    (multinomial), uniformly within each hour.
     """
 
     orders_per_day: Pos  # any finite rate: a run too large for memory is refused by the CLI
@@ -251,6 +309,7 @@ class Demand(_Model):
     units_per_line: CountDist = CountDist()
     destinations: Destinations
     daily_cv: CV = 0.0
+    daily_dist: Literal["gamma", "normal"] = "gamma"
     mode: Literal["synthetic", "replay"] = "synthetic"
     """``replay``: the orders of ``orders_file`` (written by ``fulfill import orders``) at their
     own times, lines and destinations, instead of the Poisson process above."""
@@ -381,6 +440,8 @@ class ClassPolicy(_Model):
     ``review_weekday`` order up to ``S``.  ``base_stock``: order up to ``S`` whenever the
     position is below it (one for one; at each review if ``review_period_days`` is set).
     ``sS``, ``rQ`` and ``base_stock`` review continuously unless ``review_period_days`` is set.
+    ``review_weekday`` places the reviews of a period of whole weeks (7, 14, ...: the first on
+    that weekday on or after the start); other periods review from the first day of the run.
     Levels are in days of the FC's forecast demand (``*_days``) or in units (``*_units``).
     """
 
@@ -685,6 +746,7 @@ class Scenario(_Model):
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     shipping: Shipping = Shipping()
     routing: Routing = Routing()
+    staffing: Staffing = Staffing()
 
     _tables: ScenarioTables | None = PrivateAttr(default=None)
     _source: Path | None = PrivateAttr(default=None)
@@ -742,6 +804,24 @@ class Scenario(_Model):
                 if svc not in names:
                     raise ValueError(f"fcs.{fc_name}.service_pickups: unknown service {svc!r}; "
                                      f"services are {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _staffing_names(self) -> Scenario:
+        fc_names = list(self.fcs)
+        for i, ch in enumerate(self.staffing.changes):
+            where = f"staffing.changes.{i}"
+            for n in ch.fcs or ():
+                if n not in self.fcs:
+                    raise ValueError(f"{where}.fcs: unknown FC {n!r}{_nearest(n, fc_names)}; "
+                                     f"FCs are {fc_names}")
+            targets = ch.fcs or fc_names
+            shift_names = list(dict.fromkeys(s for n in targets for s in self.fcs[n].shifts))
+            for n in ch.shifts or ():
+                if n not in shift_names:
+                    of = f"at FC(s) {list(targets)}" if ch.fcs else "at any FC"
+                    raise ValueError(f"{where}.shifts: no shift {n!r} {of}"
+                                     f"{_nearest(n, shift_names)}; shifts are {shift_names}")
         return self
 
     @model_validator(mode="after")
