@@ -61,7 +61,8 @@ def main() -> int:
         pq.write_table(pa.Table.from_pandas(lines, preserve_index=False), d / "orders.parquet")
         (d / "replay.toml").write_text(
             f'extends = "{ROOT / "scenarios" / "baseline.toml"}"\n'
-            f'[run]\nhorizon_days = {a.days:g}\nstart_date = "{start}"\n'
+            f'[run]\nhorizon_days = {a.days:g}\nwarmup_days = {min(7.0, a.days / 4):g}\n'
+            f'start_date = "{start}"\n'
             '[demand]\nmode = "replay"\norders_file = "orders.parquet"\n', encoding="utf-8")
         nets = {"synthetic": build_network(load_scenario(ROOT / "scenarios" / "baseline.toml")
                                            .with_overrides(horizon_days=a.days)),

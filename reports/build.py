@@ -34,8 +34,10 @@ def write_report(data: ReportData, out: Path, *, pdf: Path | None = None, paper:
     companions = planned_outputs(out, pdf, exports)
     check_outputs(out, companions)
     t0 = time.perf_counter()
+    from reports.html import _companion_name
+
     html = render_html(data, paper=paper, export_name=out.with_suffix("").name,
-                       companions=[str(c.resolve()) for c in companions], stamp=stamp)
+                       companions=[_companion_name(out, c) for c in companions], stamp=stamp)
     atomic_write_text(out, html)
     written: list[Path] = [out]
     if exports:

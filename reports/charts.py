@@ -674,6 +674,9 @@ def search_history(df: pd.DataFrame, *, objective_label: str, maximize: bool = F
             ax.step(x[ok], acc[ok], where="post", color=color_for(1), lw=1.4,
                     label="best so far")
         ax.set_xlabel("trial")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(objective_label, **LITERAL)
         _legend_top(fig, *ax.get_legend_handles_labels())
         return fig_to_svg(fig, title="Search history")

@@ -254,6 +254,13 @@ def headline(data: ReportData) -> list[str]:
             f"; for {', '.join(f'“{u}”' for u in undetectable)} there is no detectable "
             "difference (the 95 % interval of the paired difference holds zero)."
             if undetectable else "."))
+        sign = -1.0 if data.maximize else 1.0
+        near = min(others, key=lambda v: sign * data.paired(kpi, v).mean
+                   if not math.isnan(data.paired(kpi, v).mean) else math.inf)
+        d = data.paired(kpi, near)
+        if d.n >= 2 and not math.isnan(d.mean):
+            out.append(f"The closest alternative, “{near.name}”, differs by "
+                       f"{fmt_interval(kpi, d, signed=True)} ({verdict(kpi, d)}).")
         return out + _service_sentence(data, base)
     d = data.paired(kpi, best)
     v = verdict(kpi, d)

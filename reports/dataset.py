@@ -90,6 +90,7 @@ class ReportData:
     maximize: bool = False
     constraints: list[str] = field(default_factory=list)
     sweeps: list[str] = field(default_factory=list)  # swept keys, in order
+    kpis: list[str] = field(default_factory=list)  # the experiment's own KPI list, if any
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     package_version: str = ""
@@ -310,6 +311,7 @@ def from_store(path: Path, title: str | None = None) -> ReportData:
                                                              "total_cost_per_order")),
         maximize=bool(spec.get("maximize", False)),
         constraints=[str(c) for c in spec.get("constraints", [])], sweeps=sweeps,
+        kpis=[str(k) for k in spec.get("kpis", [])],
         warnings=_mixed(variants), notes=notes,
         package_version="", code_versions=sorted(set(runs["code_version"].astype(str))),
         fit=fit_beside(listed[0].get("scenario_file") if listed and isinstance(listed[0], dict)
@@ -369,6 +371,6 @@ def from_experiment(exp: Any, res: Any, title: str | None = None) -> ReportData:
         kind="experiment" if spec.sweeps or len(variants) > 2 else "runs",
         title=title or _default_title(variants), variants=variants, meta=meta,
         objective=spec.objective, maximize=spec.maximize, constraints=list(spec.constraints),
-        sweeps=[s.key for s in spec.sweeps], warnings=_mixed(variants),
+        sweeps=[s.key for s in spec.sweeps], kpis=list(spec.kpis), warnings=_mixed(variants),
         notes=[res.note] if res.note else [], code_versions=[str(runs["code_version"].iloc[0])]
         if len(runs) else [], fit=fit_beside(exp.variants[0].scenario.source))

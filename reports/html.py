@@ -68,11 +68,23 @@ def check_outputs(html: Path, companions: Sequence[Path]) -> None:
         if not first.startswith(MARKER):
             raise NotOurs(f"{html} exists and was not written by fulfill report; choose "
                           "another --out or remove it yourself.")
+    if any(c.resolve() == html.resolve() for c in companions):
+        raise NotOurs(f"{html} would be written twice (as the report and as its PDF or an "
+                      "export); give --pdf a different path.")
     for c in companions:
         if (c.exists() or c.is_symlink()) and not (
-                first and c.is_file() and not c.is_symlink() and str(c.resolve()) in first):
+                first and c.is_file() and not c.is_symlink() and _companion_name(html, c)
+                in first):
             raise NotOurs(f"{c} exists and was not written with the report {html.name}; "
                           "choose another path or remove it yourself.")
+
+
+def _companion_name(html: Path, c: Path) -> str:
+    """How the report's first line names a file written with it: relative to the report's
+    folder (no absolute paths in a document handed to a client)."""
+    import os
+
+    return Path(os.path.relpath(c.resolve(), html.resolve().parent)).as_posix()
 
 
 @dataclass(frozen=True)
@@ -253,6 +265,7 @@ def _sweep_charts(data: ReportData) -> list[Figure]:
         return []
     kpis = [data.objective, *[c.split(">")[0].split("<")[0].split("=")[0].strip()
                               for c in data.constraints]]
+    kpis += [k for k in data.kpis if k not in kpis]  # every KPI the experiment lists
     if "on_time_rate" not in kpis:
         kpis.append("on_time_rate")
     from reports.content import _flatten

@@ -384,8 +384,12 @@ def cmd_import_orders(args: argparse.Namespace) -> int:
 
 def cmd_tune(args: argparse.Namespace) -> int:
     from sim.experiments.tune import Tuner, parse_param, write_best
-    from sim.files import NotOurs
+    from sim.files import NotOurs, check_replaceable
 
+    try:
+        check_replaceable(Path(args.out))  # before the search, not after it
+    except NotOurs as exc:
+        raise ResultsError(str(exc)) from None
     sc = _load(args.scenario, args.seed, args.days)
     check_memory(sc, build_network(sc), args.no_memory_check)
     tuner = Tuner(sc, [parse_param(p) for p in args.param], objective=args.objective,

@@ -8,6 +8,7 @@ policy's questions never alter the run.
 
 from __future__ import annotations
 
+import itertools
 import math
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -54,8 +55,10 @@ class Estimates:
         Cartons and prices (shared with the model, so quotes are cached once).
     """
 
-    __slots__ = ("_arrivals", "_choice", "_labor_rate", "_n_services", "_pack_coef",
-                 "_pick_coef", "_shipper", "_start_day64", "_zone", "env", "net", "packers",
+    __slots__ = ("_arrivals", "_choice", "_done_at", "_done_now", "_labor_rate", "_n_services",
+                 "_on_time", "_pack_coef", "_pick_coef", "_shipper", "_split_fixed",
+                 "_split_line", "_split_post", "_split_unit", "_split_zones", "_start_day64",
+                 "_unit_post", "_weight", "_zone", "_zone_post", "env", "net", "packers",
                  "pickers", "pickup_times", "staffing")
 
     def __init__(self, net: Network, env: simpy.Environment, pickers: Sequence[LaborPool],
@@ -67,6 +70,9 @@ class Estimates:
         self.staffing = staffing
         self.pickup_times = pickup_times(net)
         self._arrivals: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray]] = {}
+        self._on_time: dict[tuple[int, int, float], list[float]] = {}  # arrival()[0] as list
+        self._done_now = -math.inf  # the clock time _done_at holds results for
+        self._done_at: dict[tuple[int, float], float] = {}  # (FC, queued pick h) -> done
         self._shipper = shipper
         self._choice = net.shipping_choice
         self._n_services = len(net.services)
@@ -75,6 +81,55 @@ class Estimates:
         self._pack_coef = [tuple(r) for r in net.pack_coef_h.tolist()]
         self._labor_rate = net.labor_cost_per_hour.tolist()
         self._start_day64 = np.datetime64(net.start_date)
+        self._split_bound_tables(net, shipper)
+
+    def _split_bound_tables(self, net: Network, shipper: Shipper) -> None:
+        """Tables of :meth:`split_lower_bound`: the least per-shipment labor cost over the
+        FCs and the least labor cost per line and per unit; by destination, lines
+        ``(a, b)`` (``a, b >= 0``) with ``a + b * w`` at most the price of one parcel of
+        billable weight ``w`` for every service, weight and zone of an FC to it.  Disabled
+        (``None``) when a negative cost or coefficient would make them invalid."""
+        self._split_fixed = -math.inf
+        self._split_line = self._split_unit = 0.0
+        self._split_post: list[list[tuple[float, float]]] | None = None
+        self._weight = shipper.sku_weight
+        rate = self._labor_rate
+        coef = [(*p, *q) for p, q in zip(self._pick_coef, self._pack_coef, strict=True)]
+        cartons = shipper.cartons
+        if (net.n_fcs == 0 or any(x < 0 for x in rate) or any(x < 0 for row in coef for x in row)
+                or (cartons is not None and any(c < 0 for c in cartons.costs))
+                or any(w < 0 for w in shipper.sku_weight)):
+            return
+        # least parcel price by zone and billable pounds (at each weight break)
+        by_zone: list[dict[float, float]] = []
+        for z in range(9):
+            least: dict[float, float] = {}
+            for svc in shipper.services:
+                for b in svc.weight_breaks_lb.tolist():
+                    p = svc.price(z, float(b))
+                    least[b] = min(least.get(b, math.inf), p)
+            by_zone.append(least)
+        if any(p < 0 or math.isnan(p) for d in by_zone for p in d.values()):
+            return
+        lines_of: dict[tuple[int, ...], list[tuple[float, float]]] = {}
+        post = []
+        for d in range(len(self._zone[0])):
+            zones = tuple(sorted({self._zone[f][d] for f in range(net.n_fcs)}))
+            if zones not in lines_of:
+                least = {}
+                for z in zones:
+                    for b, p in by_zone[z].items():
+                        least[b] = min(least.get(b, math.inf), p)
+                lines_of[zones] = _under_lines(least)
+            post.append(lines_of[zones])
+        self._split_post = post
+        self._zone_post = [_under_lines(by_zone[z]) for z in range(9)]
+        self._split_zones = [sorted({self._zone[f][d] for f in range(net.n_fcs)})
+                             for d in range(len(self._zone[0]))]
+        self._unit_post = _unit_parcel_bounds(shipper)
+        self._split_fixed = min((c[0] + c[3]) * r for c, r in zip(coef, rate, strict=True))
+        self._split_line = min((c[1] + c[4]) * r for c, r in zip(coef, rate, strict=True))
+        self._split_unit = min((c[2] + c[5]) * r for c, r in zip(coef, rate, strict=True))
 
     def arrival(self, f: int, s: int, pickup_h: float) -> tuple[np.ndarray, np.ndarray]:
         """Delivery time by zone of parcels of service ``s`` picked up at FC ``f`` at
@@ -148,9 +203,80 @@ class Estimates:
 
     def etas(self, f: int, dest: int, pick_h: float, pack_h: float) -> list[float]:
         """Expected delivery by service of a shipment released to FC ``f`` now (see
-        :meth:`ready_h`, :meth:`delivery_h`)."""
-        ready = self.ready_h(f, pick_h, pack_h)
-        return [self.delivery_h(f, s, dest, ready) for s in range(self._n_services)]
+        :meth:`ready_h`, :meth:`delivery_h`; the same arithmetic, with the pickers' part,
+        which does not depend on the shipment, kept while the clock and queue stay)."""
+        now = self.env.now
+        if now != self._done_now:
+            self._done_now = now
+            self._done_at.clear()
+        q_pick = self.pickers[f].queued_h
+        key = (f, q_pick)
+        start = self._done_at.get(key)
+        if start is None:
+            start = self._done_at[key] = self.work_done_h(f, 0, now, q_pick)
+        ready = self.work_done_h(f, 1, start + pick_h, self.packers[f].queued_h) + pack_h
+        zone = self._zone[f][dest]
+        out = []
+        on_time = self._on_time
+        pickups = self.pickup_times[f]
+        for s in range(self._n_services):
+            times = pickups[s]
+            j = bisect_left(times, ready)
+            if j == len(times):
+                out.append(math.inf)
+                continue
+            k = (f, s, times[j])
+            row = on_time.get(k)
+            if row is None:
+                row = on_time[k] = self.arrival(f, s, times[j])[0].tolist()
+            out.append(row[zone])
+        return out
+
+    def split_lower_bound(self, dest: int, skus: Sequence[int], units: Sequence[int]) -> float:
+        """A lower bound on the total landed cost (lateness penalties excluded, they are >= 0)
+        of shipping these lines to ``dest`` as two or more shipments from any FCs (``-inf``
+        if no bound applies).  Each shipment pays at least the least per-shipment labor;
+        each line and unit the least labor per line and per unit; cartons cost >= 0; each
+        parcel of billable weight ``w`` (at least its actual weight) at least ``a + b * w``
+        for every under-estimating line ``(a, b)`` of the destination's zones, so all
+        parcels (at least two) at least ``2 a + b W``, ``W`` the order's weight.  Callers
+        compare it with a tolerance for rounding."""
+        post = self._split_post
+        if post is None:
+            return -math.inf
+        weight = self._weight
+        w = sum(weight[k] * u for k, u in zip(skus, units, strict=True))
+        parcels = max(2.0 * a + b * w for a, b in post[dest])
+        if len(skus) > 1:  # the parcel of each line's unit, by its carton's weight and size
+            q = self._unit_post
+            zones = self._split_zones[dest]
+            each = [min(q[z][k] for z in zones) for k in skus]
+            top = max(range(len(each)), key=each.__getitem__)
+            rest = min(x for j, x in enumerate(each) if j != top)
+            parcels = max(parcels, each[top] + rest)
+        return (2.0 * self._split_fixed + self._split_line * len(units)
+                + self._split_unit * sum(units) + parcels)
+
+    def shipment_lower_bound(self, f: int, skus: Sequence[int], units: Sequence[int],
+                             dest: int) -> float:
+        """A lower bound on :meth:`landed_cost`'s cost of these lines shipped whole from FC
+        ``f`` to ``dest`` (``-inf`` if none applies): its exact mean labor cost, cartons
+        >= 0, and postage at least that of the parcel of its heaviest-bounded unit
+        (:func:`_unit_parcel_bounds`) and at least ``a + b * W`` for the under-estimating
+        lines of its zone (``W`` its weight).  Callers compare it with a tolerance."""
+        if self._split_post is None:
+            return -math.inf
+        a, b, c = self._pick_coef[f]
+        d, e, g = self._pack_coef[f]
+        n_lines, n_units = len(skus), sum(units)
+        labor = ((a + b * n_lines + c * n_units) + (d + e * n_lines + g * n_units)) \
+            * self._labor_rate[f]
+        z = self._zone[f][dest]
+        q = self._unit_post[z]
+        weight = self._weight
+        w = sum(weight[k] * u for k, u in zip(skus, units, strict=True))
+        post = max(max(q[k] for k in skus), max(a + b * w for a, b in self._zone_post[z]))
+        return labor + post
 
     def landed_cost(self, f: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
                     promise_h: float, etas: Sequence[float] | None = None
@@ -166,3 +292,65 @@ class Estimates:
         s = self._choice.choose(plan.prices, arrive, promise_h)
         cost = (pick_h + pack_h) * self._labor_rate[f] + plan.carton_cost + plan.prices[s]
         return cost, max(0.0, arrive[s] - promise_h)
+
+
+def _under_lines(least: dict[float, float]) -> list[tuple[float, float]]:
+    """Lines ``(a, b)`` with ``a, b >= 0`` and ``a + b * w <= least[w]`` at every weight
+    break ``w`` (so, ``b`` being >= 0, at every billable weight up to the break that prices
+    it): the constant least price, the ray through the origin, and the edges of the lower
+    convex hull of the points, each lowered by a small margin for rounding."""
+    pts = sorted((b, p) for b, p in least.items() if math.isfinite(p))
+    if not pts:
+        return [(0.0, 0.0)]
+    out = [(min(p for _, p in pts), 0.0)]
+    ray = min(p / b for b, p in pts if b > 0) if any(b > 0 for b, _ in pts) else 0.0
+    out.append((0.0, max(0.0, ray)))
+    hull: list[tuple[float, float]] = []
+    for q in pts:
+        while len(hull) >= 2 and ((hull[-1][0] - hull[-2][0]) * (q[1] - hull[-2][1])
+                                  - (hull[-1][1] - hull[-2][1]) * (q[0] - hull[-2][0])) <= 0:
+            hull.pop()
+        hull.append(q)
+    for (x0, y0), (x1, y1) in itertools.pairwise(hull):
+        b = (y1 - y0) / (x1 - x0)
+        a = y0 - b * x0
+        if a >= 0 and b >= 0 and all(a + b * x <= y for x, y in pts):
+            out.append((a, b))
+    return [(max(0.0, a - 1e-9), b * (1 - 1e-12)) for a, b in out]
+
+
+def _unit_parcel_bounds(shipper: Shipper) -> list[list[float]]:
+    """``[zone][sku]``: a lower bound on the price of any parcel holding a unit of the SKU,
+    whatever the service: it weighs at least the unit, and its carton is one the unit fits
+    (by sorted dimensions and weight limit; the unit's own box if none does), so its
+    billable weight is at least the least over those cartons of the carton's dimensional
+    weight and the unit's rounded-up weight; a service charges at least its least price at
+    that billable weight or above.  Lowered by a small margin for rounding."""
+    weight = shipper.sku_weight_arr
+    actual = np.maximum(1, np.ceil(np.round(weight, 9)))
+    n_s = len(shipper.services)
+    cartons = shipper.cartons
+    bill = np.empty((n_s, len(weight)))
+    if cartons is None:
+        bill[:] = actual
+    else:
+        fits = (np.all(shipper.sku_sorted_dims[:, None, :] <= cartons.dims_in[None, :, :] + 0,
+                       axis=2) & (weight[:, None] <= cartons.max_weight_lb[None, :]))
+        none = ~fits.any(axis=1)
+        for i, svc in enumerate(shipper.services):
+            dimw = np.asarray(shipper._dimw[i], float)
+            per = np.where(fits, np.maximum(actual[:, None], dimw[None, :]), np.inf)
+            bill[i] = per.min(axis=1)
+            for k in np.flatnonzero(none).tolist():  # own box (or no carton at all)
+                bill[i, k] = float(svc.billable(float(weight[k]), shipper.sku_dims[k]))
+    out = []
+    for z in range(9):
+        least = np.full(len(weight), np.inf)
+        for i, table in enumerate(shipper._by_pound):
+            row = np.asarray(table[z], float)
+            suffix = np.minimum.accumulate(row[::-1])[::-1]  # least price at >= b pounds
+            suffix = np.append(suffix, np.inf)
+            b = np.minimum(np.ceil(bill[i] - 1e-9), len(row)).astype(np.intp)
+            least = np.minimum(least, suffix[np.maximum(b, 0)])
+        out.append(np.maximum(0.0, least - 1e-9).tolist())
+    return out

@@ -1,17 +1,22 @@
 """The columnar record of a run: every status change of every order, plus the tables that
 give those events their quantities (orders, lines, shipments, shifts, receipts, stock).
 
-Columns are appended to :class:`array.array` buffers while the simulation runs (compact:
-18 bytes per event, amortised growth) and become numpy arrays without copying when the run
-ends.  KPIs are pure functions of an :class:`EventLog`, so they can be recomputed from files on
-disk at any time and never depend on the model's internals.
+While the simulation runs, the large tables (one or more rows per order) are numpy columns in
+anonymous memory reserved up front from the expected order count (:class:`Column`: pages are
+only resident once written, so a generous reservation costs nothing and the columns never
+move or leave holes in the heap); the small tables are :class:`array.array` buffers.  Both
+become numpy arrays without copying when the run ends (compact: 18 bytes per event).  KPIs
+are pure functions of an :class:`EventLog`, so they can be recomputed from files on disk at
+any time and never depend on the model's internals.
 """
 
 from __future__ import annotations
 
 import array
+import mmap
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -76,17 +81,99 @@ SCHEMA: dict[str, dict[str, str]] = {
 """Row ``i`` of ``orders`` is order ``i``; row ``j`` of ``shipments`` is shipment ``j``."""
 
 
-class Recorder:
-    """Growable columns for each table of :data:`SCHEMA` (used while a run is in progress)."""
+ROWS_PER_ORDER: dict[str, float] = {"events": 5.0, "orders": 1.5, "order_lines": 4.0,
+                                    "shipments": 2.0, "shipment_lines": 4.0, "labels": 2.0}
+"""The large tables, kept as :class:`Column` while a run is in progress, and the rows per
+expected order reserved for each (address space only: a column grows, by copying, past it)."""
 
-    def __init__(self) -> None:
+
+class Column:
+    """A numpy column with room reserved for ``capacity`` rows in anonymous memory.
+
+    Rows ``0 .. n - 1`` hold data.  ``buf`` is the whole reservation and ``mv`` a memoryview of
+    it (item assignment through a memoryview is as fast as ``array.array.append``); both change
+    when the column grows past its reservation, so code holding them must bind them again
+    (:meth:`reserve` returns True then).
+    """
+
+    __slots__ = ("buf", "mv", "n")
+    mv: Any  # memoryview: typeshed types its items as int only
+
+    def __init__(self, typecode: str, capacity: int) -> None:
+        self.n = 0
+        self.buf = _reserve(np.dtype(typecode), capacity)
+        self.mv = memoryview(self.buf)  # type: ignore[arg-type]  # numpy exports a buffer
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def capacity(self) -> int:
+        return len(self.buf)
+
+    def reserve(self, rows: int) -> bool:
+        """Make room for ``rows`` rows in all; True if the column moved."""
+        if rows <= len(self.buf):
+            return False
+        buf = _reserve(self.buf.dtype, max(rows, len(self.buf) * 3 // 2))
+        buf[:self.n] = self.buf[:self.n]
+        self.mv.release()
+        self.buf, self.mv = buf, memoryview(buf)  # type: ignore[arg-type]
+        return True
+
+    def extend(self, values: np.ndarray) -> None:
+        """Append ``values`` (converted to the column's dtype)."""
+        n, k = self.n, len(values)
+        self.reserve(n + k)
+        self.buf[n:n + k] = values
+        self.n = n + k
+
+    def append(self, value: float) -> None:
+        """Append one value (slower than writing through :attr:`mv`)."""
+        n = self.n
+        self.reserve(n + 1)
+        self.mv[n] = value
+        self.n = n + 1
+
+    def values(self) -> np.ndarray:
+        """Rows ``0 .. n - 1`` (a view of the reservation, no copy)."""
+        return self.buf[:self.n]
+
+
+def _reserve(dtype: np.dtype, rows: int) -> np.ndarray:
+    """Zeroed room for ``rows`` values of ``dtype`` in fresh anonymous memory (a page is only
+    resident once written).  Private where the platform has it, so a forked process gets
+    its own copy on write, as with ordinary memory."""
+    rows = max(int(rows), 1024)
+    private = getattr(mmap, "MAP_PRIVATE", None)
+    mem = mmap.mmap(-1, rows * dtype.itemsize) if private is None else \
+        mmap.mmap(-1, rows * dtype.itemsize, flags=private | mmap.MAP_ANONYMOUS)
+    return np.frombuffer(mem, dtype=dtype)
+
+
+class Recorder:
+    """Growable columns for each table of :data:`SCHEMA` (used while a run is in progress):
+    :class:`Column` for the large tables (:data:`ROWS_PER_ORDER`, in ``big``), reserved from
+    ``expected_orders``; :class:`array.array` for the others (in ``cols``)."""
+
+    def __init__(self, expected_orders: float = 0.0) -> None:
         self.cols: dict[str, dict[str, array.array]] = {
             t: {c: array.array(code) for c, code in cols.items()} for t, cols in SCHEMA.items()
+            if t not in ROWS_PER_ORDER
+        }
+        self.big: dict[str, dict[str, Column]] = {
+            t: {c: Column(code, int(ROWS_PER_ORDER[t] * expected_orders) + 4096)
+                for c, code in SCHEMA[t].items()} for t in ROWS_PER_ORDER
         }
 
     def finish(self, meta: dict[str, object]) -> EventLog:
-        tables = {t: {c: np.frombuffer(a, dtype=np.dtype(a.typecode)) for c, a in cols.items()}
-                  for t, cols in self.cols.items()}
+        tables: dict[str, dict[str, np.ndarray]] = {}
+        for t in SCHEMA:
+            if t in self.big:
+                tables[t] = {c: col.values() for c, col in self.big[t].items()}
+            else:
+                tables[t] = {c: np.frombuffer(a, dtype=np.dtype(a.typecode))
+                             for c, a in self.cols[t].items()}
         return EventLog(tables=tables, meta=dict(meta))
 
 

@@ -55,7 +55,8 @@ KPI_DOC: dict[str, str] = {
     "fixed_cost_per_order": "window days x fixed cost per day of the open FCs, per order placed",
     "shipping_cost_per_order": "postage + cartons of a fully shipped order's shipments, mean",
     "cost_per_order": "labor_cost_per_order + shipping_cost_per_order (no holding, returns "
-                      "or fixed costs: see total_cost_per_order)",
+                      "or fixed costs: see total_cost_per_order; its shipping part is per "
+                      "fully shipped order, not per order placed, so it can exceed the total)",
     "shipments_per_order": "shipments per released order (1 = never split)",
     "split_shipment_rate": "share of released orders sent in more than one shipment",
     "hold_rate": "share of orders that waited on hold for stock at least once",

@@ -36,7 +36,7 @@ import simpy
 from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.estimates import Estimates
-from sim.eventlog import EventLog, Recorder, Status
+from sim.eventlog import Column, EventLog, Recorder, Status
 from sim.labor import LaborPool, StaffingPlan, call_at, due_now, wake_at
 from sim.network import DIST_CODES, Network
 from sim.policies import Decision, RoutingPolicy, build_policies
@@ -113,7 +113,7 @@ class FulfillmentModel(SupplyProcesses):
         # a wave policy routes queued orders jointly (see _wave)
         self._wave_h, self._route_now = _wave_settings(self.policy, net.routing_policy)
         self._wave_buf: list[tuple[OrderView, Placed]] = []
-        self.rec = Recorder()
+        self.rec = Recorder(net.expected_orders())
         self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
         F = self._n_fcs = net.n_fcs
         self._n_services = len(net.services)
@@ -152,19 +152,19 @@ class FulfillmentModel(SupplyProcesses):
 
     def _init_floor(self) -> None:
         """Labor pools, the queues of shipments between them and the carrier, and the columns
-        the hot loop appends to."""
+        the hot loop writes to."""
         F, S = self._n_fcs, self._n_services
-        cols = self.rec.cols
         # released shipment -> its pack hours (until picked) and its Quote or Plan (until
         # labelled); everything else about a shipment is in the shipments table
         self._pack_h: dict[int, float] = {}
         self._quote: dict[int, Quote | Plan] = {}
         # shipments packed at each FC since its last pickup event, waiting for their label
         self._pending: list[list[int]] = [[] for _ in range(F)]
-        sh, sl, ev = cols["shipments"], cols["shipment_lines"], cols["events"]
-        self.packers = [LaborPool(self.env, f, sh["pack_start_h"], sh["packed_h"],
+        big = self.rec.big
+        sh, sl, ev = big["shipments"], big["shipment_lines"], big["events"]
+        self.packers = [LaborPool(self.env, f, sh["pack_start_h"].mv, sh["packed_h"].mv,
                                   self._packed) for f in range(F)]
-        self.pickers = [LaborPool(self.env, f, sh["pick_start_h"], sh["picked_h"],
+        self.pickers = [LaborPool(self.env, f, sh["pick_start_h"].mv, sh["picked_h"].mv,
                                   None, self.packers[f], self._pack_h)
                         for f in range(F)]
         # labelled shipments by FC and service, waiting for the carrier (arrays of ids)
@@ -174,18 +174,44 @@ class FulfillmentModel(SupplyProcesses):
         self._pickup_idx = [[-1] * S for _ in range(F)]
         self._next_arrival = [np.full((S, 9), math.inf) for _ in range(F)]
         self._never = np.full(9, math.inf)
-        self._ev_t, self._ev_o, self._ev_s = ev["time_h"].append, ev["order_id"].append, \
-            ev["status"].append
-        self._ev_f, self._ev_sh = ev["fc"].append, ev["shipment_id"].append
-        self._sh_cols = tuple(sh[c].append for c in ("order_id", "fc", "zone", "n_lines",
-                                                      "n_units", "weight_lb"))
-        # the shipment timeline columns grow in blocks of nan (filled in as tasks happen)
+        self._ev_cols = tuple(ev[c] for c in ("time_h", "order_id", "status", "fc",
+                                              "shipment_id"))
+        # shipments are written by id (row = shipment id) through memoryviews; the timeline
+        # columns are filled with nan a block at a time, ahead of the shipments (see _ship)
+        self._sh_all = tuple(sh.values())
         self._timeline = tuple(sh[c] for c in ("pick_start_h", "picked_h", "pack_start_h",
                                                "packed_h"))
-        self._nan_block = np.full(4096, np.nan).tobytes()
         self._timeline_len = 0
-        self._sl_sid, self._sl_sku, self._sl_units = sl["shipment_id"].append, \
-            sl["sku"].append, sl["units"].append
+        self._sl_all = (sl["shipment_id"], sl["sku"], sl["units"])
+        self._sl_n = 0  # shipment lines written
+        self._bind_floor()
+
+    def _bind_floor(self) -> None:
+        """Bind the memoryviews the hot loop writes shipments through (again after a column
+        has grown past its reservation, see :meth:`sim.eventlog.Column.reserve`)."""
+        sh = self.rec.big["shipments"]
+        self._sh_mv = tuple(sh[c].mv for c in ("order_id", "fc", "zone", "n_lines", "n_units",
+                                                "weight_lb"))
+        self._sl_mv = tuple(c.mv for c in self._sl_all)
+        self._sl_cap = self._sl_all[0].capacity
+        for f in range(self._n_fcs):
+            self.pickers[f]._start_h, self.pickers[f]._done_h = sh["pick_start_h"].mv, \
+                sh["picked_h"].mv
+            self.packers[f]._start_h, self.packers[f]._done_h = sh["pack_start_h"].mv, \
+                sh["packed_h"].mv
+
+    def _grow_shipments(self) -> None:
+        """Room and nan timelines for the next block of 4096 shipments."""
+        a = self._timeline_len
+        b = a + 4096
+        moved = False
+        for col in self._sh_all:
+            moved |= col.reserve(b)
+        for col in self._timeline:
+            col.buf[a:b] = np.nan
+        self._timeline_len = b
+        if moved:
+            self._bind_floor()
 
     def run(self) -> EventLog:
         """Run to the horizon and return the event log."""
@@ -207,8 +233,10 @@ class FulfillmentModel(SupplyProcesses):
                 gc.enable()
         for f in range(net.n_fcs):  # packed after the FC's last pickup: labelled, not shipped
             self._label(f)
-        for col in self._timeline:  # drop the unused end of the last block
-            del col[self.n_shipments:]
+        for col in self._sh_all:  # rows written by shipment id (the nan block beyond: unused)
+            col.n = self.n_shipments
+        for col in self._sl_all:
+            col.n = self._sl_n
         self.wall_s = time.perf_counter() - t0
         self._record_stock()
         log = self.rec.finish({
@@ -238,11 +266,8 @@ class FulfillmentModel(SupplyProcesses):
         call_at(self.env, t, fn, value)
 
     def _log(self, t: float, status: int, order: int, fc: int, shipment: int) -> None:
-        self._ev_t(t)
-        self._ev_o(order)
-        self._ev_s(status)
-        self._ev_f(fc)
-        self._ev_sh(shipment)
+        for col, v in zip(self._ev_cols, (t, order, status, fc, shipment), strict=True):
+            col.append(v)
 
     def _schedule_calendar(self) -> None:
         """Shift changes and carrier pickups, known in advance from the calendars."""
@@ -284,11 +309,12 @@ class FulfillmentModel(SupplyProcesses):
         n_units = np.add.reduceat(blk.line_units, blk.line_ptr[:-1]) if len(blk.line_units) \
             else np.zeros(n, np.int64)
         promise_h = 24.0 * (np.floor(blk.time_h / 24.0) + 1 + net.channel_promise_days[blk.channel])
-        _extend(self.rec.cols["orders"], placed_h=blk.time_h, channel=blk.channel, dest=blk.dest,
+        big = self.rec.big
+        _extend(big["orders"], placed_h=blk.time_h, channel=blk.channel, dest=blk.dest,
                 n_lines=n_lines, n_units=n_units, promise_h=promise_h)
-        _extend(self.rec.cols["order_lines"], order_id=np.repeat(ids, n_lines),
+        _extend(big["order_lines"], order_id=np.repeat(ids, n_lines),
                 sku=blk.line_sku, units=blk.line_units)
-        _extend(self.rec.cols["events"], time_h=blk.time_h, order_id=ids,
+        _extend(big["events"], time_h=blk.time_h, order_id=ids,
                 status=np.full(n, Status.PLACED), fc=np.full(n, -1), shipment_id=np.full(n, -1))
         # Per-FC task-time factors (by inversion of the same uniforms, see service_factor),
         # one row per order.
@@ -337,12 +363,11 @@ class FulfillmentModel(SupplyProcesses):
         :func:`sim.labor.due_now`: this saves a heap push and pop per order)."""
         times, views, placed = self._day_times, self._day_views, self._day_placed
         route = self._route if self._wave_h is None else self._enqueue
-        i = self._i
+        i = j = self._i
         for j in due_now(self.env, times, i):
-            self.n_orders += 1
             route(views[j], placed[j], False)
-            i = j + 1
-        self._i = i
+        self.n_orders += j + 1 - i
+        self._i = i = j + 1
         if i < len(times):
             wake_at(self.env, times[i], self._arrive)
 
@@ -443,18 +468,25 @@ class FulfillmentModel(SupplyProcesses):
         sid = self.n_shipments
         self.n_shipments = sid + 1
         row = self.on_hand_rows[f]
-        sl_sid, sl_sku, sl_units = self._sl_sid, self._sl_sku, self._sl_units
+        p = self._sl_n
+        if p + len(skus) > self._sl_cap:
+            for col in self._sl_all:
+                col.reserve(p + len(skus))
+            self._bind_floor()
+        sl_sid, sl_sku, sl_units = self._sl_mv
         replenish = self._replenish
         if replenish:
             on_order, back, rop = self.on_order[f], self.backordered[f], self._trigger[f]
         for k, u in zip(skus, units):  # noqa: B905  (equal lengths by construction; hot loop)
             left = row[k] - u
             row[k] = left
-            sl_sid(sid)
-            sl_sku(k)
-            sl_units(u)
+            sl_sid[p] = sid
+            sl_sku[p] = k
+            sl_units[p] = u
+            p += 1
             if replenish and left + on_order[k] - back[k] <= rop[k]:
                 self._review(f, k)
+        self._sl_n = p
         if held:
             self._log(self.env.now, Status.RELEASED, oid, f, sid)
         n_lines = len(skus)
@@ -485,17 +517,15 @@ class FulfillmentModel(SupplyProcesses):
             whole = a + b * n_all + c * u_all
             pack_h = (a + b * n_lines + c * n_units) * placed.pack_h[j] / whole if whole else 0.0
             quote = self.shipper.plan(tuple(skus), tuple(units), zone)
-        sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_cols
-        sh_order(oid)
-        sh_fc(f)
-        sh_zone(zone)
-        sh_lines(n_lines)
-        sh_units(n_units)
-        sh_weight(weight)
         if sid >= self._timeline_len:
-            for col in self._timeline:
-                col.frombytes(self._nan_block)
-            self._timeline_len += 4096
+            self._grow_shipments()
+        sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_mv
+        sh_order[sid] = oid
+        sh_fc[sid] = f
+        sh_zone[sid] = zone
+        sh_lines[sid] = n_lines
+        sh_units[sid] = n_units
+        sh_weight[sid] = weight
         self._pack_h[sid] = pack_h
         self._quote[sid] = quote
         self.wip[f] += 1
@@ -561,7 +591,7 @@ class FulfillmentModel(SupplyProcesses):
         quotes = list(map(quote_of.pop, sids))
         n, S = len(sids), self._n_services
         ids = np.array(sids, dtype=np.int64)
-        sh = self.rec.cols["shipments"]
+        sh = self.rec.big["shipments"]
         zone = _gather(sh["zone"], ids).astype(np.intp)
         parcels = np.fromiter(map(_parcels, quotes), np.int64, n)
         carton = np.fromiter(map(_carton_cost, quotes), np.float64, n)
@@ -579,9 +609,9 @@ class FulfillmentModel(SupplyProcesses):
             s = np.zeros(n, np.intp)
         else:
             arrive = self._next_arrival[f][:, zone].T  # (n, S)
-            promise = _gather(self.rec.cols["orders"]["promise_h"], _gather(sh["order_id"], ids))
+            promise = _gather(self.rec.big["orders"]["promise_h"], _gather(sh["order_id"], ids))
             s = choice.choose_batch(prices, arrive, promise)
-        _extend(self.rec.cols["labels"], shipment_id=ids, service=s, postage=prices[rows, s],
+        _extend(self.rec.big["labels"], shipment_id=ids, service=s, postage=prices[rows, s],
                 parcels=parcels, billable_lb=bill[rows, s], carton_cost=carton)
         out = self.outbound[f]
         if S == 1:
@@ -614,14 +644,14 @@ class FulfillmentModel(SupplyProcesses):
         on_time, late = self.estimates.arrival(f, s, now)
         svc = self.net.services[s]
         late_u, exc_u = self.rngs["transit"].random((2, n))
-        sh = self.rec.cols["shipments"]
+        sh = self.rec.big["shipments"]
         zone = _gather(sh["zone"], ids).astype(np.intp)
         oid = _gather(sh["order_id"], ids)
         exception = exc_u < svc.exception_probability
         t = np.where(late_u < svc.late_probability, late[zone], on_time[zone])
         t[exception] = on_time[zone[exception]]
         status = np.where(exception, int(Status.EXCEPTION), int(Status.DELIVERED))
-        events = self.rec.cols["events"]
+        events = self.rec.big["events"]
         _extend(events, time_h=np.full(n, now), order_id=oid,
                 status=np.full(n, int(Status.SHIPPED)), fc=np.full(n, f), shipment_id=ids)
         seen = t <= self.net.horizon_h
@@ -686,17 +716,15 @@ def _factors_by_fc(u: np.ndarray, dist: np.ndarray, cv: np.ndarray) -> np.ndarra
     return np.column_stack([cols[key] for key in zip(dist.tolist(), cv.tolist(), strict=True)])
 
 
-def _gather(col: array.array, idx: np.ndarray) -> np.ndarray:
-    """``col[idx]`` for a growable column (the temporary view is released at once, so the
-    column can keep growing)."""
-    return np.frombuffer(col, dtype=np.dtype(col.typecode))[idx]
+def _gather(col: Column, idx: np.ndarray) -> np.ndarray:
+    """``col[idx]`` for rows already written."""
+    return col.buf[idx]
 
 
-def _extend(cols: dict[str, array.array], **values: np.ndarray) -> None:
-    """Append numpy columns to a table's growable columns (fast: one buffer copy each)."""
+def _extend(cols: dict[str, Column], **values: np.ndarray) -> None:
+    """Append numpy columns to a table's columns (one cast and copy each)."""
     for name, v in values.items():
-        col = cols[name]
-        col.frombytes(np.ascontiguousarray(v, dtype=np.dtype(col.typecode)).tobytes())
+        cols[name].extend(v)
 
 
 def simulate(net: Network, *, replication: int = 0, policy: RoutingPolicy | None = None,

@@ -32,21 +32,22 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim import __version__
 from sim.eventlog import FLOOR, SCHEMA, EventLog, Source, Status
 from sim.files import atomic_write_text, make_temp_dir, remove_tree, replace_dir
 from sim.inventory import stock_series
-from sim.tracking import SCANS, tracking_events
+from sim.tracking import SCANS, tracking_number_array, tracking_scans
 
 try:
     import fcntl
@@ -361,14 +362,59 @@ def disk_table(name: str, cols: dict[str, np.ndarray], meta: dict[str, Any]) -> 
     return pa.table(arrays)
 
 
-def _tracking_table(track: dict[str, np.ndarray]) -> pa.Table:
-    """The carrier scans, ``scan`` as a dictionary of :data:`sim.tracking.SCANS`."""
-    arrays = {c: pa.array(v) for c, v in track.items()}
-    scans = pa.array(SCANS, pa.string())
-    arrays["scan"] = pa.DictionaryArray.from_arrays(  # (typed: no scans at all is no error)
-        pc.index_in(pa.array(track["scan"], pa.string()), value_set=scans).cast(pa.int8()),
-        scans)
-    return pa.table(arrays)
+def _tracking_table(log: EventLog) -> pa.Table:
+    """The carrier scans (:func:`sim.tracking.tracking_events`) as written: ``scan`` as a
+    dictionary of :data:`sim.tracking.SCANS`, tracking numbers built straight into Arrow."""
+    sids, scans, times = tracking_scans(log)
+    return pa.table({
+        "tracking_number": tracking_number_array(log, sids),
+        "shipment_id": pa.array(sids),
+        "scan": pa.DictionaryArray.from_arrays(  # (typed: no scans at all is no error)
+            pa.array(scans, pa.int8()), pa.array(SCANS, pa.string())),
+        "time_h": pa.array(times)})
+
+
+def _stock_daily_table(log: EventLog) -> pa.Table:
+    return pa.Table.from_pandas(stock_series(log), preserve_index=False)
+
+
+WRITE_THREADS = 4
+"""Tables are built and written by this many threads (pyarrow's Parquet writer and most of
+numpy release the GIL), largest first."""
+
+
+def parquet_options(table: pa.Table) -> dict[str, Any]:
+    """How a table is written: zstd (level 1); Parquet dictionary encoding only for the
+    labelled (dictionary) columns and single-precision floats (few distinct values: prices,
+    weights, whole days), byte-stream-split for double-precision times (many distinct values,
+    where a dictionary costs time and saves nothing), plain encoding for integers (ids and
+    counts).  About twice as fast to write as pyarrow's defaults and a quarter smaller; every
+    encoding is standard Parquet that pandas (pyarrow) and DuckDB read, and the values read
+    back are unchanged."""
+    dictionary, split = [], []
+    for f in table.schema:
+        if pa.types.is_dictionary(f.type) or f.type == pa.float32():
+            dictionary.append(f.name)
+        elif f.type == pa.float64():
+            split.append(f.name)
+    return {"compression": "zstd", "compression_level": 1, "use_dictionary": dictionary,
+            "use_byte_stream_split": split or False}
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, **parquet_options(table))
+
+
+def _size_hint(log: EventLog, name: str) -> int:
+    """Rough size of what is written as ``name`` (to start the largest first)."""
+    if name == "tracking":
+        return 5 * log.n_rows("labels")
+    if name == "stock_daily":  # computed from the lines and events: start it early
+        return log.n_rows("order_lines") + log.n_rows("shipment_lines")
+    if name == "events":  # the long table: one row per floor event besides the stored rows
+        sh = log.tables.get("shipments", {})
+        return len(log.tables["events"]["time_h"]) + 4 * len(sh.get("order_id", ()))
+    return log.n_rows(name)
 
 
 def _write_and_swap(out: Path, log: EventLog, kpis: dict[str, float],
@@ -378,21 +424,31 @@ def _write_and_swap(out: Path, log: EventLog, kpis: dict[str, float],
     try:
         tmp = make_temp_dir(out, marker=MARKER)
         t0 = time.perf_counter()
-        rows = {}
-        files = [MANIFEST, "kpis.json", "scenario.json", "tracking.parquet"]
-        for name, cols in log.tables_for_disk().items():
-            table = disk_table(name, cols, log.meta)
-            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
-            rows[name] = table.num_rows
-            files.append(f"{name}.parquet")
+        jobs: list[tuple[str, Callable[[], pa.Table]]] = [
+            (name, partial(disk_table, name, cols, log.meta))
+            for name, cols in log.tables_for_disk().items()]
+        jobs.append(("tracking", partial(_tracking_table, log)))
         if "purchase_orders" in log.tables:  # daily stock per FC, for charts and reports
-            pq.write_table(pa.Table.from_pandas(stock_series(log), preserve_index=False),
-                           tmp / "stock_daily.parquet", compression="zstd")
-            files.append("stock_daily.parquet")
-        track = tracking_events(log)
-        pq.write_table(_tracking_table(track), tmp / "tracking.parquet", compression="zstd")
-        write_json_atomic(tmp / "kpis.json", kpis)
-        write_json_atomic(tmp / "scenario.json", scenario_json)
+            jobs.append(("stock_daily", partial(_stock_daily_table, log)))
+        jobs.sort(key=lambda job: -_size_hint(log, job[0]))  # largest first
+
+        def build_and_write(job: tuple[str, Callable[[], pa.Table]]) -> int:
+            table = job[1]()
+            _write_parquet(table, tmp / f"{job[0]}.parquet")
+            return table.num_rows
+
+        pool = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="write")
+        try:  # a failure or an interrupt cancels the tables not started, waits for the others
+            futures = [pool.submit(build_and_write, job) for job in jobs]
+            json_files = [pool.submit(write_json_atomic, tmp / "kpis.json", kpis),
+                          pool.submit(write_json_atomic, tmp / "scenario.json", scenario_json)]
+            written = {name: f.result() for (name, _), f in zip(jobs, futures, strict=True)}
+            for f in json_files:
+                f.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        rows = {name: written[name] for name in log.tables}
+        files = [MANIFEST, "kpis.json", "scenario.json", *(f"{n}.parquet" for n in written)]
         full = {"format": FORMAT, "package_version": __version__, "rows": rows,
                 "meta": log.meta, **manifest, "files": sorted(files),
                 "write_s": round(time.perf_counter() - t0, 3)}

@@ -159,6 +159,20 @@ class StateView:
         hours released to ``fc`` now, for destination ``dest``."""
         return self._est.etas(fc, dest, pick_h, pack_h)
 
+    def shipment_lower_bound(self, fc: int, skus: Sequence[int], units: Sequence[int],
+                             dest: int) -> float:
+        """A lower bound on the cost :meth:`landed_cost` gives these lines shipped whole from
+        ``fc`` to ``dest``, lateness excluded (``-inf`` if none applies); see
+        :meth:`sim.estimates.Estimates.shipment_lower_bound`."""
+        return self._est.shipment_lower_bound(fc, skus, units, dest)
+
+    def split_lower_bound(self, dest: int, skus: Sequence[int], units: Sequence[int]
+                          ) -> float:
+        """A lower bound on the landed cost (lateness excluded) of any split of the lines
+        ``skus``, ``units`` to ``dest`` into two or more shipments (``-inf`` if none applies);
+        see :meth:`sim.estimates.Estimates.split_lower_bound`."""
+        return self._est.split_lower_bound(dest, skus, units)
+
     def landed_cost(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
                     promise_h: float, etas: Sequence[float] | None = None
                     ) -> tuple[float, float]:

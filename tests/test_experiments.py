@@ -296,3 +296,14 @@ def test_policy_files_travel_with_the_task(tmp_path: Path) -> None:
     there = execute(task)
     pd.testing.assert_series_equal(pd.Series(there["kpis"]), pd.Series(here["kpis"]))
     assert there["kpis"]["shipment_share.east"] == 1.0
+
+
+def test_store_refuses_a_folder_that_is_not_a_store(tmp_path: Path) -> None:
+    """A results directory or any folder of the user's is never taken over as a run store."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine", encoding="utf-8")
+    exp = Experiment.from_file(_folder(tmp_path, rule="replications = 1"))
+    with pytest.raises(ExperimentError, match="not a run store"):
+        exp.run(mine)
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]

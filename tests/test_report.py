@@ -305,3 +305,13 @@ def test_fmt_value_units() -> None:
     assert fmt_value("on_time_rate", 0.012, signed=True) == "+1.2 pp"
     assert fmt_interval("total_cost_per_order", Interval(0.2943, 0.0039, 3),
                         signed=True) == "+$0.2943 ± $0.0039"
+
+
+def test_pdf_path_equal_to_the_html_is_refused(runs: tuple[Path, Path], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "z.html"
+    assert main(["report", str(runs[0]), "--out", str(out), "--pdf", str(out)]) == 2
+    assert "written twice" in capsys.readouterr().err and not out.exists()
+    assert main(["report", str(runs[0]), "--out", str(out)]) == 0
+    first = out.read_text(encoding="utf-8").splitlines()[0]
+    assert str(tmp_path) not in first and "z.kpis.csv" in first  # no absolute paths

@@ -290,3 +290,14 @@ def test_an_edited_scenario_simulates(tmp_path: Path) -> None:
             for f in np.unique(ships["fc"])}
     assert "atlanta" in used and "dallas" not in used
     assert "next_day" not in {str(s) for s in np.unique(labels["service"])}
+
+
+def test_remove_refuses_a_promise_no_remaining_service_can_meet(tmp_path: Path) -> None:
+    """Removing the air services while a channel promises one day: exit 2 naming the
+    channel's promise (the fastest ground service needs more than a day)."""
+    base = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+    f = tmp_path / "fast.toml"
+    f.write_text(f'extends = "{base}"\nremove = ["services.next_day", "services.two_day"]\n'
+                 '[demand.channels.marketplace]\npromise_days = 0\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"demand\.channels\.marketplace\.promise_days"):
+        load_scenario(f)

@@ -117,3 +117,14 @@ def test_report_of_a_tuning_study(tmp_path: Path) -> None:
     assert main(["report", str(tmp_path / "store"), "--out", str(out)]) == 0
     html = out.read_text(encoding="utf-8")
     assert 'id="tune"' in html and "Search history" in html and "Out of sample" in html
+
+
+def test_an_undefined_objective_fails_the_trial_with_a_reason(tmp_path: Path) -> None:
+    """A 1-day horizon has no order due before it: on_time_rate is NaN, so every trial
+    fails, saying why, and there is no best."""
+    f = write_scenario(tmp_path, deep_merge(SMALL, {"run": {"horizon_days": 1,
+                                                            "warmup_days": 0.25}}))
+    res = Tuner(load_scenario(f), [parse_param("fcs.east.shifts.day.pickers=2:4:int")],
+                objective="on_time_rate", maximize=True, trials=2, reps=1).run(tmp_path / "s")
+    assert (res.trials["state"] == "fail").all()
+    assert res.trials["why"].str.contains("not defined").all() and res.best is None

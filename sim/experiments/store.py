@@ -56,6 +56,11 @@ class Store:
     def __enter__(self) -> Store:
         if self.path.exists() and not self.path.is_dir():
             raise ExperimentError(f"{self.path} is not a folder; choose another --store.")
+        if self.path.is_dir() and not (self.path / IDENTITY).is_file() \
+                and any(p.name != ".lock" for p in self.path.iterdir()):
+            raise ExperimentError(
+                f"{self.path} is a folder with other files in it, not a run store; choose a "
+                "new or empty folder for --store (nothing in it was touched).")
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "runs").mkdir(exist_ok=True)
         self._lock = open(self.path / ".lock", "w")  # held until __exit__

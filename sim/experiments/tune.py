@@ -7,9 +7,11 @@
   scenario's seed, so the same command proposes the same trials.
 - **Common random numbers**: every trial is scored on the same replications ``0..R-1`` of the
   scenario's seed: trials differ by their parameters, not by their luck.
-- **Constraints** (``"on_time_rate>=0.9"``): with TPE, Optuna's constrained TPE
-  (``constraints_func``: a trial is feasible when every ``constraint value <= 0``; the sampler
-  models feasibility, and the best trial is the best feasible one).  CMA-ES has no constraint
+- **Constraints** (``"on_time_rate>=0.9"``): with TPE, Optuna's constrained TPE (each trial
+  sets its constraint values with ``Trial.set_constraint``; a trial is feasible when every
+  value is ``<= 0``; the sampler models feasibility, and the best trial is the best feasible
+  one).  A constraint KPI that is not defined in a trial (NaN, e.g. no order due before a
+  short horizon) makes that trial infeasible.  CMA-ES has no constraint
   support in Optuna, so there a stated penalty is added to the objective: ``1,000 x`` the
   relative violation of each constraint (a violated trial never beats a feasible one of a
   plausible cost); the best trial is still chosen among the feasible ones only.
@@ -156,8 +158,10 @@ class Tuner:
                  reps: int = 3, sampler: str = "tpe", confirm_reps: int | None = None,
                  name: str = "tune") -> None:
         if not _known_kpi(objective):
-            raise ExperimentError(f"--objective {objective!r} is not a KPI; see the KPI table "
-                                  "in the README (e.g. total_cost_per_order)")
+            close = difflib.get_close_matches(objective, sorted(_kpi_names()), n=3)
+            raise ExperimentError(f"--objective {objective!r} is not a KPI"
+                                  + (f"; did you mean {', '.join(close)}?" if close else
+                                     "; see the KPI table in the README"))
         self.cons: list[Constraint] = [parse_constraint(c) for c in constraints]
         for c in self.cons:
             if not _known_kpi(c.kpi):
@@ -370,6 +374,12 @@ class Tuner:
         trial.set_user_attr("per_rep", {str(r): v for r, v in zip(sorted(kpis), obj,
                                                                  strict=True)})
         trial.set_user_attr("reps_run", self.reps)
+        if not math.isfinite(mean):
+            why = (f"{self.objective} is not defined in these runs (NaN: e.g. no order due "
+                   "before the horizon; lengthen --days)")
+            trial.set_user_attr("error", why)
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            return "fail", why
         told = mean
         if self.sampler == "cmaes" and cons_violated(cvals):
             scale = max(abs(mean), 1e-9)
@@ -391,7 +401,8 @@ class Tuner:
             v = self._value(kpis, c.kpi)
             m = sum(v) / len(v)
             means.append(m)
-            values.append((c.value - m) if c.op == ">=" else (m - c.value))
+            gap = (c.value - m) if c.op == ">=" else (m - c.value)
+            values.append(gap if math.isfinite(gap) else 1e9)  # undefined: infeasible
             if self.sampler == "tpe":
                 trial.set_constraint(f"c{i}", values[-1])
         trial.set_user_attr("constraint_values", values)

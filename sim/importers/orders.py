@@ -120,13 +120,15 @@ def _channels(kept: pd.Series, base: list[str], column: str | None
     out = mapped.fillna(base[0]).to_numpy(object)
     if column is None or not other.any():
         return out, None
-    top = value[other].replace("", "(blank)").value_counts().head(5)
-    shown = ", ".join(f"{k} ({v:,})" for k, v in top.items())
+    # the values themselves are not shown: a column mapped to channel by mistake could hold
+    # e-mails or names, and no message quotes a cell (see the module docstring)
+    distinct = int(value[other].nunique())
     many = int(other.sum()) != 1
     return out, (f"{_n(int(other.sum()), 'order')} {'have' if many else 'has'} a '{column}' "
                  f"that is not a channel of the base scenario ({', '.join(base)}); "
-                 f"{'they go' if many else 'it goes'} to '{base[0]}': {shown}"
-                 f"{', ...' if other.sum() > top.sum() else ''}.")
+                 f"{'they go' if many else 'it goes'} to '{base[0]}' ({_n(distinct, 'value')} "
+                 f"of '{column}' in all; name them after the scenario's channels to keep "
+                 "them apart).")
 
 
 def _reasons(path: Path, raw: RawOrders, fmt: str, local: np.ndarray, start: dt.date | None,

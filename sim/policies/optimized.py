@@ -70,16 +70,19 @@ class Optimal:
         cost, late_h = state.landed_cost(fc, skus, units, order.dest, order.promise_h, etas)
         return cost + self.late_per_h * late_h if late_h < math.inf else math.inf
 
-    def order_etas(self, order: OrderView, state: StateView) -> list[list[float]]:
+    def _prices_bounded(self) -> bool:
+        """True if :meth:`price` is this class's (landed cost plus lateness), which the
+        lower bounds of :class:`~sim.state.StateView` bound; a subclass or instance pricing
+        otherwise gets the plain exhaustive search."""
+        return getattr(self.price, "__func__", None) is Optimal.price
+
+    def order_etas(self, order: OrderView, state: StateView) -> Sequence[list[float]]:
         """Expected delivery by service of the whole order from each FC, with the ready margin
         (a split part's shorter tasks change them by minutes; one estimate per FC keeps the
-        search cheap)."""
-        n_lines, n_units = len(order.skus), sum(order.units)
-        out = []
-        for f in range(state.network.n_fcs):
-            pick_h, pack_h = state.task_hours(f, n_lines, n_units)
-            out.append(state.etas(f, order.dest, pick_h, pack_h + self.ready_margin_h))
-        return out
+        search cheap).  Computed for an FC when first asked for (the state does not change
+        while a decision is made, so it is the same whenever it is asked)."""
+        return _OrderEtas(state, order.dest, len(order.skus), sum(order.units),
+                          self.ready_margin_h)
 
     def route(self, order: OrderView, state: StateView) -> Decision:
         net = state.network
@@ -87,9 +90,14 @@ class Optimal:
             return self._fallback.route(order, state)
         skus, units = order.skus, order.units
         etas = self.order_etas(order, state)
+        bound = self._prices_bounded()
         best, best_cost = None, math.inf
         for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
             if state.has_stock(f, skus, units):
+                if bound and best is not None and state.shipment_lower_bound(
+                        f, skus, units, order.dest) > best_cost + _BOUND_TOL * max(
+                        1.0, abs(best_cost)):
+                    continue  # it cannot cost less than best_cost: pricing it changes nothing
                 c = self.price(f, skus, units, order, state, etas[f])
                 if best is None:
                     best, best_cost = f, c - self.min_saving
@@ -107,6 +115,11 @@ class Optimal:
                     etas: Sequence[Sequence[float]]) -> list[int] | None:
         """The cheapest assignment of lines to 2..max_shipments FCs, if cheaper than
         ``to_beat``."""
+        bound = self._prices_bounded()
+        if bound and to_beat < math.inf and state.split_lower_bound(
+                order.dest, order.skus, order.units) > to_beat + _BOUND_TOL * max(
+                1.0, abs(to_beat)):
+            return None  # no split can cost less than to_beat (rounding allowed for)
         oh = state.on_hand
         rank = state.network.fc_rank_lists[order.dest]
         holders = [[f for f in rank if oh[f, k] >= u] for k, u in
@@ -120,14 +133,27 @@ class Optimal:
                            else -1 for h in holders]
                           for chosen in _fc_sets(rank, self.max_shipments)]
         memo: dict[tuple[int, tuple[int, ...]], float] = {}  # (FC, lines) -> price
+        bounds: dict[tuple[int, tuple[int, ...]], float] = {}  # (FC, lines) -> lower bound
         best, best_cost = None, to_beat
         for assign in candidates:
             fcs = set(assign)
             if -1 in fcs or len(fcs) < 2 or len(fcs) > self.max_shipments:
                 continue
+            parts = [(f, tuple(j for j, g in enumerate(assign) if g == f)) for f in fcs]
+            if bound and best_cost < math.inf:  # skip what cannot beat best_cost
+                low = 0.0
+                for part in parts:
+                    b = bounds.get(part)
+                    if b is None:
+                        f, lines = part
+                        b = bounds[part] = state.shipment_lower_bound(
+                            f, [order.skus[j] for j in lines], [order.units[j] for j in lines],
+                            order.dest)
+                    low += b
+                if low > best_cost + _BOUND_TOL * max(1.0, abs(best_cost)):
+                    continue
             cost = 0.0
-            for f in fcs:
-                lines = tuple(j for j, g in enumerate(assign) if g == f)
+            for f, lines in parts:
                 p = memo.get((f, lines))
                 if p is None:
                     p = self.price(f, tuple(order.skus[j] for j in lines),
@@ -139,6 +165,34 @@ class Optimal:
             else:
                 best, best_cost = list(assign), cost
         return best
+
+
+_BOUND_TOL = 1e-6
+"""Relative margin by which :meth:`StateView.split_lower_bound` must exceed the cost to beat
+before the split search is skipped (the bound and the prices round differently)."""
+
+
+class _OrderEtas(Sequence[list[float]]):
+    """:meth:`Optimal.order_etas`, each FC's estimates made on first access."""
+
+    __slots__ = ("_dest", "_margin", "_n_lines", "_n_units", "_out", "_state")
+
+    def __init__(self, state: StateView, dest: int, n_lines: int, n_units: int,
+                 margin: float) -> None:
+        self._state, self._dest, self._margin = state, dest, margin
+        self._n_lines, self._n_units = n_lines, n_units
+        self._out: list[list[float] | None] = [None] * state.network.n_fcs
+
+    def __len__(self) -> int:
+        return len(self._out)
+
+    def __getitem__(self, f: int) -> list[float]:  # type: ignore[override]
+        hit = self._out[f]
+        if hit is None:
+            st = self._state
+            pick_h, pack_h = st.task_hours(f, self._n_lines, self._n_units)
+            hit = self._out[f] = st.etas(f, self._dest, pick_h, pack_h + self._margin)
+        return hit
 
 
 def _fc_sets(rank: Sequence[int], max_size: int) -> list[set[int]]:

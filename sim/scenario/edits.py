@@ -320,6 +320,21 @@ def _drop_service_refs(data: dict[str, Any], services: Sequence[str], path: Path
         _, sep, service = policy.partition(":")
         if sep and service in services:
             needs.append(f"shipping.policy = '{policy}'")
+    # a channel whose promise no remaining service can meet even to the nearest zone
+    remaining = data.get("services")
+    fastest = [min(t) for svc in (remaining.values() if isinstance(remaining, dict) else ())
+               if isinstance(svc, dict)
+               for t in [svc.get("transit_days_by_zone")]
+               if isinstance(t, list) and t and all(isinstance(x, int | float) for x in t)]
+    demand = data.get("demand")
+    channels = demand.get("channels") if isinstance(demand, dict) else None
+    if fastest and isinstance(channels, dict):
+        for name, ch in channels.items():
+            promise = ch.get("promise_days") if isinstance(ch, dict) else None
+            if isinstance(promise, int | float) and promise < min(fastest):
+                needs.append(f"demand.channels.{name}.promise_days = {promise:g} (the fastest "
+                             f"remaining service takes {min(fastest):g} days to the nearest "
+                             "zone)")
     if needs:
         left = list(data["services"]) if isinstance(data.get("services"), dict) else []
         raise ScenarioError(

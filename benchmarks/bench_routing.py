@@ -1,0 +1,90 @@
+"""Speed of the cost-based routing policies against nearest-FC routing (issue 18).
+
+Runs ``simulate(net)`` for three scenarios on the same orders: ``scenarios/baseline.toml``
+(``routing.policy = "nearest"``), ``scenarios/optimal_routing.toml`` and
+``scenarios/wave_routing.toml``, at ``--days`` days.  The networks are built once, outside the
+timing; only ``simulate(...)`` is timed.  Repetitions are interleaved (ABC, CBA, ABC, ...) so
+drift in machine speed hits every policy alike.  One untimed warm-up run of each comes first
+(imports of SciPy and OR-Tools, caches).  Prints the median time of each and the ratios
+optimal/nearest and wave/nearest (targets: at most 2x and 3x), by wall time and by the
+process's CPU time (``time.process_time``: steadier on a shared machine, where other jobs
+slow wall time).
+
+Usage::
+
+    python benchmarks/bench_routing.py                  # 7 days, 3 repeats
+    python benchmarks/bench_routing.py --days 28 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sim.model import simulate  # noqa: E402
+from sim.network import Network, build_network  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+
+SCENARIOS = {
+    "nearest": "baseline.toml",
+    "optimal": "optimal_routing.toml",
+    "wave": "wave_routing.toml",
+}
+TARGETS = {"optimal": 2.0, "wave": 3.0}
+
+
+def networks(days: float) -> dict[str, Network]:
+    out = {}
+    for name, file in SCENARIOS.items():
+        sc = load_scenario(ROOT / "scenarios" / file).with_overrides(horizon_days=days)
+        if name == "nearest":
+            data = sc.model_dump()
+            data["routing"]["policy"] = "nearest"
+            data["routing"]["params"] = {}
+            sc = sc.with_data(data)
+        out[name] = build_network(sc)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--days", type=float, default=7.0, help="horizon in days (default 7)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of each (default 3)")
+    ap.add_argument("--no-warmup", action="store_true", help="skip the untimed first runs")
+    args = ap.parse_args(argv)
+    nets = networks(args.days)
+    names = list(nets)
+    if not args.no_warmup:
+        for name in names:
+            simulate(nets[name])
+    times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(args.repeat):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            t0, c0 = time.perf_counter(), time.process_time()
+            simulate(nets[name])
+            times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
+            print(f"  run {r + 1} {name:8s} {times[name][-1]:8.3f} s wall"
+                  f" {cpu[name][-1]:8.3f} s CPU", flush=True)
+    print(f"\n{args.days:g} days, {args.repeat} repeats (medians)")
+    for label, data in (("wall", times), ("CPU", cpu)):
+        med = {name: statistics.median(ts) for name, ts in data.items()}
+        for name in names:
+            print(f"  {label:4s} {name:8s} {med[name]:8.3f} s   (min {min(data[name]):.3f})")
+        for name, target in TARGETS.items():
+            ratio = med[name] / med["nearest"]
+            verdict = "PASS" if ratio <= target else "MISS"
+            print(f"  {label:4s} {name}/nearest = {ratio:5.2f}x   (target <= {target:g}x)"
+                  f"  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
