@@ -621,7 +621,7 @@ def headline(df: pd.DataFrame, *, kpi_label: str) -> str:
 
 def observed_fitted(what: str, observed: Sequence[float], fitted: Sequence[float], *,
                     x_label: str, ks: float, first: int = 0,
-                    names: Sequence[str] | None = None) -> str:
+                    names: Sequence[str] | None = None, y_label: str = "share") -> str:
     """An order history's distribution or profile (bars) against the fitted model's (line),
     with their Kolmogorov-Smirnov distance in the title."""
     obs, fit = np.asarray(observed, float), np.asarray(fitted, float)
@@ -635,7 +635,7 @@ def observed_fitted(what: str, observed: Sequence[float], fitted: Sequence[float
         ax.bar(x, obs, width=0.8, color=color_for(0), alpha=0.45, label="observed")
         ax.plot(x, fit, color=color_for(1), marker="o", ms=3, lw=1.4, label="fitted")
         ax.set_xlabel(x_label, **LITERAL)
-        ax.set_ylabel("share")
+        ax.set_ylabel(y_label)
         if names is not None and len(names) == n:
             ax.set_xticks(x, list(names), **LITERAL)
         elif first:

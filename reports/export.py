@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from reports.content import group_of, unit_of
+from reports.content import unit_of
 from reports.dataset import ReportData
 from sim.csvsafe import csv_safe_cell
 from sim.experiments.stats import verdict
@@ -47,9 +47,7 @@ def comparison_frame(data: ReportData) -> pd.DataFrame:
                 "diff_half_width": d.half_width if d else math.nan,
                 "verdict": (verdict(k, d) if d and d.n else "") if i else "base",
                 "meaning": kpi_doc(k)})
-    df = pd.DataFrame(rows, columns=list(COLUMNS))
-    assert all(group_of(k) == g for k, g in zip(df["kpi"], df["group"], strict=True))
-    return df
+    return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
 def _cell(v: object) -> object:

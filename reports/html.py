@@ -340,9 +340,16 @@ def _fit_section(data: ReportData) -> tuple[list[tuple[str, str, str]], list[Fig
                 f"Demand fit: {what}", "Bars: the order history; line: the fitted model.",
                 partial(charts.observed_fitted, what, list(c.get("observed") or []),
                         list(c.get("fitted") or []), x_label=label, ks=ks, first=first,
-                        names=names),
+                        names=names, y_label="relative to mean day"
+                        if what == "weekday" else "share"),
                 f"No data for {what}."))
     return rows, figs
+
+
+def _short(v: Any) -> str:
+    """A parameter value for people: floats to 4 significant digits (the exact value is in
+    trials.parquet and in the scenario written)."""
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 def _tune_section(data: ReportData) -> dict[str, Any] | None:
@@ -366,7 +373,8 @@ def _tune_section(data: ReportData) -> dict[str, Any] | None:
                              if space.get("constraints") else "") + "."]
     if best:
         start = t.get("start") or {}
-        changes = ", ".join(f"{k}: {start.get(k)} → {v}" for k, v in best["values"].items())
+        changes = ", ".join(f"{k}: {_short(start.get(k))} → {_short(v)}"
+                            for k, v in best["values"].items())
         words.append(f"Best: trial {best['trial']} ({changes}), {obj} "
                      f"{fmt_value(obj, best['objective'])} on the search's replications.")
     conf = t.get("confirmation")
@@ -392,8 +400,7 @@ def _tune_section(data: ReportData) -> dict[str, Any] | None:
     cols = [c for c in trials.columns if c.startswith("param.")]
     done = trials[trials["state"] == "complete"] if "state" in trials else trials
     top = done.sort_values("objective", ascending=not space.get("maximize", False)).head(10)
-    table = [(str(int(r["trial"])), *[f"{r[c]:.4g}" if isinstance(r[c], float) else str(r[c])
-                                      for c in cols],
+    table = [(str(int(r["trial"])), *[_short(r[c]) for c in cols],
               fmt_value(obj, float(r["objective"])), "yes" if r.get("feasible") else "no")
              for _, r in top.iterrows()]
     return {"words": words, "confirmation": rows, "figs": figs,

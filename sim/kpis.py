@@ -160,21 +160,23 @@ def _overlap(a: np.ndarray, b: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0.0, None)
 
 
+def task_intervals(log: EventLog, start: Status, end: Status
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Each shipment's task from its ``start`` event to its ``end`` event: start times (NaN
+    if the task never began) and end times (the horizon if it had not ended)."""
+    began = _event_time(log, start)
+    ended = _event_time(log, end)
+    return began, np.where(np.isnan(ended), log.horizon_h, ended)
+
+
 def task_busy_hours(log: EventLog, start: Status, end: Status, lo: float,
                     hi: float) -> np.ndarray:
     """Hours each FC's workers spent on tasks (``start`` to ``end`` events) inside [lo, hi].
 
     A task still in progress at the horizon counts up to the horizon.
     """
-    ev = log["events"]
-    n_ship = log.n_rows("shipments")
     fcs = log["shipments"]["fc"].astype(np.int64)
-    began = np.full(n_ship, np.nan)
-    ended = np.full(n_ship, log.horizon_h)
-    s = ev["status"] == start
-    began[ev["shipment_id"][s]] = ev["time_h"][s]
-    e = ev["status"] == end
-    ended[ev["shipment_id"][e]] = ev["time_h"][e]
+    began, ended = task_intervals(log, start, end)
     ok = ~np.isnan(began)
     busy = _overlap(began[ok], ended[ok], lo, hi)
     return np.bincount(fcs[ok], weights=busy, minlength=len(log.fc_names))

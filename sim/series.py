@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.eventlog import EventLog, Status
-from sim.kpis import _event_time, order_outcomes
+from sim.kpis import _event_time, order_outcomes, task_intervals
 
 __all__ = ["SERIES_DOC", "busy_by_hour", "run_series"]
 
@@ -82,21 +82,14 @@ def busy_by_hour(starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, lo: 
 
 
 def _utilization(log: EventLog, lo: float, hi: float) -> list[pd.DataFrame]:
-    ev = log["events"]
-    sh = log["shipments"]
     shifts = log["shifts"]
-    fcs = sh["fc"].astype(np.int64)
+    fcs = log["shipments"]["fc"].astype(np.int64)
     first = int(np.floor(lo))
     out = []
     roles = (("picker", Status.PICK_START, Status.PICKED, "pickers"),
              ("packer", Status.PACK_START, Status.PACKED, "packers"))
     for role, start, end, column in roles:
-        began = np.full(len(fcs), np.nan)
-        ended = np.full(len(fcs), log.horizon_h)
-        m = ev["status"] == start
-        began[ev["shipment_id"][m]] = ev["time_h"][m]
-        m = ev["status"] == end
-        ended[ev["shipment_id"][m]] = ev["time_h"][m]
+        began, ended = task_intervals(log, start, end)
         for f, name in enumerate(log.fc_names):
             mine = (fcs == f) & ~np.isnan(began)
             busy = busy_by_hour(began[mine], ended[mine], np.ones(int(mine.sum())), lo, hi)

@@ -229,8 +229,6 @@ class Tuner:
         have = {str(row["run_key"]): row for row in st.rows}
         tasks = [RunTask(i, label, r, sc, keys[r], None, src)
                  for i, r in enumerate(r for r in reps if keys[r] not in have)]
-        tasks = [RunTask(i, t.variant, t.replication, t.scenario, t.key, None, t.policies)
-                 for i, t in enumerate(tasks)]
         for i, res in run_tasks(tasks, jobs=jobs, dask=dask):
             t = tasks[i]
             row = {"experiment": st.experiment, "variant": label,
