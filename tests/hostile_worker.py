@@ -39,6 +39,7 @@ import time
 import traceback
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,19 @@ def _markers(dirs: list[Path]) -> set[str]:
     return found
 
 
+@contextlib.contextmanager
+def _results_lock(cwd: Path) -> Iterator[None]:
+    """Exclusive use of ``cwd/results`` among the workers (``flock`` on a file beside it)."""
+    import fcntl
+
+    with open(cwd / "_results.lock", "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def worker(cases_json: Path, out_json: Path) -> int:
     spec = json.loads(Path(cases_json).read_text(encoding="utf-8"))
     cases = spec["cases"] if isinstance(spec, dict) else spec
@@ -183,16 +197,21 @@ def worker(cases_json: Path, out_json: Path) -> int:
         if rec["validate"]["rc"] == 0:
             dest = outroot / f"r{len(results)}"
             argv = ["run", file, "--days", "1", "--quiet"]
-            if not case.get("default_out"):
+            default_out = bool(case.get("default_out"))
+            if not default_out:
                 argv += ["--out", str(dest)]
-            rec["run"] = _call(main, argv, timeout)
-            if rec["run"]["rc"] == 0:
-                if case.get("default_out"):
-                    made = [p for p in (cwd / "results").glob("*") if p.is_dir()]
-                    dest = made[0] if made else dest
-                rec["integrity"] = _integrity(dest) if dest.exists() else []
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.rmtree(cwd / "results", ignore_errors=True)
+            # the workers share cwd/results: one default-output case at a time writes, checks
+            # and clears it (clearing it under another worker's run broke that run's write)
+            with _results_lock(cwd) if default_out else contextlib.nullcontext():
+                rec["run"] = _call(main, argv, timeout)
+                if rec["run"]["rc"] == 0:
+                    if default_out:
+                        made = [p for p in (cwd / "results").glob("*") if p.is_dir()]
+                        dest = made[0] if made else dest
+                    rec["integrity"] = _integrity(dest) if dest.exists() else []
+                shutil.rmtree(dest, ignore_errors=True)
+                if default_out:
+                    shutil.rmtree(cwd / "results", ignore_errors=True)
         if "PWNED" in case.get("what", "") or "marker" in case.get("what", ""):
             time.sleep(0.3)  # a spawned `touch` may land a moment later
         now = _markers([cwd, root, root / "cases", Path(file).parent])
