@@ -35,7 +35,7 @@ from reports.style import (
 )
 
 __all__ = ["PARTS", "by_group", "cdf", "cost_breakdown", "headline", "pareto", "pareto_front",
-           "per_day", "sweep", "utilization_heatmap"]
+           "per_day", "simulated_actual", "sweep", "utilization_heatmap"]
 
 PARTS = ("labor", "postage", "cartons", "holding", "returns", "fixed")
 """The parts of the cost per order, in the order they are stacked."""
@@ -695,3 +695,31 @@ def importances(values: Mapping[str, float]) -> str:
         ax.set_xlabel("importance (share of the objective's variation)")
         ax.set_xlim(0, max(1.0, max(v for _, v in items)))
         return fig_to_svg(fig, title="Parameter importances")
+
+
+def simulated_actual(what: str, unit: str, simulated: Sequence[float],
+                     actual: Sequence[float], *, ks: float) -> str:
+    """The distribution of one outcome, simulated against the order history's actual
+    outcomes: each line the percentiles 0..100 of one sample (x) against the share of orders
+    (y), with their Kolmogorov-Smirnov distance in the title; the x axis stops at the larger
+    99th percentile."""
+    sim, act = np.asarray(simulated, float), np.asarray(actual, float)
+    if not (np.isfinite(sim).any() or np.isfinite(act).any()):
+        raise ValueError(f"no data for {what}")
+    with chart(WIDTH, 2.8, layout="constrained") as (fig, ax):
+        for i, (label, x) in enumerate((("simulated", sim), ("actual (history)", act))):
+            if np.isfinite(x).any():
+                ax.plot(x, np.linspace(0, 100, len(x)), color=color_for(i), lw=1.6,
+                        label=label)
+        ax.set_ylim(0, 100)
+        ax.set_yticks(range(0, 101, 20))
+        p99 = [float(x[99]) for x in (sim, act) if len(x) == 101 and np.isfinite(x[99])]
+        top = max(p99, default=math.nan)
+        if math.isfinite(top) and top > 0:  # the last percent's long tail would hide the rest
+            ax.set_xlim(min(0.0, float(np.nanmin(np.r_[sim, act]))), top * 1.05)
+        ax.set_xlabel(f"{what}, {unit} (up to the 99th percentile)", **LITERAL)
+        ax.set_ylabel("orders, %")
+        ks_text = f"{ks:.3f}" if math.isfinite(ks) else "n/a"
+        ax.set_title(f"{what}: Kolmogorov-Smirnov distance {ks_text}", **LITERAL)
+        literal_legend(ax.legend(frameon=False, loc="lower right"))
+        return fig_to_svg(fig, title=f"{what}, simulated against actual")

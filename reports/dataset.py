@@ -101,6 +101,11 @@ class ReportData:
     fit: dict[str, Any] | None = None
     """The checks of a demand model fitted to an order history (``<scenario>.fit.json``
     beside the base's scenario file, written by ``fulfill import orders --fit``)."""
+    history: dict[str, Any] | None = None
+    """The base run against the actual outcomes of its order history
+    (:meth:`sim.history.HistoryComparison.to_dict`), when its scenario has
+    ``<name>.actuals.parquet`` beside it; results directories only (the comparison needs the
+    run's event log)."""
 
     @property
     def base(self) -> VariantData:
@@ -144,6 +149,22 @@ def fit_beside(scenario_file: str | Path | None) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
         return None
     return {"file": str(f), "checks": [c for c in data["checks"] if isinstance(c, dict)]}
+
+
+def history_beside(scenario_file: str | Path | None, log: Any
+                   ) -> tuple[dict[str, Any] | None, list[str]]:
+    """The run ``log`` against the actual outcomes beside its scenario (``X.toml`` or
+    ``X.fitted.toml`` -> ``X.actuals.parquet``), if any, and a warning if they cannot be
+    read."""
+    from sim.history import HistoryError, actuals_beside, compare_history, read_actuals
+
+    f = actuals_beside(scenario_file)
+    if f is None:
+        return None, []
+    try:
+        return compare_history(log, read_actuals(f), f.name).to_dict(), []
+    except HistoryError as exc:
+        return None, [f"The actual outcomes beside the scenario were not compared: {exc}"]
 
 
 def _mixed(variants: Sequence[VariantData]) -> list[str]:
@@ -207,10 +228,12 @@ def from_results_dirs(paths: Sequence[Path], title: str | None = None) -> Report
     versions = sorted({str(m.get("package_version", "")) for _, m, *_ in loaded})
     # results directories hold one replication each: pair them by position
     variants = [_reindex(v, 0) for v in variants]
+    scenario_file = loaded[0][1].get("scenario_file")
+    history, trouble = history_beside(scenario_file, loaded[0][2])
     return ReportData(kind="runs", title=title or _default_title(variants), variants=variants,
-                      meta=meta, warnings=_mixed(variants), package_version=versions[-1],
-                      code_versions=versions,
-                      fit=fit_beside(loaded[0][1].get("scenario_file")))
+                      meta=meta, warnings=_mixed(variants) + trouble,
+                      package_version=versions[-1], code_versions=versions,
+                      fit=fit_beside(scenario_file), history=history)
 
 
 def _reindex(v: VariantData, rep: int) -> VariantData:
@@ -333,7 +356,13 @@ def _tune_of(path: Path) -> dict[str, Any] | None:
                 if (path / "confirmation.parquet").is_file() else pd.DataFrame())
     except (OSError, ValueError) as exc:
         raise ReportError(f"{path}: the tuning study cannot be read ({exc}).") from None
-    return {**info, "trials": trials, "confirmation": conf}
+    cal = None
+    if (path / "calibration.json").is_file():  # fulfill calibrate: targets, knobs, screening
+        try:
+            cal = json.loads((path / "calibration.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"{path}: the calibration cannot be read ({exc}).") from None
+    return {**info, "trials": trials, "confirmation": conf, "calibration": cal}
 
 
 _RUN_COLUMNS = {"experiment", "variant", "replication", "seed", "scenario_digest",

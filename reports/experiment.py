@@ -46,3 +46,21 @@ def experiment_table(summary: Any, title: str) -> Table:
                       "" if r.verdict == "base" else r.verdict,
                       end_section=False)
     return table
+
+
+def calibration_table(confirmation: Any, title: str) -> Table:
+    """``confirmation``: the DataFrame of a calibration's out-of-sample runs (rows: the
+    calibration loss, then each target KPI with its target, start and achieved intervals)."""
+    table = Table(title=markup_safe(title), title_justify="left")
+    table.add_column("KPI", no_wrap=True)
+    table.add_column("target", justify="right")
+    table.add_column("start ± 95 %", justify="right")
+    table.add_column("achieved ± 95 %", justify="right")
+    table.add_column("reached")
+    for r in confirmation.itertuples(index=False):
+        loss = math.isnan(r.target)
+        table.add_row(markup_safe(r.kpi), "" if loss else _pm(r.kpi, r.target, math.nan),
+                      _pm(r.kpi, r.start, r.start_half_width),
+                      _pm(r.kpi, r.best, r.best_half_width),
+                      "" if loss else ("yes" if r.reached else "NO"))
+    return table

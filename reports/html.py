@@ -346,6 +346,53 @@ def _fit_section(data: ReportData) -> tuple[list[tuple[str, str, str]], list[Fig
     return rows, figs
 
 
+def _h(x: Any, digits: int = 1) -> str:
+    x = float(x)
+    return f"{x:,.{digits}f}" if math.isfinite(x) else "–"
+
+
+def _history_section(data: ReportData) -> dict[str, Any] | None:
+    """The base run against its order history's actual outcomes: counts, KS distances,
+    quantiles, shipping per order, and a chart of each distribution."""
+    h = data.history
+    if not h:
+        return None
+    lo, hi = (float(x) for x in h["window_h"])
+    words = [f"The base run ({data.base.name}) against the actual outcomes of the order "
+             f"history it replays ({h.get('actuals_file') or 'actual outcomes'}): orders placed "
+             f"from day {lo / 24:g} to day {hi / 24:g} of the run on both sides, an outcome "
+             "counted if it happened before the horizon. KS: the Kolmogorov-Smirnov distance "
+             "between the two distributions (0 identical, 1 disjoint); with thousands of "
+             "orders even a small distance has a tiny p-value, so read the distance as the "
+             "size of the difference."]
+    rows, quantiles, figs = [], [], []
+    for d in h["distributions"]:
+        what, unit = str(d["what"]), str(d["unit"])
+        p = float(d["p_value"])
+        rows.append((what, unit, f"{int(d['n_sim']):,}", f"{int(d['n_actual']):,}",
+                     _h(d["ks"], 3), f"{p:.2g}" if math.isfinite(p) else "–",
+                     _h(d["mean_sim"]), _h(d["mean_actual"])))
+        qs = [(int(q), s, a) for q, s, a in d["quantiles"]]
+        quantiles.append((f"{what} ({unit}), simulated", [_h(s) for _, s, _ in qs]))
+        quantiles.append((f"{what} ({unit}), actual", [_h(a) for _, _, a in qs]))
+        figs.append(_figure(
+            f"Validation: {what}", f"Share of orders with {what} up to x {unit}: the base run "
+            "against the order history.",
+            partial(charts.simulated_actual, what, unit, list(d.get("cdf_sim") or []),
+                    list(d.get("cdf_actual") or []), ks=float(d["ks"])),
+            f"No orders with {what} on either side."))
+    heads = [f"p{int(q)}" for q, _, _ in h["distributions"][0]["quantiles"]] \
+        if h["distributions"] else []
+    if int(h.get("n_charged") or 0) or int(h.get("n_shipping_sim") or 0):
+        words.append(f"Shipping per order: simulated cost (postage and cartons) "
+                     f"{_h(h['shipping_sim_mean'], 2)} over {int(h['n_shipping_sim']):,} shipped "
+                     f"orders; charged in the history {_h(h['charged_mean'], 2)} over "
+                     f"{int(h['n_charged']):,} orders (in the export's currency: what the "
+                     "customer paid or the marketplace's freight, not the carrier's cost).")
+    return {"words": words, "rows": rows, "quantiles": quantiles, "heads": heads,
+            "figs": figs}
+
+
 def _short(v: Any) -> str:
     """A parameter value for people: floats to 4 significant digits (the exact value is in
     trials.parquet and in the scenario written)."""
@@ -379,6 +426,36 @@ def _tune_section(data: ReportData) -> dict[str, Any] | None:
                      f"{fmt_value(obj, best['objective'])} on the search's replications.")
     conf = t.get("confirmation")
     rows = []
+    cal = t.get("calibration")
+    if cal:
+        words[0] = words[0].replace(" trials searched ", " candidates searched ").replace(
+            ", 0 met every constraint", "").replace(f", {feasible} met every constraint", "")
+        words.insert(1, "Calibration to the targets " + ", ".join(
+            f"{c['kpi']} = {fmt_value(c['kpi'], float(c['value']))}"
+            + (f" (weight {c['weight']:g})" if c.get("weight", 1) != 1 else "")
+            for c in cal.get("targets", [])) + ": the objective is the weighted mean "
+            "relative error of the KPIs against them. Before the search each knob was run at "
+            "both ends of its range; every target moved.")
+        if isinstance(conf, pd.DataFrame) and not conf.empty and "target" in conf:
+            for r in conf.itertuples():
+                loss = bool(pd.isna(r.target))
+                kpi = str(r.kpi)
+                rows.append((kpi, "" if loss else fmt_value(kpi, float(r.target)),
+                             fmt_interval(kpi, Interval(float(r.start),
+                                                        float(r.start_half_width),
+                                                        int(r.replications))),
+                             fmt_interval(kpi, Interval(float(r.best),
+                                                        float(r.best_half_width),
+                                                        int(r.replications))),
+                             "" if loss else ("yes" if r.reached else "no")))
+            words.append("Target against achieved, on replications the search never saw "
+                         "(95 % intervals); a target outside the achieved interval is not "
+                         "reached:")
+        words += [f"Not reached: {u}." for u in cal.get("unreached", [])]
+        if cal.get("unreached") and cal.get("at_bounds"):
+            words.append("Knobs that ended at an end of their range (widen it, or add a "
+                          "knob): " + "; ".join(cal["at_bounds"]) + ".")
+        conf = None
     if isinstance(conf, pd.DataFrame) and not conf.empty:
         for r in conf.itertuples():
             d = Interval(float(r.diff), float(r.diff_half_width), int(r.replications))
@@ -403,7 +480,7 @@ def _tune_section(data: ReportData) -> dict[str, Any] | None:
     table = [(str(int(r["trial"])), *[_short(r[c]) for c in cols],
               fmt_value(obj, float(r["objective"])), "yes" if r.get("feasible") else "no")
              for _, r in top.iterrows()]
-    return {"words": words, "confirmation": rows, "figs": figs,
+    return {"words": words, "confirmation": rows, "figs": figs, "calibration": bool(cal),
             "columns": [c.removeprefix("param.") for c in cols], "top": table}
 
 
@@ -483,6 +560,7 @@ def render_html(data: ReportData, *, paper: str = "letter", export_name: str = "
     verdict_class = {"better": "better", "worse": "worse"}
     fit_rows, fit_figs = _fit_section(data)
     tune = _tune_section(data)
+    history = _history_section(data)
     html = env.get_template("report.html.j2").render(
         title=data.title, subtitle=subtitle,
         stamp=stamp if stamp is not None else time.strftime("Made %Y-%m-%d %H:%M %Z"),
@@ -496,7 +574,7 @@ def render_html(data: ReportData, *, paper: str = "letter", export_name: str = "
         xlsx_uri="data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;"
                  "base64," + base64.b64encode(to_xlsx_bytes(df)).decode(),
         charts=figs, maps=maps, experiment_charts=exp_figs, method=method(data),
-        fit_rows=fit_rows, fit_figs=fit_figs, tune=tune,
+        fit_rows=fit_rows, fit_figs=fit_figs, tune=tune, history=history,
         fit_file=Path(data.fit["file"]).name if data.fit else "",
         fmt_value=fmt_value)
     return html

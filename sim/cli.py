@@ -41,7 +41,7 @@ from rich.progress import (
 )
 
 from reports.compare import KpiColumn
-from reports.experiment import experiment_table
+from reports.experiment import calibration_table, experiment_table
 from reports.tables import comparison_table, kpi_table, zone_confusion_table
 from reports.text import markup_safe
 from sim.cli_parser import DEFAULT_REPS, build_parser
@@ -427,6 +427,70 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.experiments.calibrate import Calibrator, parse_target, write_calibrated
+    from sim.experiments.tune import parse_param
+    from sim.files import NotOurs, check_replaceable
+
+    targets = [parse_target(t) for t in args.target]  # bad input first, before any run
+    knobs = []
+    for k in args.knob:
+        try:
+            knobs.append(parse_param(k))
+        except ExperimentError as exc:
+            raise ExperimentError(str(exc).replace("--param", "--knob", 1)) from None
+    try:
+        check_replaceable(Path(args.out))
+    except NotOurs as exc:
+        raise ResultsError(str(exc)) from None
+    sc = _load(args.scenario, args.seed, args.days)
+    check_memory(sc, build_network(sc), args.no_memory_check)
+    cal = Calibrator(sc, knobs, targets, trials=args.trials, reps=args.reps,
+                     sampler=args.sampler, confirm_reps=args.confirm_reps,
+                     name=Path(args.store).name)
+    say = (lambda s: None) if args.quiet else (
+        lambda s: err.print(markup_safe(s), soft_wrap=True))
+    res = cal.run(args.store, jobs=args.jobs, dask=args.dask, force=args.force, progress=say)
+    t = res.trials
+    out.print(markup_safe(
+        f"{len(t)} candidates, {int(t['pruned'].sum())} pruned; each scored on replications "
+        f"0-{args.reps - 1} (common random numbers)."), soft_wrap=True)
+    if res.best is None:
+        out.print("no candidate completed; nothing written.")
+        return 0
+    changes = ", ".join(f"{k}: {cal.start[k]} -> {v:.4g}" if isinstance(v, float)
+                        else f"{k}: {cal.start[k]} -> {v}" for k, v in res.best["values"].items())
+    out.print(markup_safe(f"calibrated: {changes}"), soft_wrap=True)
+    out.print(calibration_table(res.confirmation, f"Target against achieved "
+                                f"({cal.confirm_reps} fresh replications)"))
+    for line in cal.unreached(res):
+        out.print(markup_safe(f"warning: {line}"), soft_wrap=True)
+    if cal.unreached(res) and res.best is not None:
+        ends = cal.at_bounds(res.best["values"])
+        if ends:
+            out.print(markup_safe("knobs at an end of their range (widen it, or add a knob): "
+                                  + "; ".join(ends)), soft_wrap=True)
+    try:
+        written = write_calibrated(cal, res, Path(args.scenario), Path(args.out))
+    except NotOurs as exc:
+        raise ResultsError(str(exc)) from None
+    out.print(f"wrote {markup_safe(written)}; the study is in {markup_safe(args.store)}",
+              soft_wrap=True)
+    return 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from sim.history import HistoryError, compare_results, history_lines
+
+    try:
+        cmp = compare_results(args.results, args.actuals)
+    except HistoryError as exc:
+        raise ResultsError(str(exc)) from None
+    for line in history_lines(cmp):
+        out.print(markup_safe(line), soft_wrap=True)
+    return 0
+
+
 def cmd_experiment(args: argparse.Namespace) -> int:
     exp = Experiment.from_file(args.file)
     res = _run_experiment(exp, args, args.store, exp.spec.name)
@@ -568,6 +632,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run, "compare": cmd_compare, "experiment": cmd_experiment,
     "report": cmd_report, "import_orders": cmd_import_orders, "runs": cmd_runs,
     "tune": cmd_tune,
+    "calibrate": cmd_calibrate,
+    "history": cmd_history,
     "validate": cmd_validate, "zones": cmd_zones, "optimize_placement": cmd_optimize_placement,
     "optimize_network": cmd_optimize_network}
 """Each subcommand's handler, by the ``command_name`` its parser sets

@@ -50,6 +50,32 @@ def _date(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got '{text}'") from None
 
 
+def _search_args(p: argparse.ArgumentParser, unit: str, trials: int, written: str,
+                 store_of: str) -> None:
+    """The options ``tune`` and ``calibrate`` share: the search, its runs and its outputs."""
+    p.add_argument("--trials", type=_count, default=trials,
+                   help=f"{unit}s to run (default {trials})")
+    p.add_argument("--reps", type=_count, default=3,
+                   help=f"replications per {unit}, the same for every {unit} (default 3)")
+    p.add_argument("--confirm-reps", type=_count, default=None,
+                   help="fresh replications of the result and the start (default max(5, reps))")
+    p.add_argument("--sampler", choices=("tpe", "cmaes"), default="tpe",
+                   help="Optuna sampler (default tpe; cmaes handles constraints by penalty)")
+    p.add_argument("--days", type=_days, help="override the horizon")
+    p.add_argument("--seed", type=_seed, help="override the scenario's seed")
+    p.add_argument("--jobs", type=_count, default=default_jobs(),
+                   help="runs at once, in worker processes (default: the cores)")
+    p.add_argument("--dask", default=None, metavar="local:N|tcp://HOST:PORT",
+                   help="run on a Dask cluster instead")
+    p.add_argument("--store", required=True,
+                   help=f"folder for the study, its runs and {unit}s (resumes what is there)")
+    p.add_argument("--out", required=True,
+                   help=f"the scenario to write with {written} (extends SCENARIO)")
+    p.add_argument("--force", action="store_true",
+                   help=f"continue in a store made for another {store_of}")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -156,27 +182,47 @@ def build_parser() -> argparse.ArgumentParser:
     tn.add_argument("--constraint", action="append", default=[], metavar="'KPI>=X'",
                     help="a KPI bound every accepted trial meets (mean over replications); "
                     "repeatable")
-    tn.add_argument("--trials", type=_count, default=20, help="trials to run (default 20)")
-    tn.add_argument("--reps", type=_count, default=3,
-                    help="replications per trial, the same for every trial (default 3)")
-    tn.add_argument("--confirm-reps", type=_count, default=None,
-                    help="fresh replications of the best and the start (default max(5, reps))")
-    tn.add_argument("--sampler", choices=("tpe", "cmaes"), default="tpe",
-                    help="Optuna sampler (default tpe; cmaes handles constraints by penalty)")
-    tn.add_argument("--days", type=_days, help="override the horizon")
-    tn.add_argument("--seed", type=_seed, help="override the scenario's seed")
-    tn.add_argument("--jobs", type=_count, default=default_jobs(),
-                    help="runs at once, in worker processes (default: the cores)")
-    tn.add_argument("--dask", default=None, metavar="local:N|tcp://HOST:PORT",
-                    help="run on a Dask cluster instead")
-    tn.add_argument("--store", required=True,
-                    help="folder for the study, its runs and trials (resumes what is there)")
-    tn.add_argument("--out", required=True,
-                    help="the scenario to write with the best values (extends SCENARIO)")
-    tn.add_argument("--force", action="store_true",
-                    help="continue in a store made for another search space")
-    tn.add_argument("--quiet", action="store_true", help="no progress output")
+    _search_args(tn, "trial", 20, "the best values", "search space")
     tn.set_defaults(command_name="tune")
+    cb = sub.add_parser(
+        "calibrate", help="fit scenario knobs so the simulated KPIs match actual figures",
+        parents=[common, memory], formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Fit numeric scenario keys (knobs) so that the simulated KPIs match a\n"
+        "client's actual figures: the loss is the weighted relative error over the\n"
+        "targets, every candidate scored on the same replications (common random\n"
+        "numbers), searched with Optuna. Each knob is first run at both ends of its range:\n"
+        "a target no knob moves stops the calibration. Prints target against achieved\n"
+        "(fresh replications, 95 % intervals) and writes a scenario that extends SCENARIO.\n"
+        "A knob key may use * for one segment: fcs.*.pick_time.per_order_min sets every FC.",
+        epilog="Example:\n"
+        "  fulfill calibrate scenarios/baseline.toml --days 14 \\\n"
+        "      --target shipping_cost_per_shipment=9.50 --target on_time_rate=0.95 \\\n"
+        "      --knob services.ground.discount_pct=20:60 \\\n"
+        "      --knob services.ground_advantage.late_probability=0:0.2 \\\n"
+        "      --trials 20 --reps 3 --store results/calibrate --out calibrated.toml")
+    cb.add_argument("scenario", help="the scenario to calibrate")
+    cb.add_argument("--target", action="append", required=True, metavar="KPI=VALUE[:WEIGHT]",
+                    help="a KPI and the client's actual value (weight 1 unless given); "
+                    "repeatable")
+    cb.add_argument("--knob", action="append", required=True, metavar="KEY=LOW:HIGH[:int|:log]",
+                    help="a dotted scenario key and the range to search; repeatable")
+    _search_args(cb, "candidate", 30, "the calibrated values", "calibration")
+    cb.set_defaults(command_name="calibrate")
+    hi = sub.add_parser(
+        "history", help="compare a replay run's outcomes with the history's actual ones",
+        parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Compare the click-to-ship and click-to-deliver distributions of a run\n"
+        "(fulfill run --out) of an imported history with the history's actual outcomes\n"
+        "(the actuals file fulfill import orders writes beside the scenario): quantiles,\n"
+        "two-sample Kolmogorov-Smirnov distance, and shipping cost against freight charged.",
+        epilog="Example:\n"
+        "  fulfill import orders orders_export.csv --format shopify --out my_season.toml\n"
+        "  fulfill run my_season.toml --out results/my_season\n"
+        "  fulfill history results/my_season")
+    hi.add_argument("results", help="a results directory of a replay run")
+    hi.add_argument("--actuals", default=None,
+                    help="the actuals file (default: the one beside the run's scenario)")
+    hi.set_defaults(command_name="history")
     rp = sub.add_parser(
         "report", help="an HTML report (and PDF) from results, a run store or scenarios",
         parents=[common, memory, scen],
@@ -216,12 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example:\n"
         "  fulfill import orders orders_export.csv --format shopify --out my_season.toml --fit")
     io.add_argument("file", help="the export (.csv, or .xlsx for --format csv)")
-    io.add_argument("--format", required=True, choices=("shopify", "woocommerce", "csv"),
-                    help="the export's layout: shopify, woocommerce, or csv (any CSV/XLSX "
-                    "with a header; see --map)")
+    io.add_argument("--format", required=True,
+                    choices=("shopify", "woocommerce", "csv", "olist"),
+                    help="the export's layout: shopify, woocommerce, csv (any CSV/XLSX "
+                    "with a header; see --map), or olist (its orders.csv or folder)")
     io.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
                     help="which column holds a field (order_id, created_at, sku, quantity, "
-                    "zip, country, channel, status, requires_shipping, price); repeatable")
+                    "zip, country, channel, status, requires_shipping, price, shipped_at, "
+                    "delivered_at, shipping_charged, freight); repeatable")
     io.add_argument("--catalog", default=None, help="CSV of real SKU sizes (sku, weight_lb, "
                     "length_in, width_in, height_in[, name, category, unit_price])")
     io.add_argument("--base", default=None,

@@ -308,7 +308,9 @@ class FulfillmentModel(SupplyProcesses):
         n_lines = np.diff(blk.line_ptr)
         n_units = np.add.reduceat(blk.line_units, blk.line_ptr[:-1]) if len(blk.line_units) \
             else np.zeros(n, np.int64)
-        promise_h = 24.0 * (np.floor(blk.time_h / 24.0) + 1 + net.channel_promise_days[blk.channel])
+        order_day = np.floor(blk.time_h / 24.0)
+        weekday = (order_day.astype(np.int64) + net.start_date.weekday()) % 7
+        promise_h = 24.0 * (order_day + 1 + net.channel_promise_offset[blk.channel, weekday])
         big = self.rec.big
         _extend(big["orders"], placed_h=blk.time_h, channel=blk.channel, dest=blk.dest,
                 n_lines=n_lines, n_units=n_units, promise_h=promise_h)

@@ -121,6 +121,9 @@ class Network:
     channel_names: tuple[str, ...]
     channel_share: np.ndarray
     channel_promise_days: np.ndarray
+    # (C, 7) calendar days from the order day to the promised day, by the order's weekday
+    # (Monday = 0): promise_days for calendar promises, more for business-day promises
+    channel_promise_offset: np.ndarray
     lines_per_order: CountDist
     units_per_line: CountDist
     forecast_units_per_day: np.ndarray  # (F, K) under nearest-FC routing
@@ -357,7 +360,8 @@ def build_services(sc: Scenario) -> tuple[Service, ...]:
             fuel_surcharge_pct=s.fuel_surcharge_pct, residential_surcharge=s.residential_surcharge,
             transit_days_by_zone=np.array([0, *s.transit_days_by_zone], np.int64),
             late_probability=s.late_probability, exception_probability=s.exception_probability,
-            business_days=s.business_days,
+            business_days=s.business_days, discount_pct=s.discount_pct,
+            surcharge_discount_pct=s.surcharge_discount_pct,
             pickup_cutoffs_h=None if s.pickup_cutoffs_h is None
             else tuple(sorted(set(s.pickup_cutoffs_h))),
             pickup_days=None if s.pickup_days is None
@@ -377,6 +381,18 @@ def _assigned_fc(t: ScenarioTables, names: Sequence[str], fc_rank: np.ndarray
             if fc in names:
                 out[d, k] = names.index(fc)
     return out
+
+
+def _promise_offsets(days: int, business: bool) -> list[int]:
+    """Calendar days from an order placed on each weekday (Monday first) to its promised day:
+    ``days`` itself, or with business days the ``days``-th weekday after the first weekday on
+    or after the order day (a Saturday order with 3 business days: Thursday, 5 days later)."""
+    if not business:
+        return [days] * 7
+    monday = np.datetime64("2024-01-01")  # a Monday; weekdays repeat, holidays are not modelled
+    week = monday + np.arange(7)
+    due = np.busday_offset(week, days, roll="forward")
+    return [int(x) for x in (due - week).astype(np.int64)]
 
 
 def scale_heads(heads: np.ndarray, factor: float) -> np.ndarray:
@@ -562,6 +578,9 @@ def build_network(sc: Scenario) -> Network:
         channel_names=tuple(n for n, _ in chans),
         channel_share=np.array([c.share for _, c in chans]),
         channel_promise_days=np.array([c.promise_days for _, c in chans], np.int64),
+        channel_promise_offset=np.array([_promise_offsets(c.promise_days,
+                                                          c.promise_business_days)
+                                         for _, c in chans], np.int64).reshape(-1, 7),
         lines_per_order=d.lines_per_order,
         units_per_line=d.units_per_line,
         forecast_units_per_day=forecast,

@@ -102,6 +102,8 @@ class Service:
     business_days: bool
     pickup_cutoffs_h: tuple[float, ...] | None  # None: the FC's own cut-offs
     pickup_days: np.ndarray | None  # (7,) bool, or None: the FC's own days
+    discount_pct: float = 0.0  # contract discount off the rate table (base charge)
+    surcharge_discount_pct: float = 0.0  # contract discount off the residential surcharge
     _price: list[list[float]] = field(init=False, repr=False)
     _every_pound: bool = field(init=False, repr=False)
 
@@ -113,15 +115,19 @@ class Service:
         return billable_weight_lb(actual_lb, dims_in, self.dim_divisor, self.dim_min_cubic_in)
 
     def __post_init__(self) -> None:
-        # prices with surcharges, as Python lists by zone (looked up once per parcel)
-        total = self.rates * (1 + self.fuel_surcharge_pct / 100) + self.residential_surcharge
+        # prices with discounts and surcharges, as Python lists by zone (looked up once per
+        # parcel); the fuel surcharge is a share of the discounted base charge, as carriers bill
+        base = self.rates * (1 - self.discount_pct / 100)
+        total = (base * (1 + self.fuel_surcharge_pct / 100)
+                 + self.residential_surcharge * (1 - self.surcharge_discount_pct / 100))
         object.__setattr__(self, "_price", np.round(total, 4).tolist())
         breaks = self.weight_breaks_lb
         object.__setattr__(self, "_every_pound", bool(
             np.array_equal(breaks, np.arange(1, len(breaks) + 1))))
 
     def price(self, zone: int, billable_lb: float) -> float:
-        """Price of one parcel: base rate x (1 + fuel surcharge) + residential surcharge.
+        """Price of one parcel: base rate x (1 - discount) x (1 + fuel surcharge) + residential
+        surcharge x (1 - surcharge discount).
 
         The rate row is the first weight break at or above the billable weight; ``inf`` above
         the service's heaviest break (it will not take the parcel).

@@ -160,9 +160,11 @@ def test_round_trip_through_the_generator(make_scenario: MakeScenario) -> None:
     (season,) = d["seasonality"]
     assert (season["start"], season["end"]) == (dt.date(2026, 4, 13), dt.date(2026, 4, 16))
     assert season["multiplier"] == pytest.approx(2.5, rel=0.06)
-    assert d["channels"] == {"web": {"share": pytest.approx(0.7, abs=0.01), "promise_days": 4},
+    # the base channels' other settings carry over (here calendar-day promises)
+    assert d["channels"] == {"web": {"share": pytest.approx(0.7, abs=0.01), "promise_days": 4,
+                                     "promise_business_days": False},
                              "market": {"share": pytest.approx(0.3, abs=0.01),
-                                        "promise_days": 2}}
+                                        "promise_days": 2, "promise_business_days": False}}
     pop = sc.tables.sku_popularity / sc.tables.sku_popularity.sum()
     for sku, p in zip(sc.tables.sku_ids, pop, strict=True):
         assert fit.sku_popularity[sku] == pytest.approx(p, abs=0.01)

@@ -32,7 +32,8 @@ from sim.scenario import load_scenario
 from tests.conftest import SMALL, _fc, deep_merge, write_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline.toml"
+# the old baseline, a fixed instance (tests/data/baseline_2026_11.toml: same event logs)
+BASELINE = ROOT / "tests" / "data" / "baseline_2026_11.toml"
 
 # ------------------------------------------------------------------------------ tiny instance
 # Four destinations on the equator, 100 orders/day each (400 orders/day, equal weights):

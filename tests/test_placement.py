@@ -31,7 +31,8 @@ from optimize.placement import (
 from reports.placement import placement_report
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline.toml"
+# the old baseline, a fixed instance (tests/data/baseline_2026_11.toml: same event logs)
+BASELINE = ROOT / "tests" / "data" / "baseline_2026_11.toml"
 METHODS = ["mip", "decomposition"]
 
 

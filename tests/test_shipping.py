@@ -67,6 +67,16 @@ def test_price_with_surcharges_and_weight_breaks() -> None:
     assert service(fuel_surcharge_pct=0.0, residential_surcharge=0.0).price(8, 10) == 22.0
 
 
+def test_contract_discounts() -> None:
+    # zone 1, 1 lb list 8.00: 40 % off -> 4.80, fuel 12.5 % of that -> 5.40; residential
+    # 4.95 with 30 % off -> 3.465; together 8.865
+    s = service(discount_pct=40.0, surcharge_discount_pct=30.0)
+    assert s.price(1, 1) == pytest.approx(8.0 * 0.6 * 1.125 + 4.95 * 0.7)
+    assert s.price(1, 1) == pytest.approx(8.865)
+    # no discount: the list price as before
+    assert service().price(1, 1) == pytest.approx(13.95)
+
+
 def test_delivery_dates_business_days() -> None:
     monday = np.datetime64("2026-11-02")
     transit = np.array([0, 1, 1, 2, 2, 3, 4, 5, 5])

@@ -21,6 +21,9 @@ OUT = pathlib.Path(__file__).resolve().parent / "skus.csv"
 
 # category -> list of (item, median weight lb, median density lb/ft^3,
 #                      length/width ratio, width/height ratio, median price USD)
+# Densities are of the item as it ships: pillows, pet beds and plush toys vacuum-compressed,
+# storage bins flat-packed, as e-commerce sellers pack them (uncompressed, these bill several
+# times their weight in dimensional weight).
 ITEM_TYPES = {
     "Apparel": [
         ("T-Shirt", 0.45, 9.0, 1.3, 6.0, 18),
@@ -37,14 +40,14 @@ ITEM_TYPES = {
         ("Winter Boots", 4.2, 7.0, 1.6, 1.3, 120),
     ],
     "Home Goods": [
-        ("Throw Pillow", 1.3, 1.5, 1.1, 3.0, 28),
-        ("Bed Pillow", 2.2, 1.8, 1.5, 3.0, 35),
-        ("Throw Blanket", 2.5, 5.0, 1.3, 2.5, 40),
+        ("Throw Pillow", 1.3, 6.0, 1.1, 3.0, 28),      # vacuum-compressed
+        ("Bed Pillow", 2.2, 6.0, 1.5, 3.0, 35),        # vacuum-compressed, rolled
+        ("Throw Blanket", 2.5, 8.0, 1.3, 2.5, 40),     # folded and bagged
         ("Bath Towel Set", 3.0, 9.0, 1.4, 2.0, 38),
         ("Scented Candle", 1.1, 22.0, 1.1, 1.1, 22),
         ("Picture Frame", 1.2, 14.0, 1.3, 8.0, 19),
-        ("Table Lamp", 4.5, 4.5, 1.2, 1.1, 60),
-        ("Storage Bins 3-Pack", 2.8, 2.5, 1.3, 1.3, 27),
+        ("Table Lamp", 4.5, 7.0, 1.2, 1.1, 60),        # shade nested in the box
+        ("Storage Bins 3-Pack", 2.8, 8.0, 1.1, 5.0, 27),  # collapsible, flat-packed
     ],
     "Kitchen": [
         ("Chef Knife", 0.8, 16.0, 5.0, 3.0, 45),
@@ -77,7 +80,7 @@ ITEM_TYPES = {
     "Toys & Games": [
         ("Board Game", 2.5, 10.0, 1.0, 4.5, 30),
         ("Jigsaw Puzzle", 1.4, 14.0, 1.4, 4.5, 18),
-        ("Plush Toy", 0.6, 2.5, 1.3, 1.3, 17),
+        ("Plush Toy", 0.6, 5.0, 1.3, 1.3, 17),         # compressed in a polybag
         ("Building Block Set", 2.0, 8.0, 1.3, 3.5, 45),
     ],
     "Sports & Outdoors": [
@@ -90,7 +93,7 @@ ITEM_TYPES = {
     "Pet Supplies": [
         ("Dog Treats", 1.2, 14.0, 1.5, 3.0, 14),
         ("Cat Litter Bag", 12.0, 40.0, 1.5, 2.5, 20),
-        ("Pet Bed", 3.5, 2.0, 1.2, 3.0, 45),
+        ("Pet Bed", 3.5, 6.0, 1.2, 3.0, 45),           # vacuum-compressed
         ("Chew Toy", 0.4, 9.0, 1.8, 1.5, 12),
     ],
     "Books & Stationery": [

@@ -460,12 +460,19 @@ class Tuner:
         return {"trial": int(row["trial"]), "objective": float(row["objective"]),
                 "values": values}
 
-    def _confirm(self, st: Store, best: Mapping[str, Any], jobs: int,
-                 dask: str | None) -> pd.DataFrame:
+    def _confirmation_runs(self, st: Store, best: Mapping[str, Any], jobs: int,
+                           dask: str | None) -> tuple[dict[int, dict[str, float]],
+                                                      dict[int, dict[str, float]]]:
+        """The start's and the best's KPIs on the fresh replications (10,000 and up)."""
         reps = list(range(CONFIRM_FIRST, CONFIRM_FIRST + self.confirm_reps))
         a = self._score(st, "start (confirmation)", self.base, reps, jobs, dask, self.start)
         b = self._score(st, "best (confirmation)", self._scenario(best["values"]), reps, jobs,
                         dask, best["values"])
+        return a, b
+
+    def _confirm(self, st: Store, best: Mapping[str, Any], jobs: int,
+                 dask: str | None) -> pd.DataFrame:
+        a, b = self._confirmation_runs(st, best, jobs, dask)
         rows = []
         for kpi in dict.fromkeys([self.objective, *[c.kpi for c in self.cons]]):
             sa, sb = self._value(a, kpi), self._value(b, kpi)
@@ -519,7 +526,7 @@ def write_best(result: TuneResult, scenario: Path, out: Path) -> Path:
 
     if result.best is None:
         raise ExperimentError("no trial met every constraint: nothing to write")
-    head = [f"by 'fulfill tune': trial {result.best['trial']} of {len(result.trials)}, "
+    head = [f"tune: trial {result.best['trial']} of {len(result.trials)}, "
             f"the best feasible on the search's replications."]
     for row in result.confirmation.itertuples():
         head.append(f"Out of sample ({row.replications} fresh replications): {row.kpi} "

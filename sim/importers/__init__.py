@@ -54,6 +54,16 @@ a mapped ``channel``) whose value is one of the base scenario's channels (ignori
 keeps it; every other order goes to the base's first channel, counted in a warning.  SKU ids
 that would start a spreadsheet formula (``=``, ``+``, ``-``, ``@``) get a leading ``'``.
 
+Olist (``--format olist``, FILE its ``orders.csv``; ``order_items.csv`` and ``customers.csv``
+from the same folder): see :mod:`~sim.importers.formats`; its Brazilian postcode prefixes are
+read as US ZIPs (a stand-in spread of destinations, said in a warning).
+
+Actual outcomes: when the file has hand-over or delivery times (Shopify ``Fulfilled at``,
+Olist's carrier and customer dates, a generic ``shipped_at``/``delivered_at``), the import
+also writes ``replay.actuals.parquet`` (named in the scenario's header) for the validation
+against history (:mod:`sim.importers.actuals`, :mod:`sim.history`); impossible values are
+left out and counted in the summary.
+
 Privacy: only the columns above are read (never names, e-mails, street addresses or phone
 numbers), only the 3-digit ZIP is written, and messages name rows and columns, never values.
 """

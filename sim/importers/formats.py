@@ -21,6 +21,18 @@ phone numbers never enter memory.  Each layout is turned into the same two table
   zip, country, channel, status, requires_shipping, price``), or any headers mapped to them
   with ``mapping`` (``--map "Order Number=order_id"``).  ``order_id``, ``created_at``,
   ``sku`` and ``zip`` are required; without ``quantity`` each row is one unit.
+- **Olist** (the public Brazilian marketplace dataset, original Kaggle column names): FILE is
+  its ``orders.csv`` (or the folder holding it); ``order_items.csv`` (one row per unit:
+  ``product_id`` the SKU, ``price``, ``freight_value``) and ``customers.csv``
+  (``customer_zip_code_prefix``) are read from the same folder.  Olist's postcode prefixes
+  are Brazilian: they are read as US ZIPs, a stand-in spread of destinations (a warning says
+  so).
+
+Actual outcomes, read when present (for the validation against history,
+:mod:`sim.history`): ``shipped_at`` (Shopify ``Fulfilled at``, Olist
+``order_delivered_carrier_date``), ``delivered_at`` (Olist ``order_delivered_customer_date``),
+``shipping_charged`` (per order: Shopify ``Shipping``, WooCommerce ``shipping_total``) and
+``freight`` (per line, summed over the order: Olist ``freight_value``).
 
 A mapping works with every format: it names the column to use for a field.  ``.xlsx`` files
 (the first sheet) are read like CSV files.
@@ -42,14 +54,16 @@ from sim.importers.rules import OrdersImportError, fail, rows_text
 
 __all__ = ["FIELDS", "FORMATS", "RawOrders", "read_orders"]
 
-Format = Literal["shopify", "woocommerce", "csv"]
-FORMATS: tuple[str, ...] = ("shopify", "woocommerce", "csv")
+Format = Literal["shopify", "woocommerce", "csv", "olist"]
+FORMATS: tuple[str, ...] = ("shopify", "woocommerce", "csv", "olist")
 FIELDS = ("order_id", "created_at", "sku", "quantity", "zip", "country", "channel", "status",
-          "requires_shipping", "price")
+          "requires_shipping", "price", "shipped_at", "delivered_at", "shipping_charged",
+          "freight")
 """Fields a ``--map COLUMN=FIELD`` may name."""
+OUTCOME_FIELDS = ("shipped_at", "delivered_at", "shipping_charged")
 ORDER_FIELDS = ("created_at", "cancelled_at", "status", "zip", "country", "province",
-                "channel")
-LINE_FIELDS = ("sku", "item_name", "quantity", "requires_shipping", "price")
+                "channel", *OUTCOME_FIELDS)
+LINE_FIELDS = ("sku", "item_name", "quantity", "requires_shipping", "price", "freight")
 
 SHOPIFY = {"order_id": ("Name",), "created_at": ("Created at",),
            "cancelled_at": ("Cancelled at",), "quantity": ("Lineitem quantity",),
@@ -57,14 +71,23 @@ SHOPIFY = {"order_id": ("Name",), "created_at": ("Created at",),
            "price": ("Lineitem price",), "requires_shipping": ("Lineitem requires shipping",),
            "zip": ("Shipping Zip",), "country": ("Shipping Country",),
            "province": ("Shipping Province", "Shipping Province Name"),
-           "channel": ("Source",)}
+           "channel": ("Source",), "shipped_at": ("Fulfilled at",),
+           "shipping_charged": ("Shipping",)}
 """Field -> the Shopify header names for it (the first found is used)."""
 WOO_ORDER = {"order_id": ("order_id", "order_number"), "created_at": ("date", "order_date"),
              "status": ("status", "order_status"), "zip": ("shipping_postcode",),
-             "country": ("shipping_country",), "province": ("shipping_state",)}
+             "country": ("shipping_country",), "province": ("shipping_state",),
+             "shipping_charged": ("shipping_total",)}
 WOO_ITEM = {"sku": ("item_sku",), "item_name": ("item_name",),
             "quantity": ("item_quantity",), "price": ("item_price",)}
 GENERIC = {f: (f,) for f in FIELDS}
+OLIST_ORDERS = {"order_id": "order_id", "customer_id": "customer_id",
+                "status": "order_status", "created_at": "order_purchase_timestamp",
+                "shipped_at": "order_delivered_carrier_date",
+                "delivered_at": "order_delivered_customer_date"}
+OLIST_ITEMS = {"order_id": "order_id", "sku": "product_id", "price": "price",
+               "freight": "freight_value"}
+OLIST_CUSTOMERS = {"customer_id": "customer_id", "zip": "customer_zip_code_prefix"}
 ITEM_COLUMN = re.compile(r"^(?:item\s*#\s*\d+|line_item_\d+)$")
 
 
@@ -73,10 +96,11 @@ class RawOrders(NamedTuple):
 
     ``lines``: one row per line item, columns ``order`` (index into ``orders``), ``row`` (the
     file row, header = 1), ``sku`` (the item's name where its SKU is blank), ``quantity``,
-    ``requires_shipping``, ``price`` and ``name`` (the product's name; text, "" when the file
-    has no such column).  ``orders``: one row per order in file order,
+    ``requires_shipping``, ``price``, ``name`` (the product's name) and ``freight`` (text, ""
+    when the file has no such column).  ``orders``: one row per order in file order,
     columns ``order_id``, ``row`` (its first row), ``created_at``, ``cancelled_at``,
-    ``status``, ``zip``, ``country``, ``province``, ``channel`` (text, "" when absent).
+    ``status``, ``zip``, ``country``, ``province``, ``channel``, ``shipped_at``,
+    ``delivered_at``, ``shipping_charged`` (text, "" when absent).
     ``columns``: the file's column name of each field found; ``rows_read``: data rows.
     """
 
@@ -243,7 +267,8 @@ def _line_level(path: Path, df: pd.DataFrame, cols: dict[str, str],
     lines = pd.DataFrame({"order": codes, "row": np.arange(len(df), dtype=np.int64) + 2,
                           "sku": sku, "quantity": df["quantity"] if "quantity" in cols else "1",
                           "requires_shipping": df["requires_shipping"],
-                          "price": df["price"], "name": df["item_name"]})
+                          "price": df["price"], "name": df["item_name"],
+                          "freight": df["freight"]})
     return RawOrders(lines, orders, len(df), cols)
 
 
@@ -318,17 +343,69 @@ def _woo_default(path: Path, df: pd.DataFrame, cols: dict[str, str],
                           "quantity": items["quantity"].astype("str").to_numpy(object),
                           "requires_shipping": "",
                           "price": items["price"].astype("str").to_numpy(object),
-                          "name": items["item_name"].astype("str").to_numpy(object)})
+                          "name": items["item_name"].astype("str").to_numpy(object),
+                          "freight": ""})
     lines = lines.astype({c: "str" for c in ("sku", "quantity", "requires_shipping", "price",
-                                             "name")})
+                                             "name", "freight")})
     packed = ", ".join(item_cols[:3]) + (", ..." if len(item_cols) > 3 else "")
     cols = {**cols, "sku": packed, "quantity": packed, "price": packed}
     return RawOrders(lines.reset_index(drop=True), orders.reset_index(drop=True), len(df), cols)
 
 
+def _olist_table(path: Path, cols: Mapping[str, str], what: str) -> pd.DataFrame:
+    """One of Olist's tables: only the columns ``cols`` (field -> column), named by field."""
+    header = _header(path)
+    missing = [c for c in cols.values() if c not in header]
+    if missing:
+        raise OrdersImportError(f"{path}: not Olist's {what}: missing column(s) "
+                                f"{', '.join(repr(m) for m in missing)}.")
+    return _read(path, dict(cols))
+
+
+def _olist(path: Path) -> RawOrders:
+    """Olist's orders, order items and customers (three files in one folder) joined."""
+    folder = path if path.is_dir() else path.parent
+    orders_file = folder / "orders.csv" if path.is_dir() else path
+    o = _olist_table(orders_file, OLIST_ORDERS, "orders table (orders.csv)")
+    it = _olist_table(folder / "order_items.csv", OLIST_ITEMS,
+                      "order items table (order_items.csv)")
+    cu = _olist_table(folder / "customers.csv", OLIST_CUSTOMERS,
+                      "customers table (customers.csv)")
+    blank = (o["order_id"] == "").to_numpy(bool)
+    if blank.any():
+        raise fail(orders_file, "order_id", np.flatnonzero(blank) + 2, "an order id")
+    dup = o["order_id"].duplicated(keep=False).to_numpy(bool)
+    if dup.any():
+        raise OrdersImportError(
+            f"{orders_file}, column 'order_id', {rows_text(np.flatnonzero(dup) + 2)}: "
+            "expected each order id once (one row per order), found repeated ids.")
+    zips = cu.drop_duplicates("customer_id").set_index("customer_id")["zip"]
+    orders = pd.DataFrame({"order_id": o["order_id"],
+                           "row": np.arange(len(o), dtype=np.int64) + 2})
+    orders = _blank_frame(orders, ORDER_FIELDS)
+    for f in ("created_at", "status", *OUTCOME_FIELDS[:2]):
+        orders[f] = o[f]
+    orders["zip"] = o["customer_id"].map(zips).fillna("").astype("str").to_numpy(object)
+    index = pd.Series(np.arange(len(o), dtype=np.int64), index=o["order_id"].to_numpy(object))
+    order_of = it["order_id"].map(index)
+    known = order_of.notna().to_numpy(bool)  # items of orders outside the file: ignored
+    it = it[known]
+    lines = pd.DataFrame({"order": order_of[known].to_numpy(np.int64),
+                          "row": np.flatnonzero(known).astype(np.int64) + 2,
+                          "sku": it["sku"].to_numpy(object), "quantity": "1",
+                          "requires_shipping": "", "price": it["price"].to_numpy(object),
+                          "name": "", "freight": it["freight"].to_numpy(object)})
+    lines = lines.sort_values("order", kind="stable").reset_index(drop=True)
+    lines = lines.astype({c: "str" for c in ("sku", "quantity", "requires_shipping", "price",
+                                             "name", "freight")})
+    cols = {**OLIST_ORDERS, **OLIST_ITEMS, "zip": OLIST_CUSTOMERS["zip"], "quantity": "1"}
+    return RawOrders(lines, orders.reset_index(drop=True), len(o), cols)
+
+
 def read_orders(path: Path, fmt: Format, mapping: Mapping[str, str] | None = None
                 ) -> RawOrders:
-    """Read an order export (``fmt``: shopify, woocommerce or csv) into :class:`RawOrders`.
+    """Read an order export (``fmt``: shopify, woocommerce, csv or olist) into
+    :class:`RawOrders`.
 
     Raises
     ------
@@ -341,6 +418,8 @@ def read_orders(path: Path, fmt: Format, mapping: Mapping[str, str] | None = Non
     mapping = dict(mapping or {})
     if fmt not in FORMATS:
         raise OrdersImportError(f"unknown format '{fmt}'; formats are {', '.join(FORMATS)}.")
+    if fmt == "olist":
+        return _olist(path)
     header = _header(path)
     if fmt == "shopify":
         cols = _resolve(path, header, SHOPIFY, mapping)

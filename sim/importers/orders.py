@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.csvsafe import DANGEROUS_PREFIXES, csv_safe_cell
+from sim.importers.actuals import Actuals, actuals_parquet, extract_actuals
 from sim.importers.catalog import DEFAULTS_RULE, build_catalog, read_products
 from sim.importers.formats import FORMATS, Format, RawOrders, read_orders
 from sim.importers.rules import (
@@ -62,6 +63,8 @@ class ImportSummary:
     last_order: str
     days: int
     files: list[Path] = field(default_factory=list)
+    actuals: Actuals | None = None
+    """The orders' actual outcomes, when the file has hand-over or delivery times."""
 
     def lines(self) -> list[str]:
         """The printed summary, one line each."""
@@ -78,6 +81,8 @@ class ImportSummary:
         if self.new_skus:
             out.append(f"{_n(self.new_skus, 'SKU')} not in the base scenario's catalog.")
         out += [f"Warning: {w}" for w in self.warnings]
+        if self.actuals is not None:
+            out += self.actuals.lines()
         out += [f"Wrote {f}" for f in self.files]
         return out
 
@@ -234,7 +239,9 @@ def import_orders(path: Path, *, fmt: str, out: Path, base: Path | None = None,
                   outside_us: str = "drop") -> ImportSummary:
     """Read an order export and write a replay scenario ``out`` beside its order table
     (``<stem>.orders.parquet``) and, when the file has SKUs the base does not know or
-    ``catalog`` is given, its catalog (``<stem>.catalog.csv``).
+    ``catalog`` is given, its catalog (``<stem>.catalog.csv``); when it has actual hand-over
+    or delivery times, the actual outcomes (``<stem>.actuals.parquet``,
+    :mod:`sim.importers.actuals`).
 
     Raises
     ------
@@ -254,6 +261,7 @@ def import_orders(path: Path, *, fmt: str, out: Path, base: Path | None = None,
     if start is not None and end is not None and end < start:
         raise OrdersImportError(f"--end {end} is before --start {start}.")
     parquet_name, catalog_name = f"{out.stem}.orders.parquet", f"{out.stem}.catalog.csv"
+    actuals_name = f"{out.stem}.actuals.parquet"
     try:
         check_replaceable(out, (parquet_name,))
     except NotOurs as exc:
@@ -284,6 +292,10 @@ def import_orders(path: Path, *, fmt: str, out: Path, base: Path | None = None,
                                             raw.columns.get("channel"))
     table = _table(path, raw, reason, ship, qty, placed_h, zip3, channel)
     warnings = [chan_warning] if chan_warning else []
+    if fmt == "olist":
+        warnings.append("Olist's destinations are Brazilian postcode prefixes, read here as "
+                        "US ZIP codes: a stand-in spread of destinations, not their geography.")
+    actuals = extract_actuals(raw, kept, placed_h, np.datetime64(first_day, "ns"))
     keep_line = ship & kept[order_of]
     units, price, names = _catalog_inputs(raw, keep_line, qty)
     if "price" not in raw.columns:
@@ -302,7 +314,8 @@ def import_orders(path: Path, *, fmt: str, out: Path, base: Path | None = None,
             warnings.append(f"{_n(len(defaulted), 'SKU')} not in {where} got default sizes "
                             f"({DEFAULTS_RULE}): {shown}.")
     try:
-        check_replaceable(out, (parquet_name, *data_files))
+        check_replaceable(out, (parquet_name, *data_files,
+                                *([actuals_name] if actuals is not None else [])))
     except NotOurs as exc:
         raise OrdersImportError(str(exc)) from None
     t_first, t_last = local[kept].min(), local[kept].max()
@@ -313,7 +326,7 @@ def import_orders(path: Path, *, fmt: str, out: Path, base: Path | None = None,
         lines_left_out={LINE_NO_SHIPPING: not_shipped} if not_shipped else {},
         warnings=warnings, new_skus=new_skus,
         first_order=pd.Timestamp(t_first).strftime(fmt_t),
-        last_order=pd.Timestamp(t_last).strftime(fmt_t), days=days)
+        last_order=pd.Timestamp(t_last).strftime(fmt_t), days=days, actuals=actuals)
     warmup = min(sc.run.warmup_days, days / 4)
     patch.update({
         "name": f"{path.stem} replay",
@@ -328,8 +341,20 @@ def import_orders(path: Path, *, fmt: str, out: Path, base: Path | None = None,
               + ("left out: " + "; ".join(f"{k} {v:,}" for k, v in counts.items())
                  if counts else "none left out") + ".",
               "Demand replays the order table; the base's synthetic demand settings are unused."]
+    if actuals is not None:
+        header.append(f"Actual outcomes (validation against history): {actuals_name}.")
+    stale = out.parent / actuals_name
+    # outcomes an earlier import wrote beside this scenario (it names them) are not this file's
+    drop_stale = actuals is None and stale.is_file() and not stale.is_symlink() \
+        and out.is_file() and actuals_name in out.read_text(encoding="utf-8", errors="replace")
     atomic_write_bytes(out.parent / parquet_name, _parquet_bytes(table))
+    if actuals is not None:
+        atomic_write_bytes(stale, actuals_parquet(actuals.table))
     write_scenario(out, extends=base, patch=patch, replace=["catalog"] if data_files else (),
                    header=header, data_files=data_files)
+    if drop_stale:
+        stale.unlink(missing_ok=True)
     summary.files = [out, out.parent / parquet_name, *(out.parent / n for n in data_files)]
+    if actuals is not None:
+        summary.files.append(out.parent / actuals_name)
     return summary

@@ -14,11 +14,11 @@ import numpy as np
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from sim.geo import zip3_of
+from sim.scenario.carriers import Carrier, ServiceConfig, Shipping
 from sim.scenario.types import (
     CV,
     MAX_CODES,
     MAX_DAYS,
-    WEEKDAY_NAMES,
     WEEKDAYS,
     Count,
     CountDist,
@@ -31,6 +31,7 @@ from sim.scenario.types import (
     ServiceTime,
     Weight,
     _Model,
+    _weekday_list,
 )
 from sim.shipping import check_policy
 
@@ -48,21 +49,6 @@ class RunConfig(_Model):
         if self.warmup_days >= self.horizon_days:
             raise ValueError("warmup_days must be smaller than horizon_days")
         return self
-
-
-def _weekday_list(v: list[str] | None) -> list[str] | None:
-    if v is None:
-        return None
-    out = []
-    for d in v:
-        key = str(d).strip().lower()
-        if key in WEEKDAY_NAMES:
-            key = key[:3]
-        if key not in WEEKDAYS:
-            raise ValueError(f"'{d}' is not a weekday (expected one of {', '.join(WEEKDAYS)}, "
-                             "or the full name)")
-        out.append(key)
-    return out
 
 
 class Shift(_Model):
@@ -214,8 +200,14 @@ def _nearest(name: str, names: list[str]) -> str:
 
 
 class Channel(_Model):
+    """An order channel: its share of orders and its delivery promise.  ``promise_days``
+    counts calendar days after the order day (delivered by the end of that day); with
+    ``promise_business_days = true`` it counts business days (Monday to Friday) after the
+    first business day on or after the order day, as marketplaces state "3 business days"."""
+
     share: Pos
     promise_days: int = Field(ge=0, le=60)
+    promise_business_days: bool = False
 
 
 class Season(_Model):
@@ -228,10 +220,6 @@ class Season(_Model):
         if self.end < self.start:
             raise ValueError("end must not be before start")
         return self
-
-
-class FileRef(_Model):
-    file: str
 
 
 WEIGHT_TO_LB = {"lb": 1.0, "oz": 1 / 16, "kg": 2.20462262, "g": 0.00220462262}
@@ -611,90 +599,6 @@ class Returns(_Model):
     restock_probability: float = Field(default=1.0, ge=0, le=1)
     dock_hour: float = Field(default=10.0, ge=0, lt=24)
     restock_after_h: float = Field(default=6.0, ge=0, le=24 * MAX_DAYS)
-
-
-ZoneDays = list[Annotated[int, Field(ge=0, le=30)]]
-
-
-class Carrier(_Model):
-    """The zone model, and a simple flat-rate ground service when no ``[services]`` are given.
-
-    ``zone_max_miles`` are the upper bounds of zones 1-7 (zone 8 beyond); defaults are the
-    published USPS bands.  ``zone_chart`` (CSV ``origin_zip, dest_zip, zone``) replaces the
-    bands for every FC-destination pair whose ZIP3s it lists.  ``transit_days_by_zone`` and
-    ``cost_by_zone`` (a flat price per parcel) list zones 1 to 8.
-    """
-
-    name: str = "Ground"
-    zone_max_miles: list[Annotated[float, Field(gt=0, le=25_000)]] = Field(
-        default_factory=lambda: [50.0, 150.0, 300.0, 600.0, 1000.0, 1400.0, 1800.0]
-    )
-    transit_days_by_zone: ZoneDays | None = None
-    cost_by_zone: list[Money] | None = None
-    business_days: bool = True
-    delivery_hour: float = Field(default=17.0, ge=0, lt=24)
-    zone_chart: str | None = None
-
-    @model_validator(mode="after")
-    def _lengths(self) -> Carrier:
-        if len(self.zone_max_miles) != 7 or sorted(self.zone_max_miles) != self.zone_max_miles:
-            raise ValueError("zone_max_miles needs 7 increasing distances (zones 1-7)")
-        for name in ("transit_days_by_zone", "cost_by_zone"):
-            v = getattr(self, name)
-            if v is not None and len(v) != 8:
-                raise ValueError(f"{name} needs 8 values (zones 1-8)")
-        return self
-
-
-class ServiceConfig(_Model):
-    """A carrier service: its rate table, dimensional-weight rule, surcharges and transit.
-
-    ``rates`` is a CSV with a ``weight_lb`` column (every whole pound from 1 up to the
-    service's maximum) and one price column per zone ``1`` to ``8``.  ``dim_divisor`` 139 is
-    UPS/FedEx daily rates, 166 USPS (with ``dim_min_cubic_in = 1728``: dimensional weight only
-    for parcels over one cubic foot); leave it out for no dimensional weight.  A parcel is late (one
-    more transit day) with ``late_probability``; it ends in a delivery exception (never
-    delivered) with ``exception_probability``.  Pickups follow each FC's cut-offs unless the
-    service sets its own.
-    """
-
-    carrier: str = ""
-    rates: str
-    dim_divisor: float | None = Field(default=None, gt=0, le=1e6)
-    dim_min_cubic_in: float = Field(default=0.0, ge=0, le=1e9)
-    fuel_surcharge_pct: float = Field(default=0.0, ge=0, le=1000)
-    residential_surcharge: Money = 0.0
-    transit_days_by_zone: ZoneDays
-    late_probability: float = Field(default=0.0, ge=0, le=1)
-    exception_probability: float = Field(default=0.0, ge=0, le=1)
-    business_days: bool = True
-    pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] | None = Field(
-        default=None, min_length=1)
-    pickup_days: list[str] | None = Field(default=None, min_length=1)
-
-    _days = field_validator("pickup_days")(_weekday_list)
-
-    @field_validator("transit_days_by_zone")
-    @classmethod
-    def _eight(cls, v: list[int]) -> list[int]:
-        if len(v) != 8:
-            raise ValueError("needs 8 values (zones 1-8)")
-        return v
-
-
-class Shipping(_Model):
-    """How each shipment's service is chosen and what it is packed in.
-
-    ``policy``: ``rate_shop`` (cheapest service whose expected delivery meets the order's
-    promise, else the fastest), ``cheapest``, ``fastest`` or ``fixed:<service>``.
-    ``cartons``: CSV ``carton, length_in, width_in, height_in, max_weight_lb, cost``; without it
-    parcels bill their actual weight (no dimensional weight, no carton cost).  ``oversize``:
-    a SKU that fits no carton is an ``error`` (the default), or ships in its ``own_box``.
-    """
-
-    policy: str = "rate_shop"
-    cartons: FileRef | None = None
-    oversize: Literal["error", "own_box"] = "error"
 
 
 class Routing(_Model):

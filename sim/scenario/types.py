@@ -111,3 +111,20 @@ class CountDist(_Model):
         return m * m
 
 
+def _weekday_list(v: list[str] | None) -> list[str] | None:
+    if v is None:
+        return None
+    out = []
+    for d in v:
+        key = str(d).strip().lower()
+        if key in WEEKDAY_NAMES:
+            key = key[:3]
+        if key not in WEEKDAYS:
+            raise ValueError(f"'{d}' is not a weekday (expected one of {', '.join(WEEKDAYS)}, "
+                             "or the full name)")
+        out.append(key)
+    return out
+
+
+class FileRef(_Model):
+    file: str
