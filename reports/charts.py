@@ -646,7 +646,8 @@ def observed_fitted(what: str, observed: Sequence[float], fitted: Sequence[float
         return fig_to_svg(fig, title=f"{what}, observed against fitted")
 
 
-def search_history(df: pd.DataFrame, *, objective_label: str, maximize: bool = False) -> str:
+def search_history(df: pd.DataFrame, *, objective_label: str, maximize: bool = False,
+                   constrained: bool = True) -> str:
     """A tuning study, trial by trial: the objective of each complete trial (filled when it
     meets every constraint, hollow when not), pruned trials (crosses, at the mean of the
     replications they ran) and the best feasible value so far (a step line).
@@ -659,13 +660,17 @@ def search_history(df: pd.DataFrame, *, objective_label: str, maximize: bool = F
     complete = (d["state"] == "complete").to_numpy()
     feasible = d["feasible"].to_numpy(bool) & complete
     with chart(WIDTH, 3.0, layout="constrained") as (fig, ax):
+        # a legend entry only for the kinds of trial there are
         ax.scatter(x[feasible], y[feasible], s=22, color=color_for(0), zorder=3,
-                   label="complete, meets the constraints")
-        ax.scatter(x[complete & ~feasible], y[complete & ~feasible], s=22, facecolor="none",
-                   edgecolor=color_for(0), zorder=3, label="complete, violates a constraint")
+                   label="complete, meets the constraints" if constrained else "complete")
+        if (complete & ~feasible).any():
+            ax.scatter(x[complete & ~feasible], y[complete & ~feasible], s=22,
+                       facecolor="none", edgecolor=color_for(0), zorder=3,
+                       label="complete, violates a constraint")
         pruned = (d["state"] == "pruned").to_numpy()
-        ax.scatter(x[pruned], y[pruned], s=22, marker="x", color=NEUTRAL, zorder=3,
-                   label="pruned (paired test)")
+        if pruned.any():
+            ax.scatter(x[pruned], y[pruned], s=22, marker="x", color=NEUTRAL, zorder=3,
+                       label="pruned (paired test)")
         if feasible.any():
             best = np.where(feasible, y, np.nan)
             acc = np.fmax.accumulate(np.nan_to_num(best, nan=-np.inf)) if maximize else \

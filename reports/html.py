@@ -468,7 +468,8 @@ def _tune_section(data: ReportData) -> dict[str, Any] | None:
                     "the first replications; the line: the best feasible value so far.",
                     partial(charts.search_history, trials,
                             objective_label=obj.replace("_", " "),
-                            maximize=bool(space.get("maximize"))), "No trial finished.")]
+                            maximize=bool(space.get("maximize")),
+                            constrained=bool(space.get("constraints"))), "No trial finished.")]
     imp = t.get("importances") or {}
     if imp:
         figs.append(_figure("Parameter importances", "How much of the objective's variation "
@@ -478,7 +479,8 @@ def _tune_section(data: ReportData) -> dict[str, Any] | None:
     done = trials[trials["state"] == "complete"] if "state" in trials else trials
     top = done.sort_values("objective", ascending=not space.get("maximize", False)).head(10)
     table = [(str(int(r["trial"])), *[_short(r[c]) for c in cols],
-              fmt_value(obj, float(r["objective"])), "yes" if r.get("feasible") else "no")
+              fmt_value(obj, float(r["objective"])),
+              *(() if cal else ("yes" if r.get("feasible") else "no",)))
              for _, r in top.iterrows()]
     return {"words": words, "confirmation": rows, "figs": figs, "calibration": bool(cal),
             "columns": [c.removeprefix("param.") for c in cols], "top": table}

@@ -143,3 +143,5 @@ def test_unreachable_target_is_reported(tmp_path: Path,
     assert main(["report", str(tmp_path / "st"), "--out", str(html)]) == 0
     page = html.read_text(encoding="utf-8")
     assert "<h2>Calibration</h2>" in page and "Not reached: labor_cost_per_order" in page
+    # no constraints in a calibration: no column or legend about them
+    assert "meets constraints" not in page and "<h3>Best candidates</h3>" in page
