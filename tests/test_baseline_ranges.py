@@ -33,7 +33,7 @@ def test_the_table_states_a_source_for_every_range() -> None:
     r = ranges()
     assert {"shipping_cost_per_shipment", "labor_cost_per_order", "on_time_rate",
             "click_to_deliver_days_mean", "service_share.next_day",
-            "service_share.two_day"} <= set(r)
+            "service_share.two_day", "dim_weight_share"} <= set(r)
     for kpi, (low, high, source) in r.items():
         assert low < high, kpi
         assert len(source) > 20, f"{kpi}: no source"
