@@ -228,7 +228,13 @@ def _scenarios_experiment(name: str, scenarios: list[Scenario], seed: int | None
 
 
 def _compare_replicated(args: argparse.Namespace, scenarios: list[Scenario]) -> int:
-    exp = _scenarios_experiment("compare", scenarios, args.seed, args.reps, COMPARE_KPIS)
+    kpis: tuple[str, ...] = COMPARE_KPIS
+    if any(_models_errors(sc) for sc in scenarios):
+        # the labor the pack check adds shows in the packers' (and re-pickers') utilization
+        kpis = (*COMPARE_KPIS, *QUALITY_COMPARE_KPIS,
+                *(f"{role}_utilization.{fc}" for fc in scenarios[0].open_fc_names
+                  for role in ("packer", "picker")))
+    exp = _scenarios_experiment("compare", scenarios, args.seed, args.reps, kpis)
     res = _run_experiment(exp, args, None, "compare")
     _show_experiment(exp, res, f"compared with {exp.variants[0].name}")
     return 0
@@ -237,6 +243,19 @@ def _compare_replicated(args: argparse.Namespace, scenarios: list[Scenario]) -> 
 COMPARE_KPIS = ("total_cost_per_order", "cost_per_order", "labor_cost_per_order",
                 "shipping_cost_per_order", "on_time_rate", "click_to_ship_h_mean",
                 "click_to_deliver_days_mean", "split_shipment_rate", "hold_rate")
+
+
+QUALITY_COMPARE_KPIS = ("cost_to_serve_per_order", "quality_cost_per_order",
+                        "reship_cost_per_order", "perfect_order_rate", "in_full_rate",
+                        "on_time_component_rate", "perfect_condition_rate",
+                        "accurate_documentation_rate", "mispick_rate", "mispicks_caught_share",
+                        "reship_rate", "address_error_rate", "damage_rate")
+"""Shown too when a compared scenario models order errors ([quality], see sim.quality)."""
+
+
+def _models_errors(sc: Scenario) -> bool:
+    return sc.quality != type(sc.quality)() or any(
+        s.damage_probability > 0 for s in sc.services.values())
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -36,6 +36,19 @@ class Status(IntEnum):
     CANCELLED = 9
     EXCEPTION = 10  # delivery exception: the carrier never delivered the parcel
     RETURNED = 11  # a return of (some of) the shipment's units reached its FC
+    RETURNED_TO_SENDER = 12  # a parcel with a wrong address came back to its FC, undelivered
+
+
+class Issue(IntEnum):
+    """What went wrong (column ``issue`` of ``quality_lines`` and ``quality_shipments``)."""
+
+    MISPICK_CAUGHT = 0  # a line mis-picked, caught at the pack check and re-picked
+    MISPICK_SHIPPED = 1  # a line mis-picked and shipped wrong
+    WRONG_ITEM_BACK = 2  # the wrong units of a mis-picked line came back to the FC
+    DAMAGED = 3  # delivered damaged (lines: the units written off)
+    RETURN_TO_SENDER = 4  # wrong address, parcel sent back (lines: the units restocked)
+    ADDRESS_CORRECTED = 5  # wrong address, corrected by the carrier in transit
+    RESHIP = 6  # a new shipment (``shipment_id``) replacing (part of) shipment ``ref``
 
 
 class Source(IntEnum):
@@ -74,11 +87,24 @@ SCHEMA: dict[str, dict[str, str]] = {
     # back into stock); the customer's refund
     "returns": {"time_h": "d", "shipment_id": "i", "order_id": "i", "fc": "b", "sku": "i",
                 "units": "h", "restocked": "h", "written_off": "h", "refund": "f"},
+    # order errors (only in runs that model them, see OPTIONAL_TABLES and sim.quality): one
+    # row per line mis-picked (caught or shipped), per wrong line back at the FC, per line
+    # damaged or returned to sender, with the units restocked and written off
+    "quality_lines": {"time_h": "d", "order_id": "i", "shipment_id": "i", "issue": "b",
+                      "sku": "i", "units": "h", "restocked": "h", "written_off": "h"},
+    # one row per shipment damaged, returned to sender, corrected in transit or reshipped:
+    # ``ref`` the shipment it replaces (reships), ``fee`` the carrier's fee
+    "quality_shipments": {"time_h": "d", "order_id": "i", "shipment_id": "i", "issue": "b",
+                          "ref": "i", "fee": "f"},
     # the model's own end-of-run state (the log recomputes it: see the conservation tests)
     "stock": {"fc": "b", "sku": "i", "initial": "q", "on_hand": "q", "on_order": "q",
               "backordered": "q", "in_inspection": "q"},
 }
 """Row ``i`` of ``orders`` is order ``i``; row ``j`` of ``shipments`` is shipment ``j``."""
+
+OPTIONAL_TABLES = frozenset({"quality_lines", "quality_shipments"})
+"""Tables recorded only by runs that model them (absent otherwise, so that the logs of runs
+without order errors are unchanged)."""
 
 
 ROWS_PER_ORDER: dict[str, float] = {"events": 5.0, "orders": 1.5, "order_lines": 4.0,
@@ -156,10 +182,11 @@ class Recorder:
     :class:`Column` for the large tables (:data:`ROWS_PER_ORDER`, in ``big``), reserved from
     ``expected_orders``; :class:`array.array` for the others (in ``cols``)."""
 
-    def __init__(self, expected_orders: float = 0.0) -> None:
+    def __init__(self, expected_orders: float = 0.0, optional: frozenset[str] = frozenset()
+                 ) -> None:
         self.cols: dict[str, dict[str, array.array]] = {
             t: {c: array.array(code) for c, code in cols.items()} for t, cols in SCHEMA.items()
-            if t not in ROWS_PER_ORDER
+            if t not in ROWS_PER_ORDER and (t not in OPTIONAL_TABLES or t in optional)
         }
         self.big: dict[str, dict[str, Column]] = {
             t: {c: Column(code, int(ROWS_PER_ORDER[t] * expected_orders) + 4096)
@@ -169,6 +196,8 @@ class Recorder:
     def finish(self, meta: dict[str, object]) -> EventLog:
         tables: dict[str, dict[str, np.ndarray]] = {}
         for t in SCHEMA:
+            if t in OPTIONAL_TABLES and t not in self.cols:
+                continue
             if t in self.big:
                 tables[t] = {c: col.values() for c, col in self.big[t].items()}
             else:

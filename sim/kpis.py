@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.eventlog import EventLog, Status
+from sim.eventlog import EventLog, Issue, Status
 
 # (KPI name, what it means) — also the order in which KPIs are printed
 KPI_DOC: dict[str, str] = {
@@ -57,8 +57,10 @@ KPI_DOC: dict[str, str] = {
     "cost_per_order": "labor_cost_per_order + shipping_cost_per_order (no holding, returns "
                       "or fixed costs: see total_cost_per_order; its shipping part is per "
                       "fully shipped order, not per order placed, so it can exceed the total)",
-    "shipments_per_order": "shipments per released order (1 = never split)",
-    "split_shipment_rate": "share of released orders sent in more than one shipment",
+    "shipments_per_order": "shipments per released order (1 = never split; reships not "
+                           "counted)",
+    "split_shipment_rate": "share of released orders sent in more than one shipment (reships "
+                           "not counted)",
     "hold_rate": "share of orders that waited on hold for stock at least once",
     "picker_utilization": "picking hours worked / picker hours paid, per FC",
     "packer_utilization": "packing hours worked / packer hours paid, per FC",
@@ -76,6 +78,30 @@ KPI_DOC: dict[str, str] = {
                             "arrived by the order's promise",
     "shipments": "shipments of the window's orders sent from each FC",
     "shipment_share": "share of the window's shipments sent from each FC",
+    # order errors (runs with [quality] only): SCOR perfect order fulfillment and its parts,
+    # over the window's orders due before the horizon (see docs/results.md)
+    "perfect_order_rate": "share of orders due before the horizon delivered in full, on time, "
+                          "undamaged and to an accurate address (SCOR perfect order "
+                          "fulfillment: all four components below)",
+    "in_full_rate": "share of due orders whose original shipments were all delivered, with no "
+                    "line shipped wrong",
+    "on_time_component_rate": "share of due orders whose original shipments were all "
+                              "delivered by the promise (reships not counted)",
+    "perfect_condition_rate": "share of due orders with no parcel damaged in transit",
+    "accurate_documentation_rate": "share of due orders with a correct address (none corrected "
+                                   "in transit or returned to sender)",
+    "mispick_rate": "lines shipped wrong / lines of shipped original shipments",
+    "mispicks_caught_share": "share of mis-picked lines caught at the pack check",
+    "reship_rate": "share of orders placed with a reship or replacement shipment",
+    "address_error_rate": "share of shipped orders with a wrong address",
+    "damage_rate": "damaged / delivered original shipments",
+    "reship_cost_per_order": "postage + cartons of reships and replacements handed to the "
+                             "carrier in the window, per order placed (part of "
+                             "postage_cost_per_order and carton_cost_per_order)",
+    "quality_cost_per_order": "carrier address-correction and return-to-sender fees, wrong-item "
+                              "return labels and units written off (at unit cost) in the "
+                              "window, per order placed",
+    "cost_to_serve_per_order": "total_cost_per_order + quality_cost_per_order",
 }
 
 
@@ -119,10 +145,12 @@ def _order_outcomes(log: EventLog) -> OrderOutcomes:
     delivered = status == Status.DELIVERED
     n_shipped = np.bincount(order[shipped], minlength=n)
     n_delivered = np.bincount(order[delivered], minlength=n)
+    # a parcel returned to sender never arrives (its order is reshipped): not waited for
+    n_rts = np.bincount(order[status == Status.RETURNED_TO_SENDER], minlength=n)
     ship_t = _last_per_order(n, order[shipped], t[shipped])
     deliv_t = _last_per_order(n, order[delivered], t[delivered])
     full_ship = (n_ship > 0) & (n_shipped == n_ship)
-    full_deliv = (n_ship > 0) & (n_delivered == n_ship)
+    full_deliv = (n_delivered > 0) & (n_delivered == n_ship - n_rts)
     held = np.zeros(n, bool)
     held[order[status == Status.ON_HOLD]] = True
     cancelled = np.zeros(n, bool)
@@ -329,8 +357,13 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     k["fixed_cost_per_order"] = _ratio(fixed, n_win)
     k["shipping_cost_per_order"] = _mean(shipping_cost_by_order(log)[shipped])
     k["cost_per_order"] = k["labor_cost_per_order"] + k["shipping_cost_per_order"]
-    k["shipments_per_order"] = _mean(oc.n_shipments[released].astype(float))
-    k["split_shipment_rate"] = _mean((oc.n_shipments[released] > 1).astype(float))
+    n_ship = oc.n_shipments
+    if "quality_shipments" in log.tables:  # reships and replacements are not splits
+        qs = log["quality_shipments"]
+        n_ship = n_ship - np.bincount(qs["order_id"][qs["issue"] == Issue.RESHIP],
+                                      minlength=len(n_ship))
+    k["shipments_per_order"] = _mean(n_ship[released].astype(float))
+    k["split_shipment_rate"] = _mean((n_ship[released] > 1).astype(float))
     k["hold_rate"] = _mean(oc.held[win].astype(float))
 
     k.update(shipping_kpis(log, win, oc))
@@ -345,6 +378,86 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
         k[f"shipments.{name}"] = int(per_fc[f])
         k[f"shipment_share.{name}"] = _ratio(float(per_fc[f]), float(per_fc.sum()))
     k.update(inv)
+    if "quality_shipments" in log.tables:  # only runs that model order errors have it
+        k.update(quality_kpis(log, win, oc, k["total_cost_per_order"]))
+    return k
+
+
+def quality_kpis(log: EventLog, win: np.ndarray, oc: OrderOutcomes,
+                 total_cost_per_order: float) -> dict[str, float]:
+    """SCOR perfect order fulfillment, its components, and the error rates and costs of
+    mis-picks, wrong addresses and damage (see :data:`KPI_DOC` and docs/results.md)."""
+    lo, hi = log.warmup_h, log.horizon_h
+    n, n_sh = log.n_rows("orders"), log.n_rows("shipments")
+    sh, sl = log["shipments"], log["shipment_lines"]
+    ql, qs = log["quality_lines"], log["quality_shipments"]
+    sh_order = sh["order_id"].astype(np.int64)
+    reship = np.zeros(n_sh, bool)
+    reship[qs["shipment_id"][qs["issue"] == Issue.RESHIP]] = True
+    shipped_h = _event_time(log, Status.SHIPPED)
+    delivered_h = _event_time(log, Status.DELIVERED)
+    original = ~reship
+
+    def orders_with(ids: np.ndarray) -> np.ndarray:
+        out = np.zeros(n, bool)
+        out[ids] = True
+        return out
+
+    wrong_line = ql["issue"] == Issue.MISPICK_SHIPPED
+    wrong_line &= ~np.isnan(shipped_h[ql["shipment_id"]])
+    wrong = orders_with(ql["order_id"][wrong_line])
+    damaged = orders_with(qs["order_id"][qs["issue"] == Issue.DAMAGED])
+    ev = log["events"]
+    address = orders_with(np.concatenate([
+        qs["order_id"][qs["issue"] == Issue.ADDRESS_CORRECTED],
+        ev["order_id"][ev["status"] == Status.RETURNED_TO_SENDER]]).astype(np.int64))
+    n_orig = np.bincount(sh_order[original], minlength=n)
+    got = original & ~np.isnan(delivered_h)
+    n_got = np.bincount(sh_order[got], minlength=n)
+    last_got = np.full(n, -np.inf)
+    np.maximum.at(last_got, sh_order[got], delivered_h[got])
+    all_got = (n_orig > 0) & (n_got == n_orig)
+    due = win & (oc.promise_h <= hi)
+    in_full = all_got & ~wrong
+    on_time = all_got & (last_got <= oc.promise_h)
+    parts = {"in_full_rate": in_full, "on_time_component_rate": on_time,
+             "perfect_condition_rate": ~damaged, "accurate_documentation_rate": ~address}
+    k: dict[str, float] = {"perfect_order_rate": _ratio(
+        int((due & in_full & on_time & ~damaged & ~address).sum()), int(due.sum()))}
+    for name, ok in parts.items():
+        k[name] = _ratio(int((due & ok).sum()), int(due.sum()))
+    # lines of the window's original shipments handed to the carrier
+    sent = original & ~np.isnan(shipped_h) & win[sh_order]
+    line_sent = sent[sl["shipment_id"]]
+    mine = sent[ql["shipment_id"]]
+    n_wrong = int((wrong_line & mine).sum())
+    n_caught = int(((ql["issue"] == Issue.MISPICK_CAUGHT) & mine).sum())
+    k["mispick_rate"] = _ratio(n_wrong, int(line_sent.sum()))
+    k["mispicks_caught_share"] = _ratio(n_caught, n_caught + n_wrong)
+    n_win = int(win.sum())
+    k["reship_rate"] = _ratio(int((win & orders_with(sh_order[reship])).sum()), n_win)
+    shipped_orders = orders_with(sh_order[sent])
+    k["address_error_rate"] = _ratio(int((shipped_orders & address & win).sum()),
+                                     int((shipped_orders & win).sum()))
+    dmg_ship = np.zeros(n_sh, bool)
+    dmg_ship[qs["shipment_id"][qs["issue"] == Issue.DAMAGED]] = True
+    arrived = original & ~np.isnan(delivered_h) & win[sh_order]
+    k["damage_rate"] = _ratio(int((arrived & dmg_ship).sum()), int(arrived.sum()))
+    # costs incurred inside the window, per order placed (as total_cost_per_order)
+    cost = shipping_cost_by_shipment(log)
+    in_window = reship & (shipped_h >= lo) & (shipped_h < hi)
+    k["reship_cost_per_order"] = _ratio(float(np.nansum(cost[in_window])), n_win)
+    qw = (qs["time_h"] >= lo) & (qs["time_h"] < hi)
+    lw = (ql["time_h"] >= lo) & (ql["time_h"] < hi)
+    unit_cost = np.asarray(log.meta.get("sku_unit_cost", []), float)
+    written = ql["written_off"][lw].astype(float)
+    write_off = float((written * unit_cost[ql["sku"][lw]]).sum()) if written.any() else 0.0
+    back = lw & (ql["issue"] == Issue.WRONG_ITEM_BACK)
+    labels = len(np.unique(ql["shipment_id"][back])) \
+        * float(log.meta.get("returns_label_cost", 0.0))  # type: ignore[arg-type]
+    quality = float(qs["fee"][qw].astype(float).sum()) + write_off + labels
+    k["quality_cost_per_order"] = _ratio(quality, n_win)
+    k["cost_to_serve_per_order"] = total_cost_per_order + k["quality_cost_per_order"]
     return k
 
 

@@ -41,6 +41,7 @@ from sim.labor import LaborPool, StaffingPlan, call_at, due_now, wake_at
 from sim.network import DIST_CODES, Network
 from sim.policies import Decision, RoutingPolicy, build_policies
 from sim.policies.base import PolicyError, Urgent, WavePolicy
+from sim.quality import QUALITY_TABLES, OrderErrors, QualityProcesses
 from sim.rng import stream
 from sim.shipping import Plan, Quote, Shipper, quote_orders, records
 from sim.state import OrderView, StateView
@@ -65,6 +66,7 @@ class Placed(NamedTuple):
     weight_lb: float
     units: int
     returns: dict[int, int] | None  # units of each SKU the customer will send back
+    quality: OrderErrors | None  # what will go wrong (None: nothing can, see sim.quality)
 
 
 ProgressFn = Callable[[float, float, int], None]
@@ -88,7 +90,7 @@ def _wave_settings(policy: RoutingPolicy, name: str
     return float(wave_h), policy.route_now if isinstance(policy, Urgent) else None
 
 
-class FulfillmentModel(SupplyProcesses):
+class FulfillmentModel(QualityProcesses, SupplyProcesses):
     """One replication of a scenario.
 
     Parameters
@@ -113,7 +115,8 @@ class FulfillmentModel(SupplyProcesses):
         # a wave policy routes queued orders jointly (see _wave)
         self._wave_h, self._route_now = _wave_settings(self.policy, net.routing_policy)
         self._wave_buf: list[tuple[OrderView, Placed]] = []
-        self.rec = Recorder(net.expected_orders())
+        self.rec = Recorder(net.expected_orders(),
+                            QUALITY_TABLES if net.quality is not None else frozenset())
         self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
         F = self._n_fcs = net.n_fcs
         self._n_services = len(net.services)
@@ -132,6 +135,7 @@ class FulfillmentModel(SupplyProcesses):
                                    self.shipper)
         self.state = StateView(self.estimates, self.on_hand, self.on_hand_rows, self.wip)
         self._init_replenishment()
+        self._init_quality()
         self._sku_price = net.sku_unit_price.tolist()
         self._sku_weight = net.sku_weight_lb.tolist()
         self._zone = net.zone.tolist()
@@ -342,6 +346,9 @@ class FulfillmentModel(SupplyProcesses):
                 if returns[i] is None:
                     returns[i] = {}
                 returns[i][k] = u
+        errors: Any = itertools.repeat(None, n)
+        if net.quality is not None:
+            errors = self._draw_quality(n, n_lines, blk.line_sku, blk.line_units)
         # the day's orders as policies will see them (ids are given in order of arrival)
         ptr, sku_l, units_l = blk.line_ptr.tolist(), blk.line_sku.tolist(), \
             blk.line_units.tolist()
@@ -356,7 +363,7 @@ class FulfillmentModel(SupplyProcesses):
         pick_a, pack_a = array.array("d", pick_h.tobytes()), array.array("d", pack_h.tobytes())
         self._day_placed = records(Placed, itertools.repeat(pick_a, n),
                                    itertools.repeat(pack_a, n), range(0, n * F, F), q.quotes(),
-                                   q.weight_lb.tolist(), n_units.tolist(), returns)
+                                   q.weight_lb.tolist(), n_units.tolist(), returns, errors)
         self._i = 0
         wake_at(self.env, float(blk.time_h[0]), self._arrive)
 
@@ -519,6 +526,9 @@ class FulfillmentModel(SupplyProcesses):
             whole = a + b * n_all + c * u_all
             pack_h = (a + b * n_lines + c * n_units) * placed.pack_h[j] / whole if whole else 0.0
             quote = self.shipper.plan(tuple(skus), tuple(units), zone)
+        if placed.quality is not None:
+            pick_h, pack_h = self._quality_release(sid, view, placed, skus, units, pick_h,
+                                                   pack_h)
         if sid >= self._timeline_len:
             self._grow_shipments()
         sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_mv
@@ -653,6 +663,8 @@ class FulfillmentModel(SupplyProcesses):
         t = np.where(late_u < svc.late_probability, late[zone], on_time[zone])
         t[exception] = on_time[zone[exception]]
         status = np.where(exception, int(Status.EXCEPTION), int(Status.DELIVERED))
+        gone = self._quality_transit(ids, oid, t, status, exception, f, s) if self._q_ship \
+            else exception
         events = self.rec.big["events"]
         _extend(events, time_h=np.full(n, now), order_id=oid,
                 status=np.full(n, int(Status.SHIPPED)), fc=np.full(n, f), shipment_id=ids)
@@ -660,7 +672,7 @@ class FulfillmentModel(SupplyProcesses):
         _extend(events, time_h=t[seen], order_id=oid[seen], status=status[seen],
                 fc=np.full(int(seen.sum()), f), shipment_id=ids[seen])
         if self._to_return:
-            self._send_back(ids, oid, t, exception, f)
+            self._send_back(ids, oid, t, gone, f)
 
     def _send_back(self, ids: np.ndarray, oid: np.ndarray, t: np.ndarray,
                    exception: np.ndarray, f: int) -> None:

@@ -154,6 +154,7 @@ class Network:
     assigned_fc: np.ndarray  # (D, K) FC serving each destination's demand for each SKU
     routing_policy_origin: Path | None  # the scenario file naming the routing policy
     warnings: tuple[str, ...] = ()  # what the scenario asks for that changes nothing
+    quality: QualitySpec | None = None  # order errors ([quality]); None: none modelled
     shipping_choice: ShippingChoice = field(init=False, repr=False)  # from shipping_policy
 
     def __post_init__(self) -> None:
@@ -215,6 +216,61 @@ class Network:
             part = float(np.interp(frac_h, np.arange(25), np.concatenate([[0.0], hp[:24]])))
             total += self.day_rate_multiplier(full_days) * part
         return total * self.orders_per_day
+
+
+@dataclass(frozen=True, eq=False)
+class QualitySpec:
+    """Order errors compiled from ``[quality]`` and the services' damage and fees (see
+    :class:`sim.scenario.Quality`): probabilities by SKU and by service, times in hours."""
+
+    sku_mispick: np.ndarray  # (K,) probability that a line of the SKU is mis-picked
+    catch_share: float  # share of mis-picks the pack check catches (0 without the check)
+    scan_h_per_unit: float  # packing hours the check adds per unit (0 without the check)
+    repick_h_per_line: float
+    contact_h: float  # delivery -> the customer reports the error, the reship is released
+    wrong_back_h: float  # delivery -> the wrong units are back at the FC
+    wrong_restock_probability: float
+    address_error: float
+    address_corrected_share: float
+    correction_delay_h: float
+    service_damage: np.ndarray  # (S,)
+    service_correction_fee: np.ndarray  # (S,)
+    service_rts_fee: np.ndarray  # (S,)
+    return_label_cost: float  # the wrong item's return label (returns.label_cost)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+
+
+def build_quality(sc: Scenario, sku_class: np.ndarray) -> QualitySpec | None:
+    """The scenario's order errors, or None when nothing can go wrong (no probability above
+    zero and no pack check): the model then draws nothing and runs as without them."""
+    q = sc.quality
+    svcs = list(sc.services.values())
+    damage = np.array([s.damage_probability for s in svcs] or [0.0], float)
+    by_name: dict[str, float] = {str(c): p for c, p in q.mispick_by_class.items()}
+    by_class = np.array([by_name.get(c, q.mispick_probability) for c in CLASS_NAMES])
+    sku_mispick = by_class[sku_class]
+    if not (sku_mispick.any() or q.address_error_probability > 0 or damage.any()
+            or q.pack_check):
+        return None
+    return QualitySpec(
+        sku_mispick=sku_mispick,
+        catch_share=q.pack_check_catch_share if q.pack_check else 0.0,
+        scan_h_per_unit=q.pack_check_sec_per_unit / 3600.0 if q.pack_check else 0.0,
+        repick_h_per_line=q.repick_min_per_line / 60.0,
+        contact_h=24.0 * q.contact_delay_days, wrong_back_h=24.0 * q.wrong_item_return_days,
+        wrong_restock_probability=q.wrong_item_restock_probability,
+        address_error=q.address_error_probability,
+        address_corrected_share=q.address_corrected_share,
+        correction_delay_h=24.0 * q.address_correction_delay_days,
+        service_damage=damage,
+        service_correction_fee=np.array([s.address_correction_fee for s in svcs] or [0.0]),
+        service_rts_fee=np.array([s.return_to_sender_fee for s in svcs] or [0.0]),
+        return_label_cost=sc.returns.label_cost)
 
 
 @dataclass(frozen=True)
@@ -616,4 +672,5 @@ def build_network(sc: Scenario) -> Network:
         assigned_fc=_assigned_fc(t, names, fc_rank),
         routing_policy_origin=sc.policy_origin("routing.policy"),
         warnings=warnings,
+        quality=build_quality(sc, sku_class),
     )

@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import __version__
-from sim.eventlog import FLOOR, SCHEMA, EventLog, Source, Status
+from sim.eventlog import FLOOR, OPTIONAL_TABLES, SCHEMA, EventLog, Issue, Source, Status
 from sim.files import atomic_write_text, make_temp_dir, remove_tree, replace_dir
 from sim.inventory import stock_series
 from sim.tracking import SCANS, tracking_number_array, tracking_scans
@@ -64,8 +64,10 @@ STATUS_LABELS = tuple(s.name.lower() for s in Status)
 """Labels of ``events.status`` (``Status`` names in lower case: code 0 is "placed")."""
 SOURCE_LABELS = tuple(s.name.lower() for s in Source)
 """Labels of ``receipts.kind`` (``Source`` names in lower case: code 0 is "supplier")."""
+ISSUE_LABELS = tuple(s.name.lower() for s in Issue)
+"""Labels of the ``issue`` column of the quality tables (``Issue`` names in lower case)."""
 _VOCABULARY: dict[str, str | tuple[str, ...]] = {
-    "status": STATUS_LABELS, "kind": SOURCE_LABELS,
+    "status": STATUS_LABELS, "kind": SOURCE_LABELS, "issue": ISSUE_LABELS,
     "fc": "fc_names", "from_fc": "fc_names", "to_fc": "fc_names",
     "channel": "channel_names", "dest": "dest_names", "service": "service_names",
     "sku": "sku_ids", "supplier": "supplier_names",
@@ -576,7 +578,8 @@ def read_manifest(path: Path) -> dict[str, Any]:
             raise _damaged(path, f"{MANIFEST} lists an unknown table {name[:40]!r}")
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise _damaged(path, f"{MANIFEST} gives {n!r} rows for table {name!r}")
-    need = SCHEMA if "returns" in rows else CORE_TABLES
+    need = [t for t in SCHEMA if t not in OPTIONAL_TABLES] if "returns" in rows \
+        else CORE_TABLES
     missing = [t for t in need if t not in rows]
     if missing:
         raise _damaged(path, f"{MANIFEST} lists no {', '.join(missing)} table")
@@ -709,6 +712,8 @@ def _check_refs(path: Path, tables: dict[str, dict[str, np.ndarray]],
         ("events", "fc"): (-1, n_fc, "FCs"),
         ("events", "status"): (0, len(Status), "statuses"),
         ("receipts", "kind"): (0, len(Source), "receipt kinds"),
+        ("quality_lines", "issue"): (0, len(Issue), "issues"),
+        ("quality_shipments", "issue"): (0, len(Issue), "issues"),
         ("shipments", "zone"): (0, None, "zones"),
         ("labels", "service"): (0, None, "services"),
     }

@@ -100,6 +100,17 @@ CASES = [
           "replenishment.classes.A.policy", id="replenishment-policy-module-missing"),
     _case("return_probability_above_one.toml", "return_probability_above_one.toml",
           "returns.probability", id="return-probability-above-one"),
+    # --- order errors ([quality], service damage and fees)
+    _case("mispick_probability_above_one.toml", "mispick_probability_above_one.toml",
+          "quality.mispick_probability", id="mispick-probability-above-one"),
+    _case("mispick_class_above_one.toml", "mispick_class_above_one.toml",
+          "quality.mispick_by_class.C", id="mispick-class-probability-above-one"),
+    _case("address_share_negative.toml", "address_share_negative.toml",
+          "quality.address_corrected_share", id="address-corrected-share-negative"),
+    _case("damage_probability_above_one.toml", "damage_probability_above_one.toml",
+          "services.ground.damage_probability", id="damage-probability-above-one"),
+    _case("negative_address_fee.toml", "negative_address_fee.toml",
+          "services.ground.address_correction_fee", id="negative-address-correction-fee"),
     # the message must be printed literally, not as rich markup
     _case("markup_in_value.toml", "markup_in_value.toml", "[/many]",
           id="value-that-looks-like-markup"),

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.eventlog import SCHEMA, EventLog, Status
+from sim.eventlog import OPTIONAL_TABLES, SCHEMA, EventLog, Status
 from sim.kpis import KPI_DOC, compute_kpis, kpi_doc, open_orders_by_status, order_outcomes
 from sim.results import ResultsError, load_kpis, write_results
 from sim.runner import run_scenario
@@ -48,7 +48,7 @@ def hand_log() -> EventLog:
     ]
     t, o, s, f, sh = zip(*ev_rows, strict=True)
     tables = {name: {c: np.array([], dtype=code) for c, code in cols.items()}
-              for name, cols in SCHEMA.items()}
+              for name, cols in SCHEMA.items() if name not in OPTIONAL_TABLES}
     tables["events"] = {"time_h": np.array(t), "order_id": np.array(o, np.int32),
                         "status": np.array(s, np.int8), "fc": np.array(f, np.int8),
                         "shipment_id": np.array(sh, np.int32)}

@@ -17,8 +17,12 @@ from scipy import stats
 
 LOWER_IS_BETTER = ("cost", "click_to_", "transit_days", "hold_rate", "split_shipment_rate",
                    "orders_cancelled", "orders_open", "exception_rate", "lost_sales",
-                   "backordered", "shipments_per_order", "stockout")
-HIGHER_IS_BETTER = ("on_time_rate", "fill_rate", "orders_delivered", "orders_shipped")
+                   "backordered", "shipments_per_order", "stockout", "mispick_rate",
+                   "reship_rate", "address_error_rate", "damage_rate")
+HIGHER_IS_BETTER = ("on_time_rate", "fill_rate", "orders_delivered", "orders_shipped",
+                    "perfect_order_rate", "in_full_rate", "on_time_component_rate",
+                    "perfect_condition_rate", "accurate_documentation_rate",
+                    "mispicks_caught_share")
 
 
 def direction(kpi: str) -> int:

@@ -18,6 +18,7 @@ distributions), :mod:`~sim.scenario.schema` (the sections and :class:`Scenario`)
 """
 
 from sim.scenario.loading import MAX_EXTENDS, POLICY_FIELDS, load_scenario, read_toml
+from sim.scenario.quality import Quality
 from sim.scenario.replay import ReplayOrders
 from sim.scenario.schema import (
     CLASS_NAMES,
@@ -62,6 +63,7 @@ __all__ = [
     "Hold",
     "InitialStock",
     "LeadTime",
+    "Quality",
     "ReplayOrders",
     "Replenishment",
     "Returns",

@@ -54,11 +54,14 @@ class ServiceConfig(_Model):
     UPS/FedEx daily rates, 166 USPS (with ``dim_min_cubic_in = 1728``: dimensional weight only
     for parcels over one cubic foot); leave it out for no dimensional weight.  A parcel is late (one
     more transit day) with ``late_probability``; it ends in a delivery exception (never
-    delivered) with ``exception_probability``.  Pickups follow each FC's cut-offs unless the
-    service sets its own.  ``discount_pct`` is the shipper's contract discount off the rate
-    table (how shippers pay: list rates less a negotiated percentage); the fuel surcharge is a
-    share of the discounted charge.  ``surcharge_discount_pct`` discounts the residential
-    surcharge.
+    delivered) with ``exception_probability``; it arrives damaged with
+    ``damage_probability`` (a replacement and a write-off, see
+    :class:`~sim.scenario.quality.Quality`), and a parcel with a wrong address costs the
+    carrier's ``address_correction_fee`` or ``return_to_sender_fee``.  Pickups follow each
+    FC's cut-offs unless the service sets its own.  ``discount_pct`` is the shipper's
+    contract discount off the rate table (how shippers pay: list rates less a negotiated
+    percentage); the fuel surcharge is a share of the discounted charge.
+    ``surcharge_discount_pct`` discounts the residential surcharge.
     """
 
     carrier: str = ""
@@ -72,6 +75,9 @@ class ServiceConfig(_Model):
     transit_days_by_zone: ZoneDays
     late_probability: float = Field(default=0.0, ge=0, le=1)
     exception_probability: float = Field(default=0.0, ge=0, le=1)
+    damage_probability: float = Field(default=0.0, ge=0, le=1)
+    address_correction_fee: Money = 0.0
+    return_to_sender_fee: Money = 0.0
     business_days: bool = True
     pickup_cutoffs_h: list[Annotated[float, Field(ge=0, lt=24)]] | None = Field(
         default=None, min_length=1)

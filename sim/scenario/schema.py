@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 
 from sim.geo import zip3_of
 from sim.scenario.carriers import Carrier, ServiceConfig, Shipping
+from sim.scenario.quality import Quality
 from sim.scenario.types import (
     CV,
     MAX_CODES,
@@ -646,6 +647,7 @@ class Scenario(_Model):
     hold: Hold = Hold()
     transfers: Transfers = Transfers()
     returns: Returns = Returns()
+    quality: Quality = Quality()
     carrier: Carrier
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     shipping: Shipping = Shipping()
