@@ -685,10 +685,14 @@ class Shipper:
             self._carton_maxw = np.asarray(cartons.max_weights, float)
             self._carton_cost = np.asarray(cartons.costs, float)
             heaviest = int(self._carton_maxw.max()) + 1
-            self._ref_cost = np.array([[cartons.costs[c] + min(
-                s.price(REFERENCE_ZONE, max(a, self._dimw[i][c]))
-                for i, s in enumerate(self.services)) if a else np.inf
-                for a in range(heaviest + 1)] for c in range(len(cartons.names))])
+            # the cheapest postage of carton c at the reference zone for a whole number of
+            # actual pounds (index), as pack_items prices candidate cartons
+            self._ref_post = [[min(s.price(REFERENCE_ZONE, max(a, self._dimw[i][c]))
+                                   for i, s in enumerate(self.services)) if a else math.inf
+                               for a in range(heaviest + 1)]
+                              for c in range(len(cartons.names))]
+            self._ref_cost = np.array([[cartons.costs[c] + p for p in row]
+                                       for c, row in enumerate(self._ref_post)])
 
     @classmethod
     def for_network(cls, net: Network) -> Shipper:
@@ -735,8 +739,13 @@ class Shipper:
             dims = [self.sku_dims[k] for k, u in zip(skus, units, strict=True)
                     for _ in range(u)]
 
+            ref_post = self._ref_post
+
             def cheapest_postage(c: int, w: float) -> float:
                 actual = max(1, math.ceil(round(w, 9)))
+                row = ref_post[c]
+                if actual < len(row):  # looked up: the same value as computed below
+                    return row[actual]
                 return min(s.price(REFERENCE_ZONE, max(actual, self._dimw[i][c]))
                            for i, s in enumerate(self.services))
 
@@ -750,7 +759,9 @@ class Shipper:
                  else s.billable(w, d)
                  for c, w, d in zip(packing.cartons, packing.weights_lb, own, strict=True)]
             bill.append(float(sum(b)))
-            price.append(float(sum(s.price(zone, x) for x in b)))
+            table = self._by_pound[i][zone]  # s.price(zone, x) for every whole pound
+            price.append(float(sum(table[x] if x < len(table) else s.price(zone, x)
+                                   for x in b)))
         return Plan(len(packing.cartons), tuple(bill), tuple(price), packing.carton_cost)
 
 
