@@ -234,6 +234,8 @@ def _compare_replicated(args: argparse.Namespace, scenarios: list[Scenario]) -> 
         kpis = (*COMPARE_KPIS, *QUALITY_COMPARE_KPIS,
                 *(f"{role}_utilization.{fc}" for fc in scenarios[0].open_fc_names
                   for role in ("packer", "picker")))
+    if any(sc.intake.on for sc in scenarios):  # orders held for review ([intake])
+        kpis = (*kpis, *INTAKE_COMPARE_KPIS)
     exp = _scenarios_experiment("compare", scenarios, args.seed, args.reps, kpis)
     res = _run_experiment(exp, args, None, "compare")
     _show_experiment(exp, res, f"compared with {exp.variants[0].name}")
@@ -251,6 +253,11 @@ QUALITY_COMPARE_KPIS = ("cost_to_serve_per_order", "quality_cost_per_order",
                         "accurate_documentation_rate", "mispick_rate", "mispicks_caught_share",
                         "reship_rate", "address_error_rate", "damage_rate")
 """Shown too when a compared scenario models order errors ([quality], see sim.quality)."""
+
+
+INTAKE_COMPARE_KPIS = ("intake_hold_rate", "intake_review_h_mean", "intake_review_h_p90",
+                       "intake_cancel_rate", "orders_cancelled")
+"""Shown too when a compared scenario holds orders for review at intake ([intake])."""
 
 
 def _models_errors(sc: Scenario) -> bool:

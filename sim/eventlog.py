@@ -37,6 +37,24 @@ class Status(IntEnum):
     EXCEPTION = 10  # delivery exception: the carrier never delivered the parcel
     RETURNED = 11  # a return of (some of) the shipment's units reached its FC
     RETURNED_TO_SENDER = 12  # a parcel with a wrong address came back to its FC, undelivered
+    INTAKE_HOLD = 13  # held for review when placed ([intake]; then reviewed or cancelled)
+    INTAKE_RELEASED = 14  # its intake review ended and the order went on to routing
+
+
+class IntakeReason(IntEnum):
+    """Why an order was held at intake (column ``reason`` of ``intake``)."""
+
+    ADDRESS = 0  # address validation failed
+    FRAUD = 1  # fraud screen
+    PAYMENT = 2  # payment (authorisation, verification)
+
+
+class IntakeOutcome(IntEnum):
+    """How an intake review ended (column ``outcome`` of ``intake``)."""
+
+    RELEASED = 0  # released as it was
+    CORRECTED = 1  # released after the address was fixed
+    CANCELLED = 2  # cancelled: never routed, no stock taken (event ``CANCELLED``)
 
 
 class Issue(IntEnum):
@@ -96,15 +114,20 @@ SCHEMA: dict[str, dict[str, str]] = {
     # ``ref`` the shipment it replaces (reships), ``fee`` the carrier's fee
     "quality_shipments": {"time_h": "d", "order_id": "i", "shipment_id": "i", "issue": "b",
                           "ref": "i", "fee": "f"},
+    # intake reviews (only in runs with [intake], see sim.intake): one row per review ended by
+    # the horizon, at its end; ``review_h`` the reviewer's work (hours), the time between
+    # ``INTAKE_HOLD`` and ``time_h`` also counts the unstaffed hours in between
+    "intake": {"time_h": "d", "order_id": "i", "reason": "b", "outcome": "b",
+               "review_h": "d"},
     # the model's own end-of-run state (the log recomputes it: see the conservation tests)
     "stock": {"fc": "b", "sku": "i", "initial": "q", "on_hand": "q", "on_order": "q",
               "backordered": "q", "in_inspection": "q"},
 }
 """Row ``i`` of ``orders`` is order ``i``; row ``j`` of ``shipments`` is shipment ``j``."""
 
-OPTIONAL_TABLES = frozenset({"quality_lines", "quality_shipments"})
+OPTIONAL_TABLES = frozenset({"quality_lines", "quality_shipments", "intake"})
 """Tables recorded only by runs that model them (absent otherwise, so that the logs of runs
-without order errors are unchanged)."""
+without order errors or intake reviews are unchanged)."""
 
 
 ROWS_PER_ORDER: dict[str, float] = {"events": 5.0, "orders": 1.5, "order_lines": 4.0,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.eventlog import EventLog, Issue, Status
+from sim.eventlog import EventLog, IntakeOutcome, IntakeReason, Issue, Status
 
 # (KPI name, what it means) — also the order in which KPIs are printed
 KPI_DOC: dict[str, str] = {
@@ -27,7 +27,7 @@ KPI_DOC: dict[str, str] = {
     "orders_open": "orders placed in the window, not fully shipped and not cancelled at the "
                    "horizon",
     "orders_cancelled": "orders placed in the window, cancelled after waiting on hold longer "
-                        "than the scenario allows",
+                        "than the scenario allows (or at intake review, runs with [intake])",
     "click_to_ship_h_mean": "hours from order to last shipment handed to the carrier (shipped)",
     "click_to_ship_h_p50": "median hours from order to last shipment handed to the carrier",
     "click_to_ship_h_p90": "90th percentile of hours from order to last shipment handed to "
@@ -102,6 +102,17 @@ KPI_DOC: dict[str, str] = {
                               "return labels and units written off (at unit cost) in the "
                               "window, per order placed",
     "cost_to_serve_per_order": "total_cost_per_order + quality_cost_per_order",
+    # intake reviews (runs with [intake] only, see sim.intake and docs/results.md)
+    "intake_hold_rate": "share of the window's orders held for review at intake",
+    "intake_review_h_mean": "hours from order to the end of its intake review (staffed and "
+                            "unstaffed hours), over the window's orders whose review ended by "
+                            "the horizon",
+    "intake_review_h_p90": "90th percentile of hours from order to the end of its intake review",
+    "intake_cancel_rate": "share of the window's orders cancelled at intake review (part of "
+                          "orders_cancelled)",
+    "intake_in_review": "orders placed in the window still in intake review at the horizon "
+                        "(part of orders_open)",
+    "intake_cancelled": "orders placed in the window cancelled at intake review, by reason",
 }
 
 
@@ -155,8 +166,9 @@ def _order_outcomes(log: EventLog) -> OrderOutcomes:
     held[order[status == Status.ON_HOLD]] = True
     cancelled = np.zeros(n, bool)
     cancelled[order[status == Status.CANCELLED]] = True
-    # latest status: sort by (order, time, status) and take each order's last row
-    idx = np.lexsort((status, t, order))
+    # latest status: sort by (order, time, status) and take each order's last row (the
+    # intake statuses rank before the floor's: an order routed as its review ends is routed)
+    idx = np.lexsort((_STATUS_RANK[status], t, order))
     last = np.full(n, -1, np.int64)
     last[order[idx]] = status[idx]
     return OrderOutcomes(
@@ -169,6 +181,12 @@ def _order_outcomes(log: EventLog) -> OrderOutcomes:
         cancelled=cancelled,
         last_status=last,
     )
+
+
+_STATUS_RANK = np.array([float(s) for s in Status])
+_STATUS_RANK[Status.INTAKE_HOLD] = 0.25
+_STATUS_RANK[Status.INTAKE_RELEASED] = 0.5
+"""Order of statuses recorded at the same time (the lifecycle's, not the codes')."""
 
 
 def _pct(x: np.ndarray, q: float) -> float:
@@ -380,6 +398,34 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     k.update(inv)
     if "quality_shipments" in log.tables:  # only runs that model order errors have it
         k.update(quality_kpis(log, win, oc, k["total_cost_per_order"]))
+    if "intake" in log.tables:  # only runs with intake reviews have it
+        k.update(intake_kpis(log, win, oc))
+    return k
+
+
+def intake_kpis(log: EventLog, win: np.ndarray, oc: OrderOutcomes) -> dict[str, float]:
+    """Orders held for review at intake, the review's length and its cancellations (see
+    :data:`KPI_DOC`)."""
+    n = log.n_rows("orders")
+    ev, ik = log["events"], log["intake"]
+    held = np.zeros(n, bool)
+    held[ev["order_id"][ev["status"] == Status.INTAKE_HOLD]] = True
+    reviewed = np.zeros(n, bool)
+    reviewed[ik["order_id"]] = True
+    mine = win[ik["order_id"]]
+    review_h = ik["time_h"][mine] - oc.placed_h[ik["order_id"][mine]]
+    cancel = mine & (ik["outcome"] == IntakeOutcome.CANCELLED)
+    n_win = int(win.sum())
+    k: dict[str, float] = {
+        "intake_hold_rate": _ratio(int((win & held).sum()), n_win),
+        "intake_review_h_mean": _mean(review_h),
+        "intake_review_h_p90": _pct(review_h, 90),
+        "intake_cancel_rate": _ratio(int(cancel.sum()), n_win),
+        "intake_in_review": int((win & held & ~reviewed).sum()),
+    }
+    by_reason = np.bincount(ik["reason"][cancel], minlength=len(IntakeReason))
+    for r in IntakeReason:
+        k[f"intake_cancelled.{r.name.lower()}"] = int(by_reason[r])
     return k
 
 
@@ -478,6 +524,7 @@ ROW_DOC: dict[str, str] = {
     "packer_utilization": "packing hours worked / packer hours paid at FC {}",
     "shipments": "shipments of the window's orders sent from FC {}",
     "shipment_share": "share of the window's shipments sent from FC {}",
+    "intake_cancelled": "orders placed in the window cancelled at intake review for reason {}",
 }
 """Meaning of one row of a KPI with one row per zone, service or FC (``<kpi>.<which>``)."""
 

@@ -37,6 +37,7 @@ from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.estimates import Estimates
 from sim.eventlog import Column, EventLog, Recorder, Status
+from sim.intake import INTAKE_TABLES, IntakeProcesses
 from sim.labor import LaborPool, StaffingPlan, call_at, due_now, wake_at
 from sim.network import DIST_CODES, Network
 from sim.policies import Decision, RoutingPolicy, build_policies
@@ -90,7 +91,7 @@ def _wave_settings(policy: RoutingPolicy, name: str
     return float(wave_h), policy.route_now if isinstance(policy, Urgent) else None
 
 
-class FulfillmentModel(QualityProcesses, SupplyProcesses):
+class FulfillmentModel(IntakeProcesses, QualityProcesses, SupplyProcesses):
     """One replication of a scenario.
 
     Parameters
@@ -116,7 +117,8 @@ class FulfillmentModel(QualityProcesses, SupplyProcesses):
         self._wave_h, self._route_now = _wave_settings(self.policy, net.routing_policy)
         self._wave_buf: list[tuple[OrderView, Placed]] = []
         self.rec = Recorder(net.expected_orders(),
-                            QUALITY_TABLES if net.quality is not None else frozenset())
+                            (QUALITY_TABLES if net.quality is not None else frozenset())
+                            | (INTAKE_TABLES if net.intake is not None else frozenset()))
         self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
         F = self._n_fcs = net.n_fcs
         self._n_services = len(net.services)
@@ -136,6 +138,7 @@ class FulfillmentModel(QualityProcesses, SupplyProcesses):
         self.state = StateView(self.estimates, self.on_hand, self.on_hand_rows, self.wip)
         self._init_replenishment()
         self._init_quality()
+        self._init_intake()
         self._sku_price = net.sku_unit_price.tolist()
         self._sku_weight = net.sku_weight_lb.tolist()
         self._zone = net.zone.tolist()
@@ -349,6 +352,8 @@ class FulfillmentModel(QualityProcesses, SupplyProcesses):
         errors: Any = itertools.repeat(None, n)
         if net.quality is not None:
             errors = self._draw_quality(n, n_lines, blk.line_sku, blk.line_units)
+        if net.intake is not None:  # which orders are held for review (see sim.intake)
+            self._day_intake = self._draw_intake(blk.channel)
         # the day's orders as policies will see them (ids are given in order of arrival)
         ptr, sku_l, units_l = blk.line_ptr.tolist(), blk.line_sku.tolist(), \
             blk.line_units.tolist()
@@ -373,8 +378,12 @@ class FulfillmentModel(QualityProcesses, SupplyProcesses):
         times, views, placed = self._day_times, self._day_views, self._day_placed
         route = self._route if self._wave_h is None else self._enqueue
         i = j = self._i
+        held = self._day_intake  # orders held for review at intake (empty: none)
         for j in due_now(self.env, times, i):
-            route(views[j], placed[j], False)
+            if held and j in held:
+                self._intake_hold(views[j], placed[j], held[j])
+            else:
+                route(views[j], placed[j], False)
         self.n_orders += j + 1 - i
         self._i = i = j + 1
         if i < len(times):

@@ -34,6 +34,7 @@ from sim.scenario import (
     expected_units_per_order,
     sku_classes,
 )
+from sim.scenario.intake import INTAKE_REASONS
 from sim.shipping import Cartons, Service, ShippingChoice, shipping_choice
 
 DIST_CODES = {"deterministic": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
@@ -155,6 +156,7 @@ class Network:
     routing_policy_origin: Path | None  # the scenario file naming the routing policy
     warnings: tuple[str, ...] = ()  # what the scenario asks for that changes nothing
     quality: QualitySpec | None = None  # order errors ([quality]); None: none modelled
+    intake: IntakeSpec | None = None  # intake reviews ([intake]); None: no order is held
     shipping_choice: ShippingChoice = field(init=False, repr=False)  # from shipping_policy
 
     def __post_init__(self) -> None:
@@ -271,6 +273,48 @@ def build_quality(sc: Scenario, sku_class: np.ndarray) -> QualitySpec | None:
         service_correction_fee=np.array([s.address_correction_fee for s in svcs] or [0.0]),
         service_rts_fee=np.array([s.return_to_sender_fee for s in svcs] or [0.0]),
         return_label_cost=sc.returns.label_cost)
+
+
+@dataclass(frozen=True, eq=False)
+class IntakeSpec:
+    """Intake verification compiled from ``[intake]`` (see :class:`sim.scenario.Intake`)."""
+
+    channel_probability: np.ndarray  # (C,) probability that an order is held, by channel
+    reason_cum: np.ndarray  # (3,) cumulative shares of the reasons (IntakeReason order)
+    corrected: np.ndarray  # (3,) probability of each outcome, by reason
+    cancelled: np.ndarray  # (3,)
+    review_mean_h: float  # reviewer work per order
+    review_dist: int  # DIST_CODES
+    review_cv: float
+    hours: tuple[float, float]  # staffed from start to end (end may pass midnight)
+    staffed_days: tuple[bool, ...]  # by weekday, Monday first
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+
+
+def build_intake(sc: Scenario) -> IntakeSpec | None:
+    """The scenario's intake reviews, or None when no order can be held (the model then draws
+    nothing and runs as without them)."""
+    ik = sc.intake
+    if not ik.on:
+        return None
+    p = [ik.channels[c].review_probability if c in ik.channels else ik.review_probability
+         for c in sc.demand.channels]
+    reasons = [ik.reasons.get(r) for r in INTAKE_REASONS]  # type: ignore[call-overload]
+    share = np.array([r.share if r else 0.0 for r in reasons])
+    cum = np.cumsum(share) / share.sum()
+    cum[-1] = 1.0
+    return IntakeSpec(
+        channel_probability=np.array(p, float), reason_cum=cum,
+        corrected=np.array([r.corrected if r else 0.0 for r in reasons]),
+        cancelled=np.array([r.cancelled if r else 0.0 for r in reasons]),
+        review_mean_h=ik.review_min.mean / 60.0, review_dist=DIST_CODES[ik.review_min.dist],
+        review_cv=ik.review_min.cv, hours=(ik.hours[0], ik.hours[1]),
+        staffed_days=tuple(d in ik.days for d in WEEKDAYS))
 
 
 @dataclass(frozen=True)
@@ -673,4 +717,5 @@ def build_network(sc: Scenario) -> Network:
         routing_policy_origin=sc.policy_origin("routing.policy"),
         warnings=warnings,
         quality=build_quality(sc, sku_class),
+        intake=build_intake(sc),
     )

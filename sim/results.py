@@ -44,7 +44,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import __version__
-from sim.eventlog import FLOOR, OPTIONAL_TABLES, SCHEMA, EventLog, Issue, Source, Status
+from sim.eventlog import (
+    FLOOR,
+    OPTIONAL_TABLES,
+    SCHEMA,
+    EventLog,
+    IntakeOutcome,
+    IntakeReason,
+    Issue,
+    Source,
+    Status,
+)
 from sim.files import atomic_write_text, make_temp_dir, remove_tree, replace_dir
 from sim.inventory import stock_series
 from sim.tracking import SCANS, tracking_number_array, tracking_scans
@@ -66,8 +76,12 @@ SOURCE_LABELS = tuple(s.name.lower() for s in Source)
 """Labels of ``receipts.kind`` (``Source`` names in lower case: code 0 is "supplier")."""
 ISSUE_LABELS = tuple(s.name.lower() for s in Issue)
 """Labels of the ``issue`` column of the quality tables (``Issue`` names in lower case)."""
+REASON_LABELS = tuple(s.name.lower() for s in IntakeReason)
+OUTCOME_LABELS = tuple(s.name.lower() for s in IntakeOutcome)
+"""Labels of the ``reason`` and ``outcome`` columns of the ``intake`` table."""
 _VOCABULARY: dict[str, str | tuple[str, ...]] = {
     "status": STATUS_LABELS, "kind": SOURCE_LABELS, "issue": ISSUE_LABELS,
+    "reason": REASON_LABELS, "outcome": OUTCOME_LABELS,
     "fc": "fc_names", "from_fc": "fc_names", "to_fc": "fc_names",
     "channel": "channel_names", "dest": "dest_names", "service": "service_names",
     "sku": "sku_ids", "supplier": "supplier_names",
@@ -714,6 +728,8 @@ def _check_refs(path: Path, tables: dict[str, dict[str, np.ndarray]],
         ("receipts", "kind"): (0, len(Source), "receipt kinds"),
         ("quality_lines", "issue"): (0, len(Issue), "issues"),
         ("quality_shipments", "issue"): (0, len(Issue), "issues"),
+        ("intake", "reason"): (0, len(IntakeReason), "intake reasons"),
+        ("intake", "outcome"): (0, len(IntakeOutcome), "intake outcomes"),
         ("shipments", "zone"): (0, None, "zones"),
         ("labels", "service"): (0, None, "services"),
     }

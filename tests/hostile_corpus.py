@@ -234,6 +234,12 @@ FULL: dict[str, Any] = {
                 "contact_delay_days": 1.0, "wrong_item_return_days": 1.0,
                 "wrong_item_restock_probability": 0.8, "address_error_probability": 0.02,
                 "address_corrected_share": 0.5, "address_correction_delay_days": 0.5},
+    "intake": {"review_probability": 0.01, "channels": {"market": {"review_probability": 0.05}},
+               "reasons": {"address": {"share": 0.5, "corrected": 0.8, "cancelled": 0.1},
+                           "fraud": {"share": 0.3, "cancelled": 0.5},
+                           "payment": {"share": 0.2, "cancelled": 0.3}},
+               "review_min": {"mean": 30, "dist": "lognormal", "cv": 0.8},
+               "hours": [8.0, 20.0], "days": ALL7[:5]},
     "carrier": {"zone_max_miles": [50, 150, 300, 600, 1000, 1400, 1800], "delivery_hour": 17},
     "services": {
         "ground": {"carrier": "UPS", "rates": "rates_ground.csv", "dim_divisor": 139,
@@ -497,6 +503,19 @@ NUMERIC: list[tuple[str, str, Dom]] = [
     ("full", "quality.address_error_probability", PROB),
     ("full", "quality.address_corrected_share", PROB),
     ("full", "quality.address_correction_delay_days", F_NONNEG),
+    ("full", "intake.review_probability", PROB),
+    ("full", "intake.channels.market.review_probability", PROB),
+    ("full", "intake.reasons.address.share", Dom("float", 0, False, 1, zero="refuse",
+                                                 note="shares must also sum to 1")),
+    ("full", "intake.reasons.address.corrected", Dom("float", 0, False, 1,
+                                                     note="corrected + cancelled <= 1")),
+    ("full", "intake.reasons.fraud.cancelled", PROB),
+    ("full", "intake.review_min.mean", Dom("float", 0, False, 10_000)),
+    ("full", "intake.review_min.cv", Dom("float", 0, False, 10, zero="refuse",
+                                         note="lognormal needs cv > 0")),
+    ("full", "intake.hours.0", HOUR),
+    ("full", "intake.hours.1", Dom("float", 8, True, 32,
+                                   note="after the start, at most 24 hours later")),
     ("full", "services.ground.damage_probability", PROB),
     ("full", "services.ground.address_correction_fee", F_NONNEG),
     ("full", "services.ground.return_to_sender_fee", F_NONNEG),
@@ -624,7 +643,7 @@ MISSING_REFUSE = [
 ]
 MISSING_ACCEPT = [
     ("full", "description"), ("full", "hold"), ("full", "transfers"), ("full", "returns"),
-    ("full", "quality"),
+    ("full", "quality"), ("full", "intake"), ("full", "intake.channels"),
     ("full", "network"), ("full", "routing"), ("full", "shipping.cartons"),
     ("full", "demand.hour_profile"), ("full", "demand.seasonality"),
     ("full", "fcs.east.receiving"), ("full", "fcs.east.service_pickups"),
@@ -652,8 +671,10 @@ UNKNOWN_KEYS = [
     "demand.channels.web.bogus", "demand.destinations.bogus", "demand.lines_per_order.bogus",
     "catalog.bogus", "inventory.bogus", "replenishment.bogus", "replenishment.classes.A.bogus",
     "suppliers.acme.bogus", "suppliers.acme.lead_time_days.bogus", "hold.bogus",
-    "transfers.bogus", "returns.bogus", "quality.bogus", "carrier.bogus", "services.ground.bogus",
-    "shipping.bogus", "shipping.cartons.bogus", "routing.bogus", "network.bogus",
+    "transfers.bogus", "returns.bogus", "quality.bogus", "intake.bogus",
+    "intake.reasons.fraud.bogus", "intake.review_min.bogus", "carrier.bogus",
+    "services.ground.bogus", "shipping.bogus", "shipping.cartons.bogus", "routing.bogus",
+    "network.bogus",
     "fcs.east.service_pickups.two_day.bogus", "demand.seasonality.0.bogus",
 ]
 
@@ -757,6 +778,9 @@ def _enums(g: _Gen) -> None:
         ("routing.policy", "\x1b[31m:X"), ("routing.policy", "[/]:X"),
         ("network.open_fcs", ["east", "north"]), ("network.open_fcs", ["east", "east"]),
         ("demand.lines_per_order.dist", "fixed"),  # with mean 1.5: fixed needs a whole mean
+        ("intake.days", ["funday"]), ("intake.review_min.dist", "uniform"),
+        ("intake.channels", {"webshop": {"review_probability": 0.1}}),
+        ("intake.reasons", {"theft": {"share": 1.0}}),
         ("fcs.east.zip", "abcde"), ("fcs.east.zip", "000"), ("fcs.east.zip", 60614),
     ]
     for path, value in refuse:

@@ -111,6 +111,18 @@ CASES = [
           "services.ground.damage_probability", id="damage-probability-above-one"),
     _case("negative_address_fee.toml", "negative_address_fee.toml",
           "services.ground.address_correction_fee", id="negative-address-correction-fee"),
+    # --- intake reviews ([intake])
+    _case("intake_probability_above_one.toml", "intake_probability_above_one.toml",
+          "intake.review_probability", id="intake-review-probability-above-one"),
+    _case("intake_review_time_negative.toml", "intake_review_time_negative.toml",
+          "intake.review_min.mean", id="intake-review-time-negative"),
+    _case("intake_unknown_channel.toml", "intake_unknown_channel.toml",
+          "intake.channels", id="intake-unknown-channel"),
+    _case("intake_cancel_probability_above_one.toml",
+          "intake_cancel_probability_above_one.toml", "intake.reasons.fraud.cancelled",
+          id="intake-cancel-probability-above-one"),
+    _case("intake_reason_shares.toml", "intake_reason_shares.toml", "intake.reasons",
+          id="intake-reason-shares-not-summing-to-1"),
     # the message must be printed literally, not as rich markup
     _case("markup_in_value.toml", "markup_in_value.toml", "[/many]",
           id="value-that-looks-like-markup"),

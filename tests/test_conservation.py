@@ -33,7 +33,8 @@ def check_orders(log: EventLog) -> dict[str, int]:
     partly = open_ & (oc.n_shipments > 1)
     assert np.all(np.isin(oc.last_status[open_ & ~partly],
                           [Status.PLACED, Status.ON_HOLD, Status.RELEASED, Status.PICK_START,
-                           Status.PICKED, Status.PACK_START, Status.PACKED]))
+                           Status.PICKED, Status.PACK_START, Status.PACKED,
+                           Status.INTAKE_HOLD, Status.INTAKE_RELEASED]))  # ([intake] only)
     # delivered implies shipped, and delivery never precedes shipping
     deliv = ~np.isnan(oc.delivered_h)
     assert np.all(shipped[deliv])

@@ -62,6 +62,18 @@ ALLOWED_FAILURES = 10  # worker deaths a task may see before it is failed (Dask'
 CLOSE_TIMEOUT_S = 20.0
 LOCAL_WORKERS_MAX = 512
 
+LOCAL_QUIET = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.tick.limit": "30s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.worker.profile.enabled": False,
+}
+"""Dask settings for a ``local:N`` cluster (its scheduler and its workers): the event loops'
+housekeeping wakes every second instead of every 20 ms, the system monitor every 5 s, and
+the statistical profiler is off.  Each wake takes the GIL from the run in the worker's
+thread; with the defaults, runs in Dask workers took 10-40 % longer than in the process pool
+(``benchmarks/README.md``).  A cluster of your own (``tcp://``) keeps its configuration."""
+
 
 class DaskUnavailable(ExperimentError):
     """A Dask address that is malformed, unreachable or has no workers (a message for the user)."""
@@ -181,13 +193,15 @@ def _run(fn: Callable[[T], R], items: list[T], target: str,
             allowed = max(ALLOWED_FAILURES,
                           int(dask.config.get("distributed.scheduler.allowed-failures")))
             try:
-                cluster = LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None, worker_dashboard_address=None,
-                    # the scheduler always serves /health and /metrics over HTTP; keep that on
-                    # loopback and on a free port (the default, 8787, clashes with other clusters)
-                    scheduler_kwargs={"allowed_failures": allowed, "dashboard": False,
-                                      "dashboard_address": "127.0.0.1:0"})
+                with dask.config.set(LOCAL_QUIET):  # read by the scheduler and the nannies
+                    cluster = LocalCluster(
+                        n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=None, worker_dashboard_address=None,
+                        # the scheduler always serves /health and /metrics over HTTP; keep
+                        # that on loopback and on a free port (the default, 8787, clashes
+                        # with other clusters)
+                        scheduler_kwargs={"allowed_failures": allowed, "dashboard": False,
+                                          "dashboard_address": "127.0.0.1:0"})
                 client = Client(cluster, set_as_default=False, timeout=timeout_s)
             except (OSError, TimeoutError, RuntimeError) as exc:
                 # RuntimeError: "Nanny failed to start", e.g. a worker process could not

@@ -18,7 +18,7 @@ from scipy import stats
 LOWER_IS_BETTER = ("cost", "click_to_", "transit_days", "hold_rate", "split_shipment_rate",
                    "orders_cancelled", "orders_open", "exception_rate", "lost_sales",
                    "backordered", "shipments_per_order", "stockout", "mispick_rate",
-                   "reship_rate", "address_error_rate", "damage_rate")
+                   "reship_rate", "address_error_rate", "damage_rate", "intake_")
 HIGHER_IS_BETTER = ("on_time_rate", "fill_rate", "orders_delivered", "orders_shipped",
                     "perfect_order_rate", "in_full_rate", "on_time_component_rate",
                     "perfect_condition_rate", "accurate_documentation_rate",

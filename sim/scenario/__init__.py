@@ -17,6 +17,7 @@ distributions), :mod:`~sim.scenario.schema` (the sections and :class:`Scenario`)
 ``extends``, :func:`load_scenario`) and :mod:`~sim.scenario.writing` (:func:`write_scenario`).
 """
 
+from sim.scenario.intake import Intake
 from sim.scenario.loading import MAX_EXTENDS, POLICY_FIELDS, load_scenario, read_toml
 from sim.scenario.quality import Quality
 from sim.scenario.replay import ReplayOrders
@@ -62,6 +63,7 @@ __all__ = [
     "Demand",
     "Hold",
     "InitialStock",
+    "Intake",
     "LeadTime",
     "Quality",
     "ReplayOrders",

@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 
 from sim.geo import zip3_of
 from sim.scenario.carriers import Carrier, ServiceConfig, Shipping
+from sim.scenario.intake import Intake
 from sim.scenario.quality import Quality
 from sim.scenario.types import (
     CV,
@@ -648,6 +649,7 @@ class Scenario(_Model):
     transfers: Transfers = Transfers()
     returns: Returns = Returns()
     quality: Quality = Quality()
+    intake: Intake = Intake()
     carrier: Carrier
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     shipping: Shipping = Shipping()
@@ -728,6 +730,15 @@ class Scenario(_Model):
                     of = f"at FC(s) {list(targets)}" if ch.fcs else "at any FC"
                     raise ValueError(f"{where}.shifts: no shift {n!r} {of}"
                                      f"{_nearest(n, shift_names)}; shifts are {shift_names}")
+        return self
+
+    @model_validator(mode="after")
+    def _intake_channels(self) -> Scenario:
+        names = list(self.demand.channels)
+        for n in self.intake.channels:
+            if n not in self.demand.channels:
+                raise ValueError(f"intake.channels: unknown channel {n!r}{_nearest(n, names)}; "
+                                 f"channels are {names}")
         return self
 
     @model_validator(mode="after")
