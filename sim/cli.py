@@ -236,6 +236,8 @@ def _compare_replicated(args: argparse.Namespace, scenarios: list[Scenario]) -> 
                   for role in ("packer", "picker")))
     if any(sc.intake.on for sc in scenarios):  # orders held for review ([intake])
         kpis = (*kpis, *INTAKE_COMPARE_KPIS)
+    if any(sc.international.on for sc in scenarios):  # orders abroad ([international])
+        kpis = (*kpis, *INTERNATIONAL_COMPARE_KPIS)
     exp = _scenarios_experiment("compare", scenarios, args.seed, args.reps, kpis)
     res = _run_experiment(exp, args, None, "compare")
     _show_experiment(exp, res, f"compared with {exp.variants[0].name}")
@@ -258,6 +260,12 @@ QUALITY_COMPARE_KPIS = ("cost_to_serve_per_order", "quality_cost_per_order",
 INTAKE_COMPARE_KPIS = ("intake_hold_rate", "intake_review_h_mean", "intake_review_h_p90",
                        "intake_cancel_rate", "orders_cancelled")
 """Shown too when a compared scenario holds orders for review at intake ([intake])."""
+
+
+INTERNATIONAL_COMPARE_KPIS = ("international_share", "customs_h_mean", "duties_paid_per_order",
+                              "international_shipping_cost_per_order",
+                              "international_cost_per_order")
+"""Shown too when a compared scenario sends orders abroad ([international])."""
 
 
 def _models_errors(sc: Scenario) -> bool:

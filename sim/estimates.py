@@ -102,7 +102,8 @@ class Estimates:
             return
         # least parcel price by zone and billable pounds (at each weight break)
         by_zone: list[dict[float, float]] = []
-        for z in range(9):
+        n_zones = shipper.services[0].n_zones
+        for z in range(n_zones):
             least: dict[float, float] = {}
             for svc in shipper.services:
                 for b in svc.weight_breaks_lb.tolist():
@@ -123,7 +124,7 @@ class Estimates:
                 lines_of[zones] = _under_lines(least)
             post.append(lines_of[zones])
         self._split_post = post
-        self._zone_post = [_under_lines(by_zone[z]) for z in range(9)]
+        self._zone_post = [_under_lines(by_zone[z]) for z in range(n_zones)]
         self._split_zones = [sorted({self._zone[f][d] for f in range(net.n_fcs)})
                              for d in range(len(self._zone[0]))]
         self._unit_post = _unit_parcel_bounds(shipper)
@@ -344,7 +345,7 @@ def _unit_parcel_bounds(shipper: Shipper) -> list[list[float]]:
             for k in np.flatnonzero(none).tolist():  # own box (or no carton at all)
                 bill[i, k] = float(svc.billable(float(weight[k]), shipper.sku_dims[k]))
     out = []
-    for z in range(9):
+    for z in range(shipper.services[0].n_zones):
         least = np.full(len(weight), np.inf)
         for i, table in enumerate(shipper._by_pound):
             row = np.asarray(table[z], float)

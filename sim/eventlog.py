@@ -119,13 +119,19 @@ SCHEMA: dict[str, dict[str, str]] = {
     # ``INTAKE_HOLD`` and ``time_h`` also counts the unstaffed hours in between
     "intake": {"time_h": "d", "order_id": "i", "reason": "b", "outcome": "b",
                "review_h": "d"},
+    # international orders (only in runs with [international], see sim.international): one row
+    # per order going abroad, when it is placed: its destination group, customs clearance
+    # hours (added to its parcels' transit), goods value, duties and taxes, whether the shipper
+    # pays them (delivered duty paid), and the label cost of a return
+    "international": {"time_h": "d", "order_id": "i", "group": "b", "customs_h": "d",
+                      "goods_value": "d", "duties": "d", "ddp": "b", "return_label_cost": "d"},
     # the model's own end-of-run state (the log recomputes it: see the conservation tests)
     "stock": {"fc": "b", "sku": "i", "initial": "q", "on_hand": "q", "on_order": "q",
               "backordered": "q", "in_inspection": "q"},
 }
 """Row ``i`` of ``orders`` is order ``i``; row ``j`` of ``shipments`` is shipment ``j``."""
 
-OPTIONAL_TABLES = frozenset({"quality_lines", "quality_shipments", "intake"})
+OPTIONAL_TABLES = frozenset({"quality_lines", "quality_shipments", "intake", "international"})
 """Tables recorded only by runs that model them (absent otherwise, so that the logs of runs
 without order errors or intake reviews are unchanged)."""
 

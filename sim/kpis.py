@@ -102,6 +102,27 @@ KPI_DOC: dict[str, str] = {
                               "return labels and units written off (at unit cost) in the "
                               "window, per order placed",
     "cost_to_serve_per_order": "total_cost_per_order + quality_cost_per_order",
+    # international orders (runs with [international] only, see sim.international)
+    "international_share": "share of the window's orders going abroad ([international])",
+    "international_orders": "orders placed in the window going abroad",
+    "customs_h_mean": "mean customs clearance hours of the window's orders abroad (added to "
+                      "their parcels' transit)",
+    "customs_h_p90": "90th percentile of customs clearance hours of the window's orders abroad",
+    "duties_paid": "duties and taxes the shipper pays for the window's orders abroad "
+                   "(delivered-duty-paid channels)",
+    "duties_paid_per_order": "duties_paid per order placed in the window",
+    "duties_paid_per_international_order": "duties_paid per order abroad placed in the window",
+    "duties_customer_paid": "duties and taxes the customers pay for the window's orders abroad "
+                            "(channels not delivered duty paid; not a shipper cost)",
+    "international_shipping_cost_per_order": "postage + cartons of a fully shipped order "
+                                             "abroad, mean",
+    "international_on_time_rate": "share of orders abroad due before the horizon delivered by "
+                                  "their promise (the channel's plus the group's extra days)",
+    "international_return_label_extra": "return labels of orders abroad above "
+                                        "returns.label_cost (returns reaching the FC in the "
+                                        "window)",
+    "international_cost_per_order": "(duties_paid + international_return_label_extra) per "
+                                    "order placed in the window: not in total_cost_per_order",
     # intake reviews (runs with [intake] only, see sim.intake and docs/results.md)
     "intake_hold_rate": "share of the window's orders held for review at intake",
     "intake_review_h_mean": "hours from order to the end of its intake review (staffed and "
@@ -400,7 +421,51 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
         k.update(quality_kpis(log, win, oc, k["total_cost_per_order"]))
     if "intake" in log.tables:  # only runs with intake reviews have it
         k.update(intake_kpis(log, win, oc))
+    if "international" in log.tables:  # only runs with international orders have it
+        k.update(international_kpis(log, win, oc))
     return k
+
+
+def international_kpis(log: EventLog, win: np.ndarray, oc: OrderOutcomes) -> dict[str, float]:
+    """Orders abroad: their share, customs clearance, duties and taxes, shipping cost, on-time
+    rate and extra return label cost (see :data:`KPI_DOC`)."""
+    it = log["international"]
+    n = log.n_rows("orders")
+    mine = win[it["order_id"]]
+    abroad = np.zeros(n, bool)
+    abroad[it["order_id"][mine]] = True
+    n_win, n_abroad = int(win.sum()), int(abroad.sum())
+    ddp = mine & (it["ddp"] == 1)
+    paid = float(it["duties"][ddp].sum())
+    shipped = abroad & ~np.isnan(oc.shipped_h)
+    due = abroad & (oc.promise_h <= log.horizon_h)
+    on_time = due & (oc.delivered_h <= oc.promise_h)
+    # return labels abroad cost more than returns.label_cost: the difference, per returned
+    # shipment of an order abroad (returns reaching the FC in the window, as returns_cost)
+    extra = 0.0
+    if "returns" in log.tables:
+        rt = log["returns"]
+        rw = (rt["time_h"] >= log.warmup_h) & (rt["time_h"] < log.horizon_h)
+        label = np.full(n, np.nan)
+        label[it["order_id"]] = it["return_label_cost"]
+        sids, first = np.unique(rt["shipment_id"][rw], return_index=True)
+        oid = rt["order_id"][rw][first]
+        base = float(log.meta.get("returns_label_cost", 0.0))  # type: ignore[arg-type]
+        extra = float(np.nansum(label[oid] - base)) if len(sids) else 0.0
+    return {
+        "international_share": _ratio(n_abroad, n_win),
+        "international_orders": n_abroad,
+        "customs_h_mean": _mean(it["customs_h"][mine]),
+        "customs_h_p90": _pct(it["customs_h"][mine], 90),
+        "duties_paid": paid,
+        "duties_paid_per_order": _ratio(paid, n_win),
+        "duties_paid_per_international_order": _ratio(paid, n_abroad),
+        "duties_customer_paid": float(it["duties"][mine & (it["ddp"] == 0)].sum()),
+        "international_shipping_cost_per_order": _mean(shipping_cost_by_order(log)[shipped]),
+        "international_on_time_rate": _ratio(int(on_time.sum()), int(due.sum())),
+        "international_return_label_extra": extra,
+        "international_cost_per_order": _ratio(paid + extra, n_win),
+    }
 
 
 def intake_kpis(log: EventLog, win: np.ndarray, oc: OrderOutcomes) -> dict[str, float]:

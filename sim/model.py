@@ -38,6 +38,7 @@ from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.estimates import Estimates
 from sim.eventlog import Column, EventLog, Recorder, Status
 from sim.intake import INTAKE_TABLES, IntakeProcesses
+from sim.international import INTERNATIONAL_TABLES, InternationalProcesses
 from sim.labor import LaborPool, StaffingPlan, call_at, due_now, wake_at
 from sim.network import DIST_CODES, Network
 from sim.policies import Decision, RoutingPolicy, build_policies
@@ -91,7 +92,8 @@ def _wave_settings(policy: RoutingPolicy, name: str
     return float(wave_h), policy.route_now if isinstance(policy, Urgent) else None
 
 
-class FulfillmentModel(IntakeProcesses, QualityProcesses, SupplyProcesses):
+class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses,
+                       SupplyProcesses):
     """One replication of a scenario.
 
     Parameters
@@ -118,7 +120,9 @@ class FulfillmentModel(IntakeProcesses, QualityProcesses, SupplyProcesses):
         self._wave_buf: list[tuple[OrderView, Placed]] = []
         self.rec = Recorder(net.expected_orders(),
                             (QUALITY_TABLES if net.quality is not None else frozenset())
-                            | (INTAKE_TABLES if net.intake is not None else frozenset()))
+                            | (INTAKE_TABLES if net.intake is not None else frozenset())
+                            | (INTERNATIONAL_TABLES if net.international is not None
+                               else frozenset()))
         self.rngs = {n: stream(net.seed, n, replication) for n in STREAM_NAMES}
         F = self._n_fcs = net.n_fcs
         self._n_services = len(net.services)
@@ -139,6 +143,7 @@ class FulfillmentModel(IntakeProcesses, QualityProcesses, SupplyProcesses):
         self._init_replenishment()
         self._init_quality()
         self._init_intake()
+        self._init_international()
         self._sku_price = net.sku_unit_price.tolist()
         self._sku_weight = net.sku_weight_lb.tolist()
         self._zone = net.zone.tolist()
@@ -179,8 +184,9 @@ class FulfillmentModel(IntakeProcesses, QualityProcesses, SupplyProcesses):
         # the next pickup of each FC and service, and the expected delivery by (service, zone)
         # of a label made now at each FC (from that pickup)
         self._pickup_idx = [[-1] * S for _ in range(F)]
-        self._next_arrival = [np.full((S, 9), math.inf) for _ in range(F)]
-        self._never = np.full(9, math.inf)
+        Z = self.net.services[0].n_zones  # 9, more with [international] (zone 9 + group)
+        self._next_arrival = [np.full((S, Z), math.inf) for _ in range(F)]
+        self._never = np.full(Z, math.inf)
         self._ev_cols = tuple(ev[c] for c in ("time_h", "order_id", "status", "fc",
                                               "shipment_id"))
         # shipments are written by id (row = shipment id) through memoryviews; the timeline
@@ -318,8 +324,11 @@ class FulfillmentModel(IntakeProcesses, QualityProcesses, SupplyProcesses):
         order_day = np.floor(blk.time_h / 24.0)
         weekday = (order_day.astype(np.int64) + net.start_date.weekday()) % 7
         promise_h = 24.0 * (order_day + 1 + net.channel_promise_offset[blk.channel, weekday])
+        dest = blk.dest
+        if net.international is not None:  # orders going abroad (see sim.international)
+            dest, promise_h = self._abroad(blk, base, dest, promise_h)
         big = self.rec.big
-        _extend(big["orders"], placed_h=blk.time_h, channel=blk.channel, dest=blk.dest,
+        _extend(big["orders"], placed_h=blk.time_h, channel=blk.channel, dest=dest,
                 n_lines=n_lines, n_units=n_units, promise_h=promise_h)
         _extend(big["order_lines"], order_id=np.repeat(ids, n_lines),
                 sku=blk.line_sku, units=blk.line_units)
@@ -363,7 +372,7 @@ class FulfillmentModel(IntakeProcesses, QualityProcesses, SupplyProcesses):
         times = blk.time_h.tolist()
         self._day_times = times
         self._day_views = list(map(OrderView, range(base, base + n), times,
-                                   blk.channel.tolist(), blk.dest.tolist(), skus, units,
+                                   blk.channel.tolist(), dest.tolist(), skus, units,
                                    promise_h.tolist()))
         pick_a, pack_a = array.array("d", pick_h.tobytes()), array.array("d", pack_h.tobytes())
         self._day_placed = records(Placed, itertools.repeat(pick_a, n),
@@ -668,9 +677,12 @@ class FulfillmentModel(IntakeProcesses, QualityProcesses, SupplyProcesses):
         sh = self.rec.big["shipments"]
         zone = _gather(sh["zone"], ids).astype(np.intp)
         oid = _gather(sh["order_id"], ids)
-        exception = exc_u < svc.exception_probability
+        exc = self._intl_exc
+        exception = exc_u < (svc.exception_probability if exc is None else exc[s][zone])
         t = np.where(late_u < svc.late_probability, late[zone], on_time[zone])
         t[exception] = on_time[zone[exception]]
+        if self._customs:  # customs clearance of parcels abroad ([international])
+            t = t + self._customs_hours(oid)
         status = np.where(exception, int(Status.EXCEPTION), int(Status.DELIVERED))
         gone = self._quality_transit(ids, oid, t, status, exception, f, s) if self._q_ship \
             else exception

@@ -157,6 +157,7 @@ class Network:
     warnings: tuple[str, ...] = ()  # what the scenario asks for that changes nothing
     quality: QualitySpec | None = None  # order errors ([quality]); None: none modelled
     intake: IntakeSpec | None = None  # intake reviews ([intake]); None: no order is held
+    international: IntlSpec | None = None  # orders abroad ([international]); None: none
     shipping_choice: ShippingChoice = field(init=False, repr=False)  # from shipping_policy
 
     def __post_init__(self) -> None:
@@ -317,6 +318,65 @@ def build_intake(sc: Scenario) -> IntakeSpec | None:
         staffed_days=tuple(d in ik.days for d in WEEKDAYS))
 
 
+@dataclass(frozen=True, eq=False)
+class IntlSpec:
+    """International orders compiled from ``[international]`` (see
+    :class:`sim.scenario.International`).  Group ``g`` is destination ``first_dest + g`` (after
+    the domestic ones) and carrier zone ``9 + g`` (rows of the services' rate tables)."""
+
+    group_names: tuple[str, ...]
+    first_dest: int  # destination index of group 0 (the number of domestic destinations)
+    channel_share: np.ndarray  # (C,) probability that an order of the channel goes abroad
+    group_cum: np.ndarray  # (G,) cumulative weights of the groups (last 1)
+    customs_mean_h: np.ndarray  # (G,)
+    customs_dist: np.ndarray  # (G,) DIST_CODES
+    customs_cv: np.ndarray  # (G,)
+    duty_rate: np.ndarray  # (G,) share of the goods' value above de_minimis
+    de_minimis: np.ndarray  # (G,)
+    promise_extra_h: np.ndarray  # (G,) hours added to the channel's promise
+    return_label_cost: np.ndarray  # (G,) nan: returns.label_cost
+    ddp: np.ndarray  # (C,) bool: the shipper pays duties and taxes
+    exception_by_zone: np.ndarray  # (S, 9 + G) exception probability by service and zone
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
+
+
+def build_international(sc: Scenario, services: Sequence[Service], first_dest: int
+                        ) -> IntlSpec | None:
+    """The scenario's international orders, or None when no order goes abroad (the model then
+    draws nothing and runs as without them)."""
+    intl = sc.international
+    if not intl.on:
+        return None
+    gs = list(intl.groups.values())
+    cum = np.cumsum([g.weight for g in gs])
+    cum /= cum[-1]
+    cum[-1] = 1.0
+    exc = np.array([[s.exception_probability] * len(s.transit_days_by_zone) for s in services])
+    for j, g in enumerate(gs):
+        if g.exception_probability is not None:
+            exc[:, 9 + j] = g.exception_probability
+    chans = list(sc.demand.channels)
+    return IntlSpec(
+        group_names=tuple(intl.groups), first_dest=first_dest,
+        channel_share=np.array([intl.share.get(c, 0.0) for c in chans], float),
+        group_cum=cum,
+        customs_mean_h=np.array([g.customs_h.mean for g in gs], float),
+        customs_dist=np.array([DIST_CODES[g.customs_h.dist] for g in gs], np.int64),
+        customs_cv=np.array([g.customs_h.cv for g in gs], float),
+        duty_rate=np.array([g.duty_rate for g in gs], float),
+        de_minimis=np.array([g.de_minimis for g in gs], float),
+        promise_extra_h=np.array([24.0 * g.promise_extra_days for g in gs], float),
+        return_label_cost=np.array([np.nan if g.return_label_cost is None
+                                    else g.return_label_cost for g in gs], float),
+        ddp=np.array([c in intl.ddp_channels for c in chans], bool),
+        exception_by_zone=exc)
+
+
 @dataclass(frozen=True)
 class SupplierSpec:
     """A supplier as the model uses it: lead time in days and ordering rules."""
@@ -451,14 +511,24 @@ def build_services(sc: Scenario) -> tuple[Service, ...]:
                         business_days=c.business_days, pickup_cutoffs_h=None,
                         pickup_days=None),)
     out = []
+    groups = list(sc.international.groups) if sc.international.on else []
     for name, s in sc.services.items():
         assert t.service_rates is not None
         breaks, rates = t.service_rates[name]
+        if s.international:  # zones 9 + g: the groups (see sim.scenario.International)
+            transit = [0] * 8 + [s.transit_days_by_group.get(g, 0) for g in groups]
+            rates = rates[:9 + len(groups)]  # no order goes abroad: zones 1-8 (all inf)
+        else:
+            assert s.transit_days_by_zone is not None
+            transit = list(s.transit_days_by_zone)
+            if groups:  # a domestic service carries no parcel abroad
+                rates = np.vstack([rates, np.full((len(groups), rates.shape[1]), np.inf)])
+                transit += [0] * len(groups)
         out.append(Service(
             name=name, carrier=s.carrier or name, weight_breaks_lb=breaks, rates=rates,
             dim_divisor=s.dim_divisor or 0.0, dim_min_cubic_in=s.dim_min_cubic_in,
             fuel_surcharge_pct=s.fuel_surcharge_pct, residential_surcharge=s.residential_surcharge,
-            transit_days_by_zone=np.array([0, *s.transit_days_by_zone], np.int64),
+            transit_days_by_zone=np.array([0, *transit], np.int64),
             late_probability=s.late_probability, exception_probability=s.exception_probability,
             business_days=s.business_days, discount_pct=s.discount_pct,
             surcharge_discount_pct=s.surcharge_discount_pct,
@@ -559,17 +629,43 @@ def _staffing(sc: Scenario, names: Sequence[str], shifts: Sequence[tuple[int, st
     return worked, pickers, packers, tuple(warnings)
 
 
+def _demand_weights(sc: Scenario, dest_weight: np.ndarray) -> np.ndarray:
+    """Expected share of orders by destination (domestic ones, then the groups abroad), for
+    the forecast: the domestic weights scaled by the share of orders that stays home."""
+    intl = sc.international
+    w = dest_weight / dest_weight.sum()
+    if not intl.on:
+        return dest_weight
+    rp = sc.tables.replay
+    if rp is not None and rp.has_groups:  # the history's own destinations, abroad included
+        return np.bincount(rp.dest, minlength=len(dest_weight)) / rp.n_orders
+    chans = sc.demand.channels
+    abroad = sum(c.share * intl.share.get(n, 0.0) for n, c in chans.items()) / sum(
+        c.share for c in chans.values())
+    g = np.array([x.weight for x in intl.groups.values()], float)
+    n_dom = len(w) - len(g)
+    return np.concatenate([w[:n_dom] * (1 - abroad), g / g.sum() * abroad])
+
+
 def build_network(sc: Scenario) -> Network:
     """Compile a validated scenario into a :class:`Network` (open FCs only)."""
     t = sc.tables
     names = sc.open_fc_names
     fcs = [sc.fcs[n] for n in names]
     fc_lat, fc_lon = _fc_coordinates(fcs)
-    dist = great_circle_miles(fc_lat[:, None], fc_lon[:, None], t.dest_lat[None, :],
-                              t.dest_lon[None, :])
+    intl = sc.international
+    groups = list(intl.groups.values()) if intl.on else []
+    n_dom = len(t.dest_names)
+    dest_lat = np.concatenate([t.dest_lat, [g.lat for g in groups]])
+    dest_lon = np.concatenate([t.dest_lon, [g.lon for g in groups]])
+    dest_weight = np.concatenate([t.dest_weight, np.zeros(len(groups))])  # drawn apart
+    dist = great_circle_miles(fc_lat[:, None], fc_lon[:, None], dest_lat[None, :],
+                              dest_lon[None, :])
     zone = zone_of(dist, np.asarray(sc.carrier.zone_max_miles))
     if t.zone_chart is not None:
         zone = _chart_zones(zone, [f.zip for f in fcs], t.dest_zip3, t.zone_chart)
+    if groups:  # group g is zone 9 + g (international services price it)
+        zone[:, n_dom:] = 9 + np.arange(len(groups))
     fc_rank = np.argsort(dist.T, axis=1, kind="stable").astype(np.int64)
 
     pick = [_service(f.pick_time) for f in fcs]
@@ -588,7 +684,8 @@ def build_network(sc: Scenario) -> Network:
     if t.replay is not None:  # stock and replenishment follow the replayed demand
         units_per_order = t.replay.units_per_order()
         orders_per_day = t.replay.n_orders * d.scale / t.replay.days_covered()
-    catchment = np.bincount(fc_rank[:, 0], weights=t.dest_weight, minlength=len(fcs))
+    catchment = np.bincount(fc_rank[:, 0], weights=_demand_weights(sc, dest_weight),
+                            minlength=len(fcs))
     forecast = orders_per_day * units_per_order * catchment[:, None] * t.sku_popularity[None, :]
     if t.forecast_units is not None and t.forecast_sku is not None:  # e.g. from a placement
         forecast = np.zeros_like(forecast)
@@ -650,10 +747,10 @@ def build_network(sc: Scenario) -> Network:
         shift_packers_by_day=packers_by_day,
         pickup_cutoffs_h=tuple(tuple(sorted(set(f.pickup_cutoffs_h))) for f in fcs),
         pickup_days=np.array([[w in f.pickup_days for w in WEEKDAYS] for f in fcs], bool),
-        dest_names=t.dest_names,
-        dest_lat=t.dest_lat,
-        dest_lon=t.dest_lon,
-        dest_weight=t.dest_weight,
+        dest_names=(*t.dest_names, *intl.groups) if groups else t.dest_names,
+        dest_lat=dest_lat,
+        dest_lon=dest_lon,
+        dest_weight=dest_weight,
         dist_mi=dist,
         zone=zone,
         fc_rank=fc_rank,
@@ -718,4 +815,5 @@ def build_network(sc: Scenario) -> Network:
         warnings=warnings,
         quality=build_quality(sc, sku_class),
         intake=build_intake(sc),
+        international=build_international(sc, services, n_dom),
     )

@@ -111,6 +111,12 @@ class Service:
     def max_weight_lb(self) -> float:
         return float(self.weight_breaks_lb[-1])
 
+    @property
+    def n_zones(self) -> int:
+        """Rows of the rate table: 9 (zones 1-8), more with international groups (zone
+        ``9 + g``, see :class:`sim.network.IntlSpec`)."""
+        return len(self.rates)
+
     def billable(self, actual_lb: float, dims_in: Sequence[float]) -> int:
         return billable_weight_lb(actual_lb, dims_in, self.dim_divisor, self.dim_min_cubic_in)
 
@@ -664,7 +670,7 @@ class Shipper:
         # price by zone and whole billable pound (index = pounds), for quick lookups
         self._by_pound = [[[s.price(z, b) if b else math.inf
                             for b in range(int(s.max_weight_lb) + 1 if s.max_weight_lb < 1e5
-                                           else 1001)] for z in range(9)]
+                                           else 1001)] for z in range(s.n_zones)]
                           for s in self.services]
         # the same as arrays (zone, pounds) with a last column of inf for "too heavy", so that
         # a batch of parcels is priced with one fancy index per service

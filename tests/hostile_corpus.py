@@ -131,6 +131,8 @@ def _rates(first: float, step: float, rows: int = 30) -> str:
 
 RATES_GROUND = _rates(7.0, 1.0)
 RATES_AIR = _rates(20.0, 2.5)
+RATES_INTL = "weight_lb,canada\n" + "".join(f"{w},{18 + 1.6 * (w - 1):.2f}\n"
+                                           for w in range(1, 31))
 CARTONS_CSV = """carton,length_in,width_in,height_in,max_weight_lb,cost
 mailer,12,9,3,5,0.10
 box_m,16,12,8,30,0.60
@@ -240,6 +242,15 @@ FULL: dict[str, Any] = {
                            "payment": {"share": 0.2, "cancelled": 0.3}},
                "review_min": {"mean": 30, "dist": "lognormal", "cv": 0.8},
                "hours": [8.0, 20.0], "days": ALL7[:5]},
+    "international": {"share": {"market": 0.05}, "ddp_channels": ["market"],
+                      "groups": {"canada": {"weight": 1.0, "lat": 43.7, "lon": -79.4,
+                                            "customs_h": {"mean": 24.0, "dist": "lognormal",
+                                                          "cv": 0.8},
+                                            "duty_rate": 0.13, "de_minimis": 29.0,
+                                            "exception_probability": 0.01,
+                                            "return_label_cost": 18.0,
+                                            "promise_extra_days": 4,
+                                            "countries": ["CA", "Canada"]}}},
     "carrier": {"zone_max_miles": [50, 150, 300, 600, 1000, 1400, 1800], "delivery_hour": 17},
     "services": {
         "ground": {"carrier": "UPS", "rates": "rates_ground.csv", "dim_divisor": 139,
@@ -251,6 +262,8 @@ FULL: dict[str, Any] = {
         "two_day": {"carrier": "UPS", "rates": "rates_air.csv", "dim_divisor": 139,
                     "transit_days_by_zone": [2] * 8, "pickup_cutoffs_h": [17.0],
                     "pickup_days": ALL7[:5], "business_days": False},
+        "intl": {"carrier": "USPS", "rates": "rates_intl.csv", "international": True,
+                 "transit_days_by_group": {"canada": 5}, "exception_probability": 0.01},
     },
     "shipping": {"policy": "rate_shop", "cartons": {"file": "cartons.csv"},
                  "oversize": "error"},
@@ -516,6 +529,20 @@ NUMERIC: list[tuple[str, str, Dom]] = [
     ("full", "intake.hours.0", HOUR),
     ("full", "intake.hours.1", Dom("float", 8, True, 32,
                                    note="after the start, at most 24 hours later")),
+    ("full", "international.share.market", PROB),
+    ("full", "international.groups.canada.weight", Dom("float", 0, True, 1e6)),
+    ("full", "international.groups.canada.lat", Dom("float", -90, False, 90)),
+    ("full", "international.groups.canada.lon", Dom("float", -180, False, 180)),
+    ("full", "international.groups.canada.customs_h.mean", Dom("float", 0, False, 8760)),
+    ("full", "international.groups.canada.customs_h.cv", Dom("float", 0, False, 10,
+                                                            zero="refuse",
+                                                            note="lognormal needs cv > 0")),
+    ("full", "international.groups.canada.duty_rate", PROB),
+    ("full", "international.groups.canada.de_minimis", F_NONNEG),
+    ("full", "international.groups.canada.exception_probability", PROB),
+    ("full", "international.groups.canada.return_label_cost", F_NONNEG),
+    ("full", "international.groups.canada.promise_extra_days", Dom("int", 0, False, 60)),
+    ("full", "services.intl.transit_days_by_group.canada", Dom("int", 0, False, 60)),
     ("full", "services.ground.damage_probability", PROB),
     ("full", "services.ground.address_correction_fee", F_NONNEG),
     ("full", "services.ground.return_to_sender_fee", F_NONNEG),
@@ -644,6 +671,7 @@ MISSING_REFUSE = [
 MISSING_ACCEPT = [
     ("full", "description"), ("full", "hold"), ("full", "transfers"), ("full", "returns"),
     ("full", "quality"), ("full", "intake"), ("full", "intake.channels"),
+    ("full", "international.ddp_channels"), ("full", "international.groups.canada.customs_h"),
     ("full", "network"), ("full", "routing"), ("full", "shipping.cartons"),
     ("full", "demand.hour_profile"), ("full", "demand.seasonality"),
     ("full", "fcs.east.receiving"), ("full", "fcs.east.service_pickups"),
@@ -671,7 +699,8 @@ UNKNOWN_KEYS = [
     "demand.channels.web.bogus", "demand.destinations.bogus", "demand.lines_per_order.bogus",
     "catalog.bogus", "inventory.bogus", "replenishment.bogus", "replenishment.classes.A.bogus",
     "suppliers.acme.bogus", "suppliers.acme.lead_time_days.bogus", "hold.bogus",
-    "transfers.bogus", "returns.bogus", "quality.bogus", "intake.bogus",
+    "transfers.bogus", "returns.bogus", "quality.bogus", "intake.bogus", "international.bogus",
+    "international.groups.canada.bogus", "international.groups.canada.customs_h.bogus",
     "intake.reasons.fraud.bogus", "intake.review_min.bogus", "carrier.bogus",
     "services.ground.bogus", "shipping.bogus", "shipping.cartons.bogus", "routing.bogus",
     "network.bogus",
@@ -781,6 +810,10 @@ def _enums(g: _Gen) -> None:
         ("intake.days", ["funday"]), ("intake.review_min.dist", "uniform"),
         ("intake.channels", {"webshop": {"review_probability": 0.1}}),
         ("intake.reasons", {"theft": {"share": 1.0}}),
+        ("international.ddp_channels", ["webshop"]), ("international.share", {"webshop": 0.1}),
+        ("services.intl.transit_days_by_group", {"canda": 5}),
+        ("international.groups.canada.customs_h.dist", "uniform"),
+        ("shipping.policy", "fixed:ground"),
         ("fcs.east.zip", "abcde"), ("fcs.east.zip", "000"), ("fcs.east.zip", 60614),
     ]
     for path, value in refuse:
@@ -805,8 +838,12 @@ def _enums(g: _Gen) -> None:
                   f"built-in routing policy {policy}", _sets(("routing.policy", policy),
                                                              ("routing.params", {})))
     for policy in ("cheapest", "fastest", "fixed:two_day"):
+        # one service for every parcel: only without orders abroad ([international] off)
+        off = (("international.share", {"market": 0.0}),
+               ("international.groups.canada.countries", [])) if policy.startswith("fixed") \
+            else ()
         g.variant("full", "enum-or-name", f"shipping-{policy}", "accept",
-                  f"shipping policy {policy}", _sets(("shipping.policy", policy)))
+                  f"shipping policy {policy}", _sets(("shipping.policy", policy), *off))
 
 
 def _dates(g: _Gen) -> None:
@@ -1557,7 +1594,7 @@ def _policies(g: _Gen) -> None:
         mod = f"hx_{slug.replace('-', '_')}"
         g.file(f"{mod}.py", code, sub=sub)
         for f in ("skus.csv", "dest.csv", "inventory.csv", "rates_ground.csv", "rates_air.csv",
-                  "cartons.csv"):
+                  "rates_intl.csv", "cartons.csv"):
             shutil.copy(g.cases_dir / f, g.cases_dir / sub / f)
         if where == "routing":
             change = _sets(("routing.policy", f"{mod}:{policy}"), ("routing.params", {}))
@@ -1664,8 +1701,8 @@ def generate(dest: Path) -> list[Case]:
     for name, text in (("skus.csv", SKUS_CSV), ("dest.csv", DEST_CSV),
                        ("inventory.csv", INVENTORY_CSV), ("forecast.csv", FORECAST_CSV),
                        ("rates_ground.csv", RATES_GROUND), ("rates_air.csv", RATES_AIR),
-                       ("cartons.csv", CARTONS_CSV), ("zones.csv", ZONE_CSV),
-                       ("assign.csv", ASSIGN_CSV)):
+                       ("rates_intl.csv", RATES_INTL), ("cartons.csv", CARTONS_CSV),
+                       ("zones.csv", ZONE_CSV), ("assign.csv", ASSIGN_CSV)):
         g.file(name, text)
     fifo: Path | None = g.cases_dir / "a_fifo.csv"
     try:

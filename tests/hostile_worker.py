@@ -138,7 +138,9 @@ def _integrity(outdir: Path) -> list[str]:
                 elif col in ("units", "n_units", "n_lines", "parcels", "restocked",
                              "written_off", "initial", "on_hand") and lo < 0:
                     problems.append(f"{f.name}:{col} has negative values (min {lo})")
-                elif col == "zone" and (lo < 1 or hi > 8):
+                elif col == "zone" and (lo < 1 or hi > 8 + len(
+                        (sc.get("international") or {}).get("groups") or {})):
+                    # zones 1-8, then 9 + g for the destination groups abroad ([international])
                     problems.append(f"{f.name}:zone in [{lo}, {hi}]")
     except Exception as exc:  # an unreadable results folder is itself a finding
         problems.append(f"results unreadable: {type(exc).__name__}: {exc}"[:200])

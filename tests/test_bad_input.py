@@ -123,6 +123,17 @@ CASES = [
           id="intake-cancel-probability-above-one"),
     _case("intake_reason_shares.toml", "intake_reason_shares.toml", "intake.reasons",
           id="intake-reason-shares-not-summing-to-1"),
+    # --- international orders ([international])
+    _case("intl_unknown_group.toml", "intl_unknown_group.toml",
+          "services.intl.transit_days_by_group", id="international-unknown-country-group"),
+    _case("intl_customs_negative.toml", "intl_customs_negative.toml",
+          "international.groups.canada.customs_h.mean", id="international-customs-time-negative"),
+    _case("intl_share_above_one.toml", "intl_share_above_one.toml",
+          "international.share.webstore", id="international-share-above-one"),
+    _case("intl_duty_rate_above_one.toml", "intl_duty_rate_above_one.toml",
+          "international.groups.uk.duty_rate", id="international-duty-rate-above-one"),
+    _case("intl_no_service.toml", "intl_no_service.toml", "international.groups.uk",
+          id="international-group-without-service"),
     # the message must be printed literally, not as rich markup
     _case("markup_in_value.toml", "markup_in_value.toml", "[/many]",
           id="value-that-looks-like-markup"),

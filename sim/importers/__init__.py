@@ -24,7 +24,10 @@ that applies; every one is counted in the summary, none is dropped silently):
    other than the US (``US``, ``USA``, ``United States``; blank counts as the US), a state
    of Alaska, Hawaii, a territory or an armed-forces address, or such a ZIP prefix (995-999
    AK, 967-968 HI, 006-009 PR/VI, 969 Guam and the Pacific islands, 090-098, 340, 962-966
-   APO/FPO).  The only policy (``outside_us="drop"``) leaves them out.
+   APO/FPO).  The only policy (``outside_us="drop"``) leaves them out, except orders to a
+   country listed in ``countries`` of a destination group of the base scenario's
+   ``[international]`` (when it is on): those are kept, with ``zip3 = "@<group>"`` (no ZIP
+   needed), and the replay sends them abroad (:mod:`sim.international`).
 6. **no shipping ZIP**; **unreadable ZIP**: ZIP codes are normalised (ZIP+4 ``02108-1234``
    and ``021081234``, a ZIP that lost its leading zero in a spreadsheet ``2108`` -> ``02108``,
    ``501`` -> ``00501``; a column of 3-digit prefixes is kept as it is); a value that is not

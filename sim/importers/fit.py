@@ -286,7 +286,9 @@ def fit_demand(lines: pd.DataFrame, start_date: dt.date, *,
     }
     fit = FitResult(demand=demand,
                     sku_popularity=_shares(h.lines.groupby("sku")["units"].sum()),
-                    dest_weights=_shares(h.orders.groupby("zip3").size()), checks=[])
+                    # US destinations only: orders abroad ("@<group>") follow [international]
+                    dest_weights=_shares(h.orders[~h.orders["zip3"].str.startswith("@")]
+                                         .groupby("zip3").size()), checks=[])
     trend = float(np.nanmean(adj[-28:])) / opd
     fit.checks = _checks(fit, h, start_date, "in sample", "" if abs(trend - 1) <= 0.2 else
                          f"; the last 28 days ran at {trend:.2f}x orders_per_day: a trend "

@@ -28,6 +28,7 @@ from sim.importers.rules import (
     fail,
     is_outside_us,
     no_shipping,
+    normalise_country,
     parse_quantity,
     parse_timestamps,
     unpaid,
@@ -137,10 +138,13 @@ def _channels(kept: pd.Series, base: list[str], column: str | None
 
 
 def _reasons(path: Path, raw: RawOrders, fmt: str, local: np.ndarray, start: dt.date | None,
-             end: dt.date | None) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray, int]:
-    """Each order's reason to be left out (0: kept), which lines ship, the orders' ZIP3s,
-    the lines' quantities and the number of lines that need no shipping (of orders not
-    cancelled, unpaid or outside the dates)."""
+             end: dt.date | None, countries: Mapping[str, str] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray, int]:
+    """Each order's reason to be left out (0: kept), which lines ship, the orders' ZIP3s
+    (``@<group>`` for an order to a country of a destination group abroad: ``countries``,
+    normalised country -> group, from the base scenario's ``[international]``), the lines'
+    quantities and the number of lines that need no shipping (of orders not cancelled, unpaid
+    or outside the dates)."""
     o, lines, cols = raw.orders, raw.lines, raw.columns
     reason = np.zeros(len(o), np.int8)
 
@@ -172,12 +176,16 @@ def _reasons(path: Path, raw: RawOrders, fmt: str, local: np.ndarray, start: dt.
                    "a whole number of units from 1 to 1,000,000")
     rule(NOTHING, np.bincount(order_of[ship], minlength=len(o)) == 0)
     zip3, status = zip3_of_column(o["zip"])
-    rule(OUTSIDE, is_outside_us(zip3, o["country"], o["province"]))
-    rule(NO_ZIP, status == ZIP_BLANK)
-    rule(BAD_ZIP, status == ZIP_UNREADABLE)
+    group = normalise_country(o["country"]).map(countries or {})
+    abroad = group.notna().to_numpy(bool)  # kept for its destination group abroad
+    rule(OUTSIDE, is_outside_us(zip3, o["country"], o["province"]) & ~abroad)
+    rule(NO_ZIP, (status == ZIP_BLANK) & ~abroad)
+    rule(BAD_ZIP, (status == ZIP_UNREADABLE) & ~abroad)
     from sim.geo import load_zip3
 
-    rule(UNKNOWN_ZIP, ~zip3.isin(set(load_zip3().index())).to_numpy(bool))
+    rule(UNKNOWN_ZIP, ~zip3.isin(set(load_zip3().index())).to_numpy(bool) & ~abroad)
+    if abroad.any():
+        zip3 = zip3.where(~abroad, "@" + group.fillna(""))
     return reason, ship, zip3, qty, int(free.sum())
 
 
@@ -275,7 +283,12 @@ def import_orders(path: Path, *, fmt: str, out: Path, base: Path | None = None,
     if bad_time.any():
         raise fail(path, raw.columns["created_at"], raw.orders["row"].to_numpy()[bad_time],
                    TIMESTAMP_EXPECTED)
-    reason, ship, zip3, qty, not_shipped = _reasons(path, raw, fmt, local, start, end)
+    intl = sc.international  # orders to its groups' countries are kept (else dropped)
+    countries = {c: name for name, g in intl.groups.items()
+                 for c in normalise_country(pd.Series(g.countries, dtype=object))} \
+        if intl.on else None
+    reason, ship, zip3, qty, not_shipped = _reasons(path, raw, fmt, local, start, end,
+                                                    countries)
     counts = {LEFT_OUT[c - 1]: int(n) for c, n in enumerate(np.bincount(reason, minlength=9))
               if c and n}
     order_of = raw.lines["order"].to_numpy(np.int64)

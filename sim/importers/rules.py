@@ -190,10 +190,15 @@ OUTSIDE_STATES = frozenset({
 US_NAMES = frozenset({"US", "USA", "UNITEDSTATES", "UNITEDSTATESOFAMERICA", "AMERICA"})
 
 
+def normalise_country(country: pd.Series) -> pd.Series:
+    """Country names or codes in one form: upper case, letters only (``"U.S.A."`` -> ``USA``)."""
+    return country.astype(str).str.strip().str.upper().str.replace(r"[^A-Z]", "", regex=True)
+
+
 def is_outside_us(zip3: pd.Series, country: pd.Series, province: pd.Series) -> np.ndarray:
     """Orders to another country (a country given and not the US), to Alaska, Hawaii, a
     territory or an armed-forces address (by state or by ZIP prefix)."""
-    c = country.str.strip().str.upper().str.replace(r"[^A-Z]", "", regex=True)
+    c = normalise_country(country)
     foreign = ((c != "") & ~c.isin(US_NAMES)).to_numpy(bool)
     state = province.str.strip().str.upper().isin(OUTSIDE_STATES).to_numpy(bool)
     return foreign | state | zip3.isin(OUTSIDE_ZIP3).to_numpy(bool)

@@ -18,6 +18,7 @@ distributions), :mod:`~sim.scenario.schema` (the sections and :class:`Scenario`)
 """
 
 from sim.scenario.intake import Intake
+from sim.scenario.international import International
 from sim.scenario.loading import MAX_EXTENDS, POLICY_FIELDS, load_scenario, read_toml
 from sim.scenario.quality import Quality
 from sim.scenario.replay import ReplayOrders
@@ -64,6 +65,7 @@ __all__ = [
     "Hold",
     "InitialStock",
     "Intake",
+    "International",
     "LeadTime",
     "Quality",
     "ReplayOrders",

@@ -62,6 +62,11 @@ class ServiceConfig(_Model):
     contract discount off the rate table (how shippers pay: list rates less a negotiated
     percentage); the fuel surcharge is a share of the discounted charge.
     ``surcharge_discount_pct`` discounts the residential surcharge.
+
+    An ``international = true`` service carries only parcels to the destination groups of
+    ``[international]``: its rate table has one price column per group name (instead of
+    zones 1-8) and ``transit_days_by_group`` replaces ``transit_days_by_zone``; the other
+    services carry only domestic parcels.
     """
 
     carrier: str = ""
@@ -72,7 +77,10 @@ class ServiceConfig(_Model):
     residential_surcharge: Money = 0.0
     discount_pct: float = Field(default=0.0, ge=0, lt=100)
     surcharge_discount_pct: float = Field(default=0.0, ge=0, le=100)
-    transit_days_by_zone: ZoneDays
+    transit_days_by_zone: ZoneDays | None = None
+    international: bool = False
+    transit_days_by_group: dict[str, Annotated[int, Field(ge=0, le=60)]] = Field(
+        default_factory=dict)
     late_probability: float = Field(default=0.0, ge=0, le=1)
     exception_probability: float = Field(default=0.0, ge=0, le=1)
     damage_probability: float = Field(default=0.0, ge=0, le=1)
@@ -87,10 +95,23 @@ class ServiceConfig(_Model):
 
     @field_validator("transit_days_by_zone")
     @classmethod
-    def _eight(cls, v: list[int]) -> list[int]:
-        if len(v) != 8:
+    def _eight(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and len(v) != 8:
             raise ValueError("needs 8 values (zones 1-8)")
         return v
+
+    @model_validator(mode="after")
+    def _transit(self) -> ServiceConfig:
+        if self.international:
+            if not self.transit_days_by_group:
+                raise ValueError("transit_days_by_group: an international service needs the "
+                                 "transit days to each destination group it serves")
+        elif self.transit_days_by_zone is None:
+            raise ValueError("transit_days_by_zone: field required (8 values, zones 1-8)")
+        elif self.transit_days_by_group:
+            raise ValueError("transit_days_by_group: only for services with "
+                             "international = true")
+        return self
 
 
 class Shipping(_Model):

@@ -3,7 +3,8 @@
 The table is a Parquet file with one row per order line, as ``fulfill import orders`` writes
 it (:mod:`sim.importers`): ``order_id`` (text), ``placed_h`` (hours since the scenario's
 ``start_date``, 00:00), ``channel`` (a channel of the scenario), ``zip3`` (a US 3-digit ZIP
-prefix), ``sku`` (a SKU of the catalog) and ``units`` (whole, at least 1).  Every problem is
+prefix, or ``@<group>`` for an order to a destination group abroad of ``[international]``),
+``sku`` (a SKU of the catalog) and ``units`` (whole, at least 1).  Every problem is
 reported naming the file, the column and the first rows concerned.
 
 A replayed run's destinations are the file's 3-digit ZIPs (at their centroids), weighted by
@@ -42,6 +43,7 @@ class ReplayOrders:
     zip3: tuple[str, ...]
     dest_lat: np.ndarray
     dest_lon: np.ndarray
+    has_groups: bool = False  # some orders go abroad: dest len(zip3) + g is group g
 
     @property
     def n_orders(self) -> int:
@@ -58,7 +60,8 @@ class ReplayOrders:
         return np.bincount(self.line_sku, weights=self.line_units, minlength=n_skus)
 
     def dest_weight(self) -> np.ndarray:
-        w = np.bincount(self.dest, minlength=len(self.zip3)).astype(float)
+        w = np.bincount(self.dest[self.dest < len(self.zip3)],
+                        minlength=len(self.zip3)).astype(float)
         return w / max(w.sum(), 1.0)
 
     def hash_parts(self) -> list[np.ndarray]:
@@ -71,8 +74,10 @@ def _rows(mask: np.ndarray) -> str:
     return ", ".join(str(r) for r in rows) + (" ..." if mask.sum() > 10 else "")
 
 
-def read_replay(path: Path, sku_ids: tuple[str, ...], channels: list[str]) -> ReplayOrders:
-    """The order table at ``path``, checked against the catalog and the channels."""
+def read_replay(path: Path, sku_ids: tuple[str, ...], channels: list[str],
+                groups: tuple[str, ...] = ()) -> ReplayOrders:
+    """The order table at ``path``, checked against the catalog, the channels and the
+    destination groups abroad (``groups``: those of ``[international]`` when it is on)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -121,7 +126,15 @@ def read_replay(path: Path, sku_ids: tuple[str, ...], channels: list[str]) -> Re
                             f"{_rows(chan.isna().to_numpy())}.")
     zip3_table = load_zip3()
     known = set(zip3_table.zip3)
-    bad = ~df["zip3"].isin(known).to_numpy()
+    abroad = df["zip3"].str.startswith("@").to_numpy(bool)
+    group_of = df["zip3"].str[1:].map({g: i for i, g in enumerate(groups)})
+    bad = abroad & group_of.isna().to_numpy(bool)
+    if bad.any():
+        name = str(df["zip3"].to_numpy(str)[bad][0])
+        raise ScenarioError(f"{where}, column 'zip3': {name!r} is not a destination group "
+                            f"of [international] (unknown country group; groups are "
+                            f"{list(groups)}); rows {_rows(bad)}.")
+    bad = ~abroad & ~df["zip3"].isin(known).to_numpy()
     if bad.any():
         raise ScenarioError(f"{where}, column 'zip3': not a known US 3-digit ZIP prefix; rows "
                             f"{_rows(bad)}.")
@@ -136,8 +149,11 @@ def read_replay(path: Path, sku_ids: tuple[str, ...], channels: list[str]) -> Re
             raise ScenarioError(f"{where}, column '{col}': the lines of one order disagree "
                                 f"(an order's lines share its time, channel and ZIP); rows "
                                 f"{_rows(differs)}.")
-    zips, dest_of_line = np.unique(df["zip3"].to_numpy(str), return_inverse=True)
+    zips, dest_of_line = np.unique(df["zip3"].to_numpy(str)[~abroad], return_inverse=True)
     lat, lon = zip3_table.locate(list(zips), where)
+    dest_all = np.empty(len(df), np.int64)  # group g abroad: after the ZIP3s
+    dest_all[~abroad] = dest_of_line
+    dest_all[abroad] = len(zips) + group_of.to_numpy()[abroad].astype(np.int64)
     # orders by time (ties: by id), their lines by SKU
     t_order = placed[first]
     by_time = np.lexsort((codes, t_order))
@@ -156,7 +172,7 @@ def read_replay(path: Path, sku_ids: tuple[str, ...], channels: list[str]) -> Re
     f_sorted = first[by_time]
     return ReplayOrders(
         placed_h=t_order[by_time], channel=chan.to_numpy(np.int64)[f_sorted],
-        dest=dest_of_line[f_sorted].astype(np.int64), line_ptr=line_ptr,
+        dest=dest_all[f_sorted], line_ptr=line_ptr,
         line_sku=line_sku.astype(np.int64), line_units=line_units,
         zip3=tuple(str(z) for z in zips), dest_lat=np.asarray(lat, float),
-        dest_lon=np.asarray(lon, float))
+        dest_lon=np.asarray(lon, float), has_groups=bool(abroad.any()))

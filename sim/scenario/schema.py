@@ -16,6 +16,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 from sim.geo import zip3_of
 from sim.scenario.carriers import Carrier, ServiceConfig, Shipping
 from sim.scenario.intake import Intake
+from sim.scenario.international import International
 from sim.scenario.quality import Quality
 from sim.scenario.types import (
     CV,
@@ -650,6 +651,7 @@ class Scenario(_Model):
     returns: Returns = Returns()
     quality: Quality = Quality()
     intake: Intake = Intake()
+    international: International = International()
     carrier: Carrier
     services: dict[str, ServiceConfig] = Field(default_factory=dict)
     shipping: Shipping = Shipping()
@@ -739,6 +741,38 @@ class Scenario(_Model):
             if n not in self.demand.channels:
                 raise ValueError(f"intake.channels: unknown channel {n!r}{_nearest(n, names)}; "
                                  f"channels are {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _international(self) -> Scenario:
+        intl, names = self.international, list(self.demand.channels)
+        for field, given in (("share", list(intl.share)), ("ddp_channels", intl.ddp_channels)):
+            for n in given:
+                if n not in self.demand.channels:
+                    raise ValueError(f"international.{field}: unknown channel {n!r}"
+                                     f"{_nearest(n, names)}; channels are {names}")
+        groups = list(intl.groups)
+        for name, svc in self.services.items():
+            for g in svc.transit_days_by_group:
+                if g not in intl.groups:
+                    raise ValueError(f"services.{name}.transit_days_by_group: unknown country "
+                                     f"group {g!r}{_nearest(g, groups)}; groups are {groups} "
+                                     "(international.groups)")
+        if not intl.on:
+            return self
+        if self.shipping.policy.startswith("fixed:"):
+            raise ValueError(f"shipping.policy: '{self.shipping.policy}' sends every parcel "
+                             "with one service, but [international] needs domestic and "
+                             "international services")
+        for g in groups:
+            if not any(g in s.transit_days_by_group for s in self.services.values()
+                       if s.international):
+                raise ValueError(f"international.groups.{g}: no service carries parcels to "
+                                 "it (give a [services.<name>] with international = true and "
+                                 f"transit_days_by_group.{g})")
+        if not any(not s.international for s in self.services.values()):
+            raise ValueError("international: every service is international; domestic orders "
+                             "need a domestic service")
         return self
 
     @model_validator(mode="after")

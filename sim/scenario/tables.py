@@ -187,9 +187,14 @@ def _unique(path: Path, df: pd.DataFrame, cols: list[str], what: str) -> None:
         raise ScenarioError(f"{path}, line {df.index[i] + 2}: {what} {key} is listed twice.")
 
 
-def _load_rates(path: Path, field: str) -> tuple[np.ndarray, np.ndarray]:
-    """A rate table: ``weight_lb`` 1, 2, ... N and a price column per zone 1-8."""
-    df = _read_csv(path, field, {"weight_lb": "pos", **{z: "nonneg" for z in ZONE_COLUMNS}})
+def _load_rates(path: Path, field: str, groups: tuple[str, ...] | None = None,
+                served: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """A rate table: ``weight_lb`` 1, 2, ... N and a price column per zone 1-8; for an
+    international service (``groups`` given: the scenario's destination groups) a price column
+    per group it serves (``served``) instead, as rows ``9 + g`` (zones 1-8 ``inf``: it
+    carries no domestic parcel; groups it does not serve ``inf`` too)."""
+    cols = ZONE_COLUMNS if groups is None else served
+    df = _read_csv(path, field, {"weight_lb": "pos", **{z: "nonneg" for z in cols}})
     w = df["weight_lb"].to_numpy(float)
     expected = np.arange(1, len(w) + 1, dtype=float)
     if not np.array_equal(w, expected):
@@ -197,6 +202,12 @@ def _load_rates(path: Path, field: str) -> tuple[np.ndarray, np.ndarray]:
         raise ScenarioError(f"{path}, line {i + 2}, column 'weight_lb': expected the weight break "
                             f"{i + 1} lb (every whole pound from 1 up), found {w[i]:g}; "
                             f"weight break {i + 1} lb is missing or out of order.")
+    if groups is not None:
+        rates = np.full((9 + len(groups), len(w)), np.inf)
+        rates[0] = 0.0
+        for g in served:
+            rates[9 + groups.index(g)] = df[g].to_numpy(float)
+        return w, rates
     rates = np.zeros((9, len(w)))
     rates[1:] = df[list(ZONE_COLUMNS)].to_numpy(float).T
     return w, rates
@@ -401,10 +412,14 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
         if fc.zip is not None and fc.zip not in zip3:
             raise ScenarioError(f"'fcs.{name}.zip': '{fc.zip}' is not a known US 3-digit ZIP "
                                 "prefix.")
-    rates = {name: _load_rates((base / svc.rates).resolve(), f"services.{name}.rates")
+    rates = {name: _load_rates((base / svc.rates).resolve(), f"services.{name}.rates",
+                               tuple(sc.international.groups) if svc.international else None,
+                               tuple(svc.transit_days_by_group))
              for name, svc in sc.services.items()}
-    if rates:  # a service takes parcels up to its heaviest weight break; some service must
-        heaviest = max(float(w[-1]) for w, _ in rates.values())  # take each SKU alone
+    domestic = [n for n, svc in sc.services.items() if not svc.international] or list(rates)
+    if rates:  # a service takes parcels up to its heaviest weight break; some (domestic)
+        # service must take each SKU alone
+        heaviest = max(float(rates[n][0][-1]) for n in domestic)
         k = int(np.argmax(cat["weight_lb"].to_numpy(float)))
         if math.ceil(cat["weight_lb"].iloc[k] - 1e-9) > heaviest:
             raise ScenarioError(
@@ -448,7 +463,8 @@ def _load_tables(sc: Scenario, base: Path) -> ScenarioTables:
     if sc.demand.mode == "replay":  # the file's destinations and SKU mix replace the model's
         assert sc.demand.orders_file is not None
         replay = read_replay((base / sc.demand.orders_file).resolve(), sku_ids,
-                             list(sc.demand.channels))
+                             list(sc.demand.channels), tuple(sc.international.groups)
+                             if sc.international.on else ())
         names, zips = replay.zip3, list(replay.zip3)
         dest_lat, dest_lon, dest_weight = replay.dest_lat, replay.dest_lon, replay.dest_weight()
         units = replay.sku_units(len(sku_ids))
