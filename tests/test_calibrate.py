@@ -38,7 +38,7 @@ def test_parse_target() -> None:
                      ("on_time_rate=95", r"rate or share between 0 and 1"),
                      ("labor_cost_per_order=-1", "cannot be negative"),
                      ("on_time_rate=0.9:0", "WEIGHT must be above 0"),
-                     ("on_time_rate=x", "VALUE 'x' is not a number"),
+                     ("on_time_rate=x", "VALUE: 'x' is not a number"),
                      ("on_time_rate", "expected KPI=VALUE")):
         with pytest.raises(ExperimentError, match=why):
             parse_target(bad)

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -20,9 +18,9 @@ from sim.kpis import compute_kpis, open_orders_by_status
 from sim.model import simulate
 from sim.network import build_network
 from sim.scenario import load_scenario
-from tests.conftest import ALWAYS, SMALL, MakeScenario, deep_merge, run, write_scenario
+from tests.conftest import MakeScenario, deep_merge, run, write_scenario
 from tests.test_conservation import check_orders, check_shipments, check_units
-from tests.test_quality import _events, _ground, _rates, _timeline
+from tests.test_quality import _events, _ground, _timeline, one_order_data
 
 S = Status
 WEEKDAYS5 = (True, True, True, True, True, False, False)  # Monday to Friday
@@ -74,26 +72,11 @@ def _hand(tmp_path: Path, intake: dict[str, Any], placed_h: float = 1.0,
     carrier pickup a day at 18:00, deliveries at 17:00; reviews deterministic 90 minutes,
     staffed 08:00-20:00 every day."""
     folder = tmp_path / "hand"
-    _rates(folder)
-    pq.write_table(pa.Table.from_pandas(pd.DataFrame({
-        "order_id": ["o1"], "placed_h": [placed_h], "channel": ["web"], "zip3": ["100"],
-        "sku": ["A"], "units": [1]}), preserve_index=False), folder / "orders.parquet")
-    fc = {"lat": 41.25, "lon": -75.88, "labor_cost_per_hour": 20.0,
-          "pickup_cutoffs_h": [18.0], "pickup_days": ALWAYS,
-          "pick_time": {"per_order_min": 60.0}, "pack_time": {"per_order_min": 30.0},
-          "shifts": {"all": {"days": ALWAYS, "start_h": 0.0, "end_h": 24.0, "pickers": 1,
-                             "packers": 1}}}
-    data = deep_merge(SMALL, {
-        "run": {"start_date": "2026-03-02", "horizon_days": 10, "warmup_days": 0},
-        "demand": {"mode": "replay", "orders_file": "orders.parquet"},
-        "inventory": {"rule": "days_of_demand", "days": 5},
-        "replenishment": {"policy": "none"},
-        "carrier": {"business_days": False, "delivery_hour": 17},
-        "intake": {"review_probability": 1.0, "hours": [8.0, 20.0],
-                   "review_min": {"mean": 90.0}, **intake}})
+    data = one_order_data(folder, placed_h=placed_h, horizon_days=10,
+                          intake={"review_probability": 1.0, "hours": [8.0, 20.0],
+                                  "review_min": {"mean": 90.0}, **intake})
     if quality:
         data["quality"] = quality
-    data["fcs"] = {"east": fc}
     data["services"] = _ground(**svc)
     return simulate(build_network(load_scenario(write_scenario(folder, data))))
 

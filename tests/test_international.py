@@ -20,9 +20,9 @@ from sim.kpis import compute_kpis
 from sim.model import simulate
 from sim.network import build_network
 from sim.scenario import load_scenario
-from tests.conftest import ALWAYS, SMALL, MakeScenario, deep_merge, run, write_scenario
+from tests.conftest import MakeScenario, deep_merge, run, write_scenario
 from tests.test_conservation import check_orders, check_shipments, check_units
-from tests.test_quality import _events, _ground, _rates, _timeline
+from tests.test_quality import _events, _ground, _rates, _timeline, one_order_data
 
 S = Status
 
@@ -77,26 +77,12 @@ def _hand(tmp_path: Path, group: dict[str, Any], channel: str = "web",
     carrier pickup a day at 18:00, deliveries at 17:00, calendar days.  Ground ships domestic
     parcels at $8; the international service ships to Canada at $20 in 3 days."""
     folder = tmp_path / "hand"
-    _rates(folder)
+    data = one_order_data(
+        folder, channel=channel, units=units, horizon_days=10,
+        international={"share": {"web": 1.0, "market": 1.0}, "ddp_channels": list(ddp),
+                       "groups": {"canada": {"weight": 1.0, "lat": 43.7, "lon": -79.4,
+                                             **group}}})
     _intl_rates(folder, {"canada": 20.0})
-    pq.write_table(pa.Table.from_pandas(pd.DataFrame({
-        "order_id": ["o1"], "placed_h": [1.0], "channel": [channel], "zip3": ["100"],
-        "sku": ["A"], "units": [units]}), preserve_index=False), folder / "orders.parquet")
-    fc = {"lat": 41.25, "lon": -75.88, "labor_cost_per_hour": 20.0,
-          "pickup_cutoffs_h": [18.0], "pickup_days": ALWAYS,
-          "pick_time": {"per_order_min": 60.0}, "pack_time": {"per_order_min": 30.0},
-          "shifts": {"all": {"days": ALWAYS, "start_h": 0.0, "end_h": 24.0, "pickers": 1,
-                             "packers": 1}}}
-    data = deep_merge(SMALL, {
-        "run": {"start_date": "2026-03-02", "horizon_days": 10, "warmup_days": 0},
-        "demand": {"mode": "replay", "orders_file": "orders.parquet"},
-        "inventory": {"rule": "days_of_demand", "days": 5},
-        "replenishment": {"policy": "none"},
-        "carrier": {"business_days": False, "delivery_hour": 17},
-        "international": {"share": {"web": 1.0, "market": 1.0}, "ddp_channels": list(ddp),
-                          "groups": {"canada": {"weight": 1.0, "lat": 43.7, "lon": -79.4,
-                                                **group}}}})
-    data["fcs"] = {"east": fc}
     data["services"] = {**_ground(), **_intl_service({"canada": 3}, **svc)}
     return simulate(build_network(load_scenario(write_scenario(folder, data))))
 

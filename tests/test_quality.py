@@ -202,28 +202,40 @@ def test_same_seed_same_log_and_common_random_numbers(make_scenario: MakeScenari
 
 
 # ------------------------------------------------------------------ hand-computed logs
-def _hand(tmp_path: Path, quality: dict[str, Any], **svc: Any) -> EventLog:
-    """One order (SKU A, 1 unit) placed Monday 01:00 to New York (zone 2 from the east FC,
-    1 transit day), one picker and one packer around the clock, 1 h to pick, 0.5 h to pack,
-    one carrier pickup a day at 18:00, deliveries at 17:00, calendar days."""
-    folder = tmp_path / "hand"
+def one_order_data(folder: Path, *, placed_h: float = 1.0, channel: str = "web",
+                   units: int = 1, horizon_days: float = 20, **sections: Any) -> dict[str, Any]:
+    """The hand-computed logs' scenario: one order (SKU A, ``units`` units, ``channel``)
+    placed Monday 2026-03-02 at ``placed_h`` to New York (zone 2 from the east FC, 1 transit
+    day); one picker and one packer around the clock, 1 h to pick, 0.5 h to pack, one carrier
+    pickup a day at 18:00, deliveries at 17:00, calendar days; ``sections`` merged on top.
+    Writes the flat rate table and the orders file into ``folder``; the caller adds services
+    and writes the scenario."""
     _rates(folder)
     pq.write_table(pa.Table.from_pandas(pd.DataFrame({
-        "order_id": ["o1"], "placed_h": [1.0], "channel": ["web"], "zip3": ["100"],
-        "sku": ["A"], "units": [1]}), preserve_index=False), folder / "orders.parquet")
+        "order_id": ["o1"], "placed_h": [placed_h], "channel": [channel], "zip3": ["100"],
+        "sku": ["A"], "units": [units]}), preserve_index=False), folder / "orders.parquet")
     fc = {"lat": 41.25, "lon": -75.88, "labor_cost_per_hour": 20.0,
           "pickup_cutoffs_h": [18.0], "pickup_days": ALWAYS,
           "pick_time": {"per_order_min": 60.0}, "pack_time": {"per_order_min": 30.0},
           "shifts": {"all": {"days": ALWAYS, "start_h": 0.0, "end_h": 24.0, "pickers": 1,
                              "packers": 1}}}
     data = deep_merge(SMALL, {
-        "run": {"start_date": "2026-03-02", "horizon_days": 20, "warmup_days": 0},
+        "run": {"start_date": "2026-03-02", "horizon_days": horizon_days, "warmup_days": 0},
         "demand": {"mode": "replay", "orders_file": "orders.parquet"},
         "inventory": {"rule": "days_of_demand", "days": 5},
         "replenishment": {"policy": "none"},
-        "carrier": {"business_days": False, "delivery_hour": 17},
-        "quality": {"contact_delay_days": 2.0, "wrong_item_return_days": 10.0, **quality}})
+        "carrier": {"business_days": False, "delivery_hour": 17}, **sections})
     data["fcs"] = {"east": fc}
+    return data
+
+
+def _hand(tmp_path: Path, quality: dict[str, Any], **svc: Any) -> EventLog:
+    """One order (SKU A, 1 unit) placed Monday 01:00 to New York (zone 2 from the east FC,
+    1 transit day), one picker and one packer around the clock, 1 h to pick, 0.5 h to pack,
+    one carrier pickup a day at 18:00, deliveries at 17:00, calendar days."""
+    folder = tmp_path / "hand"
+    data = one_order_data(folder, quality={"contact_delay_days": 2.0,
+                                           "wrong_item_return_days": 10.0, **quality})
     data["services"] = _ground(**svc)
     return simulate(build_network(load_scenario(write_scenario(folder, data))))
 

@@ -40,6 +40,7 @@ from sim.experiments.tune import (
     TuneResult,
     _known_kpi,
     _kpi_names,
+    _number,
     nested,
 )
 from sim.scenario import Scenario
@@ -84,16 +85,8 @@ def parse_target(text: str) -> Target:
                               + (f"; did you mean {', '.join(close)}?" if close else
                                  "; see the KPI table in the README"))
     value_s, _, weight_s = spec.partition(":")
-    nums = []
-    for part, what in ((value_s, "VALUE"), (weight_s or "1", "WEIGHT")):
-        try:
-            v = float(part)
-        except ValueError:
-            raise ExperimentError(f"{where}: {what} {part!r} is not a number") from None
-        if not math.isfinite(v):
-            raise ExperimentError(f"{where}: {what} {part!r} is not a finite number")
-        nums.append(v)
-    value, weight = nums
+    value = _number(value_s, f"{where}: VALUE")
+    weight = _number(weight_s or "1", f"{where}: WEIGHT")
     if weight <= 0:
         raise ExperimentError(f"{where}: WEIGHT must be above 0 (got {weight:g})")
     if rate_like(kpi) and not 0 <= value <= 1:
