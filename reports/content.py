@@ -51,13 +51,16 @@ def unit_of(kpi: str) -> str:
     base = kpi.split(".", 1)[0]
     if is_share(kpi) or base in ("return_rate", "restock_rate"):
         return "%"
-    if "cost" in base or base in ("avg_inventory_value", "purchase_cost", "refunds"):
+    if "cost" in base or base.startswith("duties_") or base in (
+            "avg_inventory_value", "purchase_cost", "refunds",
+            "international_return_label_extra"):
         return "$"
     if "_days" in base or base.endswith("days_of_supply"):
         return "days"
     if "_h_" in base or base.endswith("_h"):
         return "h"
-    if base.startswith("orders_") or base == "backordered_orders":
+    if base.startswith("orders_") or base in ("backordered_orders", "intake_in_review",
+                                              "intake_cancelled", "international_orders"):
         return "orders"
     if base.endswith("_units"):
         return "units"

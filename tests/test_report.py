@@ -315,3 +315,14 @@ def test_pdf_path_equal_to_the_html_is_refused(runs: tuple[Path, Path], tmp_path
     assert main(["report", str(runs[0]), "--out", str(out)]) == 0
     first = out.read_text(encoding="utf-8").splitlines()[0]
     assert str(tmp_path) not in first and "z.kpis.csv" in first  # no absolute paths
+
+
+def test_units_of_the_order_error_and_international_kpis() -> None:
+    from reports.content import fmt_value, unit_of
+
+    assert fmt_value("intake_cancelled.fraud", 22.0) == "22 orders"
+    assert fmt_value("intake_in_review", 78.0) == "78 orders"
+    assert fmt_value("international_orders", 1615.0) == "1,615 orders"
+    assert fmt_value("duties_paid_per_international_order", 11.8399) == "$11.84"
+    assert unit_of("international_return_label_extra") == "$"
+    assert unit_of("customs_h_mean") == "h" and unit_of("perfect_order_rate") == "%"
