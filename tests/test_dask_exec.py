@@ -39,6 +39,10 @@ def fail_on_three(x: int) -> int:
     return x
 
 
+def worker_environ(name: str) -> str | None:
+    return os.environ.get(name)
+
+
 def power(x: int, exponent: int) -> int:
     return int(x**exponent)
 
@@ -119,6 +123,17 @@ def test_local_cluster_matches_serial_map(children_before: set[int]) -> None:
     got = list(dask_map(square, items, "local:2"))
     assert sorted(i for i, _ in got) == items  # every index exactly once
     assert [r for _, r in sorted(got)] == list(map(square, items))
+
+
+def test_local_workers_keep_glibc_default_trimming(children_before: set[int],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dask's nanny would start them with MALLOC_TRIM_THRESHOLD_=65536 (slower KPIs); the
+    # thread-count settings it adds stay
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    got = dict(dask_map(worker_environ, ["MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS"],
+                        "local:1"))
+    assert got == {0: None, 1: "1"}
+    assert "MALLOC_TRIM_THRESHOLD_" not in os.environ  # nor set in this process by the nanny
 
 
 def test_unreachable_scheduler_raises_quickly() -> None:
