@@ -116,15 +116,25 @@ class Wave:
         splits: dict[int, list[int]] = {}
         stock = np.array(state.on_hand)  # less what the splits below take
         may_split = net.hold_mode is HoldMode.SPLIT and single.max_shipments > 1
+        # whole-order prices for the orders that can be priced together (the same numbers
+        # as single.price); NaN rows are priced one by one
+        whole = (state.whole_order_costs(orders, single.late_per_h, single.ready_margin_h)
+                 .tolist() if single._prices_bounded() else None)
         for i, o in enumerate(orders):
             near = state.first_with_stock(planned_rank(o, state), o.skus, o.units)
             if near < 0:
                 continue
             etas = single.order_etas(o, state)
-            for f in range(F):
-                if state.has_stock(f, o.skus, o.units):
-                    cost[i, f] = single.price(f, o.skus, o.units, o, state, etas[f]) \
-                        + (self.min_saving if f != near else 0.0)
+            row = whole[i] if whole is not None else None
+            if row is not None and row[0] == row[0]:  # not NaN
+                for f in range(F):
+                    if state.has_stock(f, o.skus, o.units):
+                        cost[i, f] = row[f] + (self.min_saving if f != near else 0.0)
+            else:
+                for f in range(F):
+                    if state.has_stock(f, o.skus, o.units):
+                        cost[i, f] = single.price(f, o.skus, o.units, o, state, etas[f]) \
+                            + (self.min_saving if f != near else 0.0)
             if may_split and len(o.skus) > 1:
                 # a split that beats every whole shipment by min_saving is taken as
                 # Optimal would take it, outside the joint problem (which ships orders whole)

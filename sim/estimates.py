@@ -19,6 +19,7 @@ import simpy
 from sim.labor import LaborPool, StaffingPlan
 from sim.network import Network
 from sim.shipping import Shipper, delivery_times_by_zone
+from sim.state import OrderView
 
 PICKUP_DAYS_PAST_HORIZON = 8
 """Carrier pickups are listed this many days past the run's end: labels made near the end
@@ -55,11 +56,36 @@ class Estimates:
         Cartons and prices (shared with the model, so quotes are cached once).
     """
 
-    __slots__ = ("_arrivals", "_choice", "_done_at", "_done_now", "_labor_rate", "_n_services",
-                 "_on_time", "_pack_coef", "_pick_coef", "_shipper", "_split_fixed",
-                 "_split_line", "_split_post", "_split_unit", "_split_zones", "_start_day64",
-                 "_unit_post", "_weight", "_zone", "_zone_post", "env", "net", "packers",
-                 "pickers", "pickup_times", "staffing")
+    __slots__ = (
+        "_arrivals",
+        "_choice",
+        "_done_at",
+        "_done_now",
+        "_labor_rate",
+        "_mats",
+        "_n_services",
+        "_on_time",
+        "_pack_coef",
+        "_pick_coef",
+        "_rows_at",
+        "_shipper",
+        "_split_fixed",
+        "_split_line",
+        "_split_post",
+        "_split_unit",
+        "_split_zones",
+        "_start_day64",
+        "_unit_post",
+        "_weight",
+        "_zone",
+        "_zone_post",
+        "env",
+        "net",
+        "packers",
+        "pickers",
+        "pickup_times",
+        "staffing",
+    )
 
     def __init__(self, net: Network, env: simpy.Environment, pickers: Sequence[LaborPool],
                  packers: Sequence[LaborPool], staffing: StaffingPlan,
@@ -73,6 +99,9 @@ class Estimates:
         self._on_time: dict[tuple[int, int, float], list[float]] = {}  # arrival()[0] as list
         self._done_now = -math.inf  # the clock time _done_at holds results for
         self._done_at: dict[tuple[int, float], float] = {}  # (FC, queued pick h) -> done
+        # (FC, queued pick h, queued pack h, pick h, pack h) -> delivery by zone per service
+        self._rows_at: dict[tuple[int, float, float, float, float], list[list[float] | None]] = {}
+        self._mats: dict[tuple[int, ...], np.ndarray] = {}  # ids of _on_time rows -> array
         self._shipper = shipper
         self._choice = net.shipping_choice
         self._n_services = len(net.services)
@@ -206,31 +235,115 @@ class Estimates:
         """Expected delivery by service of a shipment released to FC ``f`` now (see
         :meth:`ready_h`, :meth:`delivery_h`; the same arithmetic, with the pickers' part,
         which does not depend on the shipment, kept while the clock and queue stay)."""
+        rows = self._delivery_rows(f, pick_h, pack_h)
+        zone = self._zone[f][dest]
+        return [math.inf if row is None else row[zone] for row in rows]
+
+    def _delivery_rows(self, f: int, pick_h: float, pack_h: float) -> list[list[float] | None]:
+        """:meth:`etas` by zone: for each service the delivery time by zone (``None``: no
+        pickup left).  They depend on the destination only through its zone, so they are
+        kept for the shipment's size while the clock and queues stay (a wave prices all its
+        orders at one instant)."""
         now = self.env.now
         if now != self._done_now:
             self._done_now = now
             self._done_at.clear()
+            self._rows_at.clear()
         q_pick = self.pickers[f].queued_h
-        key = (f, q_pick)
-        start = self._done_at.get(key)
-        if start is None:
-            start = self._done_at[key] = self.work_done_h(f, 0, now, q_pick)
-        ready = self.work_done_h(f, 1, start + pick_h, self.packers[f].queued_h) + pack_h
-        zone = self._zone[f][dest]
-        out = []
-        on_time = self._on_time
-        pickups = self.pickup_times[f]
-        for s in range(self._n_services):
-            times = pickups[s]
-            j = bisect_left(times, ready)
-            if j == len(times):
-                out.append(math.inf)
-                continue
-            k = (f, s, times[j])
-            row = on_time.get(k)
-            if row is None:
-                row = on_time[k] = self.arrival(f, s, times[j])[0].tolist()
-            out.append(row[zone])
+        q_pack = self.packers[f].queued_h
+        rows_key = (f, q_pick, q_pack, pick_h, pack_h)
+        rows = self._rows_at.get(rows_key)
+        if rows is None:
+            key = (f, q_pick)
+            start = self._done_at.get(key)
+            if start is None:
+                start = self._done_at[key] = self.work_done_h(f, 0, now, q_pick)
+            ready = self.work_done_h(f, 1, start + pick_h, q_pack) + pack_h
+            rows = []
+            on_time = self._on_time
+            pickups = self.pickup_times[f]
+            for s in range(self._n_services):
+                times = pickups[s]
+                j = bisect_left(times, ready)
+                if j == len(times):
+                    rows.append(None)
+                    continue
+                k = (f, s, times[j])
+                row = on_time.get(k)
+                if row is None:
+                    row = on_time[k] = self.arrival(f, s, times[j])[0].tolist()
+                rows.append(row)
+            self._rows_at[rows_key] = rows
+        return rows
+
+    def _delivery_matrix(self, f: int, pick_h: float, pack_h: float) -> np.ndarray:
+        """:meth:`_delivery_rows` as an array (services, zones), ``inf`` for ``None``; kept
+        for the run by the rows it is made of (each row is one pickup's, and kept)."""
+        rows = self._delivery_rows(f, pick_h, pack_h)
+        key = tuple(map(id, rows))  # None has one id: "no pickup left" for that service
+        mat = self._mats.get(key)
+        if mat is None:
+            n_zones = self.net.services[0].n_zones
+            mat = self._mats[key] = np.array(
+                [[math.inf] * n_zones if row is None else row for row in rows], float)
+        return mat
+
+    def whole_order_costs(self, orders: Sequence[OrderView], late_per_h: float,
+                          margin_h: float) -> np.ndarray:
+        """:meth:`landed_cost` of each order shipped whole from each FC, plus ``late_per_h``
+        per hour late (``inf`` when it cannot be delivered), with ``margin_h`` added to the
+        pack time of the delivery estimates: what :class:`~sim.policies.optimized.Optimal`'s
+        ``price`` gives, the same numbers, for many orders at once; shape (orders, FCs),
+        stock not considered.  Rows are NaN for orders this cannot price (several parcels, or
+        not among the current block's quotes): price those one by one."""
+        net = self.net
+        n, F = len(orders), net.n_fcs
+        out = np.full((n, F), np.nan)
+        quote_of = self._shipper.quote_of
+        quotes = [quote_of(o.skus, o.units) for o in orders]
+        tables = self._shipper._by_pound_arr
+        longest = [t.shape[1] - 1 for t in tables]  # the last column is inf ("too heavy")
+        chosen = [(i, q) for i, q in enumerate(quotes) if q is not None and q.parcels
+                  and all(b < m for b, m in zip(q.billable_lb, longest, strict=True))]
+        if not chosen or F == 0:
+            return out
+        idx = [i for i, _ in chosen]
+        m, S = len(idx), self._n_services
+        sel = [orders[i] for i in idx]
+        n_lines = np.array([len(o.skus) for o in sel], float)
+        n_units = np.array([sum(o.units) for o in sel], float)
+        dest = np.array([o.dest for o in sel], np.intp)
+        promise = np.array([o.promise_h for o in sel], float)
+        bill = np.array([q.billable_lb for _, q in chosen], np.intp)
+        carton = np.array([q.carton_cost for _, q in chosen], float)
+        pk, pc = net.pick_coef_h, net.pack_coef_h
+        pick = pk[:, 0] + n_lines[:, None] * pk[:, 1] + n_units[:, None] * pk[:, 2]  # (m, F)
+        pack = pc[:, 0] + n_lines[:, None] * pc[:, 1] + n_units[:, None] * pc[:, 2]
+        ready_pack = pack + margin_h
+        zone = net.zone[:, dest].T  # (m, F)
+        arrive = np.empty((m, F, S))
+        price = np.empty((m, F, S))
+        pick_l, pack_l = pick.tolist(), ready_pack.tolist()
+        for f in range(F):
+            groups: dict[tuple[float, float], list[int]] = {}
+            for i in range(m):
+                groups.setdefault((pick_l[i][f], pack_l[i][f]), []).append(i)
+            for (p, q), rows in groups.items():
+                mat = self._delivery_matrix(f, p, q)
+                arrive[rows, f, :] = mat[:, zone[rows, f]].T
+            for s in range(S):
+                price[:, f, s] = tables[s][zone[:, f], bill[:, s]]
+        flat_p, flat_a = price.reshape(m * F, S), arrive.reshape(m * F, S)
+        choice = self._choice.choose_batch(flat_p, flat_a, np.repeat(promise, F))
+        rows_all = np.arange(m * F)
+        chosen_p = flat_p[rows_all, choice].reshape(m, F)
+        chosen_a = flat_a[rows_all, choice].reshape(m, F)
+        rate = np.asarray(self._labor_rate, float)
+        cost = (pick + pack) * rate + carton[:, None] + chosen_p
+        late = np.maximum(0.0, chosen_a - promise[:, None])
+        with np.errstate(invalid="ignore"):
+            total = np.where(late < math.inf, cost + late_per_h * late, math.inf)
+        out[idx] = total
         return out
 
     def split_lower_bound(self, dest: int, skus: Sequence[int], units: Sequence[int]) -> float:
@@ -264,7 +377,12 @@ class Estimates:
         ``f`` to ``dest`` (``-inf`` if none applies): its exact mean labor cost, cartons
         >= 0, and postage at least that of the parcel of its heaviest-bounded unit
         (:func:`_unit_parcel_bounds`) and at least ``a + b * W`` for the under-estimating
-        lines of its zone (``W`` its weight).  Callers compare it with a tolerance."""
+        lines of its zone (``W`` its weight).  Callers compare it with a tolerance.
+
+        For a whole order of the current block that travels as one parcel (its quote is at
+        hand, :meth:`sim.shipping.Shipper.remember_quotes`), or lines whose shipping plan to
+        that zone is known already, the bound is tighter and as cheap: the same labor, the
+        plan's cartons and the least of its prices over the services."""
         if self._split_post is None:
             return -math.inf
         a, b, c = self._pick_coef[f]
@@ -273,6 +391,13 @@ class Estimates:
         labor = ((a + b * n_lines + c * n_units) + (d + e * n_lines + g * n_units)) \
             * self._labor_rate[f]
         z = self._zone[f][dest]
+        shipper = self._shipper
+        if type(skus) is tuple and shipper.quoted(skus, units):
+            plan = shipper.plan(skus, units, z)  # type: ignore[arg-type]
+            return labor + plan.carton_cost + min(plan.prices)
+        known = shipper.known_plan(skus, units, z)  # packed before: as cheap and tighter
+        if known is not None:
+            return labor + known.carton_cost + min(known.prices)
         q = self._unit_post[z]
         weight = self._weight
         w = sum(weight[k] * u for k, u in zip(skus, units, strict=True))

@@ -375,8 +375,10 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
                                    blk.channel.tolist(), dest.tolist(), skus, units,
                                    promise_h.tolist()))
         pick_a, pack_a = array.array("d", pick_h.tobytes()), array.array("d", pack_h.tobytes())
+        quotes = q.quotes()
+        self.shipper.remember_quotes(skus, units, quotes)
         self._day_placed = records(Placed, itertools.repeat(pick_a, n),
-                                   itertools.repeat(pack_a, n), range(0, n * F, F), q.quotes(),
+                                   itertools.repeat(pack_a, n), range(0, n * F, F), quotes,
                                    q.weight_lb.tolist(), n_units.tolist(), returns, errors)
         self._i = 0
         wake_at(self.env, float(blk.time_h[0]), self._arrive)

@@ -667,6 +667,7 @@ class Shipper:
         self.sku_volume = np.prod(self.sku_sorted_dims, axis=1)
         self._cache: dict[tuple[tuple[int, ...], tuple[int, ...], int], Plan] = {}
         self._packings: dict[tuple[tuple[int, ...], tuple[int, ...]], Packing] = {}
+        self._quoted: dict[tuple[tuple[int, ...], tuple[int, ...]], Quote] = {}
         # price by zone and whole billable pound (index = pounds), for quick lookups
         self._by_pound = [[[s.price(z, b) if b else math.inf
                             for b in range(int(s.max_weight_lb) + 1 if s.max_weight_lb < 1e5
@@ -722,13 +723,49 @@ class Shipper:
             out[:, s] = table[zone, np.minimum(billable[:, s], heaviest).astype(np.intp)]
         return out
 
+    def remember_quotes(self, skus: Iterable[tuple[int, ...]], units: Iterable[tuple[int, ...]],
+                        quotes: Iterable[Quote]) -> None:
+        """The orders of a block as one shipment each (:func:`quote_orders`), so that
+        :meth:`plan` prices a whole single-parcel order by table lookups instead of packing
+        it again (it gives the same plan).  Replaces the previous block's."""
+        self._quoted = dict(zip(zip(skus, units, strict=True), quotes, strict=True))
+
+    def quote_of(self, skus: tuple[int, ...], units: tuple[int, ...]) -> Quote | None:
+        """The current block's quote of a whole order with these lines, if any."""
+        return self._quoted.get((skus, units))
+
+    def quoted(self, skus: Sequence[int], units: Sequence[int]) -> bool:
+        """True if :meth:`plan` prices these lines from a single-parcel quote (a whole order
+        of the current block; ``skus`` and ``units`` as tuples)."""
+        q = self._quoted.get((skus, units))  # type: ignore[arg-type]
+        return q is not None and q.parcels > 0
+
+    def known_plan(self, skus: Sequence[int], units: Sequence[int], zone: int) -> Plan | None:
+        """:meth:`plan` if it has been made already (nothing is packed or priced here)."""
+        return self._cache.get((tuple(skus), tuple(units), zone))
+
     def plan(self, skus: tuple[int, ...], units: tuple[int, ...], zone: int) -> Plan:
         key = (skus, units, zone)
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._plan(skus, units, zone)
+            q = self._quoted.get((skus, units))
+            if q is not None and q.parcels:
+                hit = self._plan_of_quote(q, zone)
+            else:
+                hit = self._plan(skus, units, zone)
             self._cache[key] = hit
         return hit
+
+    def _plan_of_quote(self, quote: Quote, zone: int) -> Plan:
+        """:meth:`_plan` of a single-parcel order from its quote: the same carton (the
+        same choice rule, :func:`quote_orders`), billable pounds and prices."""
+        bill = quote.billable_lb
+        price = []
+        for i, b in enumerate(bill):
+            table = self._by_pound[i][zone]
+            price.append(float(table[b]) if b < len(table) else
+                         float(self.services[i].price(zone, b)))
+        return Plan(1, tuple(float(b) for b in bill), tuple(price), quote.carton_cost)
 
     def _plan(self, skus: tuple[int, ...], units: tuple[int, ...], zone: int) -> Plan:
         weights = [self.sku_weight[k] for k, u in zip(skus, units, strict=True)

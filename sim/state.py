@@ -173,6 +173,14 @@ class StateView:
         see :meth:`sim.estimates.Estimates.split_lower_bound`."""
         return self._est.split_lower_bound(dest, skus, units)
 
+    def whole_order_costs(self, orders: Sequence[OrderView], late_per_h: float,
+                          margin_h: float) -> np.ndarray:
+        """For many orders at once, shape (orders, FCs): each order's :meth:`landed_cost`
+        shipped whole from each FC plus ``late_per_h`` per hour late, the delivery estimated
+        with ``margin_h`` more pack time; stock not considered; NaN rows for orders to price
+        one by one.  See :meth:`sim.estimates.Estimates.whole_order_costs`."""
+        return self._est.whole_order_costs(orders, late_per_h, margin_h)
+
     def landed_cost(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
                     promise_h: float, etas: Sequence[float] | None = None
                     ) -> tuple[float, float]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from itertools import combinations, product
 
 from sim.network import HoldMode
@@ -127,19 +128,16 @@ class Optimal:
         if any(not h for h in holders):
             return None
         if math.prod(len(h) for h in holders) <= self.max_assignments:
-            candidates: Sequence[Sequence[int]] = list(product(*holders))
+            candidates = _split_candidates(tuple(map(tuple, holders)), self.max_shipments)
         else:  # each line at the nearest FC holding it, within each FC set of 2..max
-            candidates = [[next(f for f in h if f in chosen) if any(f in chosen for f in h)
-                           else -1 for h in holders]
-                          for chosen in _fc_sets(rank, self.max_shipments)]
+            candidates = _with_parts(
+                [[next(f for f in h if f in chosen) if any(f in chosen for f in h)
+                  else -1 for h in holders] for chosen in _fc_sets(rank, self.max_shipments)],
+                self.max_shipments)
         memo: dict[tuple[int, tuple[int, ...]], float] = {}  # (FC, lines) -> price
         bounds: dict[tuple[int, tuple[int, ...]], float] = {}  # (FC, lines) -> lower bound
         best, best_cost = None, to_beat
-        for assign in candidates:
-            fcs = set(assign)
-            if -1 in fcs or len(fcs) < 2 or len(fcs) > self.max_shipments:
-                continue
-            parts = [(f, tuple(j for j, g in enumerate(assign) if g == f)) for f in fcs]
+        for assign, parts in candidates:
             if bound and best_cost < math.inf:  # skip what cannot beat best_cost
                 low = 0.0
                 for part in parts:
@@ -165,6 +163,36 @@ class Optimal:
             else:
                 best, best_cost = list(assign), cost
         return best
+
+
+Part = tuple[int, tuple[int, ...]]
+"""One shipment of a split: the FC and the order's line indices it ships."""
+
+
+def _with_parts(assignments: Sequence[Sequence[int]], most: int
+                ) -> tuple[tuple[tuple[int, ...], tuple[Part, ...]], ...]:
+    """The assignments of lines to FCs that use 2..``most`` FCs (none unassigned, ``-1``),
+    in the given order, each with its parts in the order of ``set(assign)``, as the costs
+    are summed."""
+    out = []
+    for assign in assignments:
+        fcs = set(assign)
+        if len(fcs) < 2 or len(fcs) > most or -1 in fcs:
+            continue
+        lines_of: dict[int, list[int]] = {}
+        for j, g in enumerate(assign):
+            lines_of.setdefault(g, []).append(j)
+        out.append((tuple(assign), tuple((f, tuple(lines_of[f])) for f in fcs)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=512)
+def _split_candidates(holders: tuple[tuple[int, ...], ...], most: int
+                      ) -> tuple[tuple[tuple[int, ...], tuple[Part, ...]], ...]:
+    """:func:`_with_parts` of every assignment of each line to an FC holding it, in
+    ``itertools.product`` order: they depend on nothing else, and orders share a few patterns
+    (lines held everywhere, ranked by distance to the destination), so they are kept."""
+    return _with_parts(list(product(*holders)), most)
 
 
 _BOUND_TOL = 1e-6
