@@ -58,6 +58,8 @@ class Estimates:
 
     __slots__ = (
         "_arrivals",
+        "_block",
+        "_block_costs",
         "_choice",
         "_done_at",
         "_done_now",
@@ -67,6 +69,7 @@ class Estimates:
         "_on_time",
         "_pack_coef",
         "_pick_coef",
+        "_pickups_np",
         "_rows_at",
         "_shipper",
         "_split_fixed",
@@ -74,6 +77,7 @@ class Estimates:
         "_split_post",
         "_split_unit",
         "_split_zones",
+        "_staffed",
         "_start_day64",
         "_unit_post",
         "_weight",
@@ -102,6 +106,10 @@ class Estimates:
         # (FC, queued pick h, queued pack h, pick h, pack h) -> delivery by zone per service
         self._rows_at: dict[tuple[int, float, float, float, float], list[list[float] | None]] = {}
         self._mats: dict[tuple[int, ...], np.ndarray] = {}  # ids of _on_time rows -> array
+        self._block: Sequence[OrderView] = ()
+        self._block_costs: tuple[tuple[float, float], list[list[float]]] | None = None
+        self._pickups_np: dict[tuple[int, int], np.ndarray] = {}
+        self._staffed: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._shipper = shipper
         self._choice = net.shipping_choice
         self._n_services = len(net.services)
@@ -296,6 +304,35 @@ class Estimates:
         ``price`` gives, the same numbers, for many orders at once; shape (orders, FCs),
         stock not considered.  Rows are NaN for orders this cannot price (several parcels, or
         not among the current block's quotes): price those one by one."""
+        return self._whole_costs(orders, late_per_h, margin_h, calendar=False)
+
+    def remember_block(self, views: Sequence[OrderView]) -> None:
+        """The orders of the current block (placed in it, in order of arrival), for
+        :meth:`calendar_costs`."""
+        self._block = views
+        self._block_costs = None
+
+    def calendar_costs(self, order: OrderView, late_per_h: float,
+                       margin_h: float) -> list[float] | None:
+        """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour
+        late, as :meth:`whole_order_costs` but with delivery estimated from the staffing
+        calendar and the pickups alone, ignoring the work queued at the FC, so that the
+        whole block's orders are priced together at their own arrival times (computed on the
+        first request of a block).  ``None`` for an order this cannot price: not the block's,
+        not being routed when placed, or not a single parcel."""
+        block = self._block
+        i = order.id - block[0].id if block else -1
+        if not 0 <= i < len(block) or block[i] is not order or order.placed_h != self.env.now:
+            return None
+        key = (late_per_h, margin_h)
+        if self._block_costs is None or self._block_costs[0] != key:
+            costs = self._whole_costs(block, late_per_h, margin_h, calendar=True).tolist()
+            self._block_costs = (key, costs)
+        row = self._block_costs[1][i]
+        return None if row[0] != row[0] else row  # NaN: not priced
+
+    def _whole_costs(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
+                     calendar: bool) -> np.ndarray:
         net = self.net
         n, F = len(orders), net.n_fcs
         out = np.full((n, F), np.nan)
@@ -323,14 +360,21 @@ class Estimates:
         zone = net.zone[:, dest].T  # (m, F)
         arrive = np.empty((m, F, S))
         price = np.empty((m, F, S))
-        pick_l, pack_l = pick.tolist(), ready_pack.tolist()
+        if calendar:
+            placed = np.array([o.placed_h for o in sel], float)
+        else:
+            pick_l, pack_l = pick.tolist(), ready_pack.tolist()
         for f in range(F):
-            groups: dict[tuple[float, float], list[int]] = {}
-            for i in range(m):
-                groups.setdefault((pick_l[i][f], pack_l[i][f]), []).append(i)
-            for (p, q), rows in groups.items():
-                mat = self._delivery_matrix(f, p, q)
-                arrive[rows, f, :] = mat[:, zone[rows, f]].T
+            if calendar:
+                self._calendar_arrivals(f, placed, pick[:, f], ready_pack[:, f], zone[:, f],
+                                        arrive[:, f, :])
+            else:
+                groups: dict[tuple[float, float], list[int]] = {}
+                for i in range(m):
+                    groups.setdefault((pick_l[i][f], pack_l[i][f]), []).append(i)
+                for (p, q), rows in groups.items():
+                    mat = self._delivery_matrix(f, p, q)
+                    arrive[rows, f, :] = mat[:, zone[rows, f]].T
             for s in range(S):
                 price[:, f, s] = tables[s][zone[:, f], bill[:, s]]
         flat_p, flat_a = price.reshape(m * F, S), arrive.reshape(m * F, S)
@@ -345,6 +389,57 @@ class Estimates:
             total = np.where(late < math.inf, cost + late_per_h * late, math.inf)
         out[idx] = total
         return out
+
+    def _calendar_arrivals(self, f: int, start_h: np.ndarray, pick_h: np.ndarray,
+                           pack_h: np.ndarray, zone: np.ndarray, out: np.ndarray) -> None:
+        """Expected delivery by service (into ``out``, (orders, services)) of shipments
+        released to FC ``f`` at ``start_h`` with no work queued ahead: picked from the first
+        staffed moment, packed from the first staffed moment after that, then the first
+        pickup and the service's transit to the zone (:meth:`etas` with empty queues)."""
+        ready = self._next_staffed(f, 1, self._next_staffed(f, 0, start_h) + pick_h) + pack_h
+        on_time = self._on_time
+        for s, times in enumerate(self.pickup_times[f]):
+            arr = self._pickup_arr(f, s)
+            j = np.searchsorted(arr, ready, side="left")
+            col = np.full(len(ready), math.inf)
+            for k in np.unique(j[j < len(times)]).tolist():
+                key = (f, s, times[k])
+                row = on_time.get(key)
+                if row is None:
+                    row = on_time[key] = self.arrival(f, s, times[k])[0].tolist()
+                hit = j == k
+                col[hit] = np.asarray(row, float)[zone[hit]]
+            out[:, s] = col
+
+    def _pickup_arr(self, f: int, s: int) -> np.ndarray:
+        key = (f, s)
+        arr = self._pickups_np.get(key)
+        if arr is None:
+            arr = self._pickups_np[key] = np.asarray(self.pickup_times[f][s], float)
+        return arr
+
+    def _next_staffed(self, f: int, pool: int, t: np.ndarray) -> np.ndarray:
+        """The first time at or after each ``t`` when FC ``f``'s pickers (``pool`` 0) or
+        packers (1) are at work (``inf`` if never again): :meth:`work_done_h` of no work."""
+        key = (f, pool)
+        plan = self._staffed.get(key)
+        if plan is None:
+            times = np.asarray(self.staffing.times[f], float)
+            levels = np.asarray(self.staffing.levels[f][pool], float)
+            # for segment i (-1: before the first change), the start of the first staffed
+            # segment at or after it
+            nxt = np.full(len(times) + 1, math.inf)
+            later = math.inf
+            for i in range(len(times) - 1, -1, -1):
+                if levels[i] > 0:
+                    later = float(times[i])
+                nxt[i + 1] = later
+            nxt[0] = later
+            staffed = np.concatenate(([False], levels > 0))
+            plan = self._staffed[key] = (times, staffed, nxt)
+        times, staffed, nxt = plan
+        seg = np.searchsorted(times, t, side="right")  # segment index + 1
+        return np.where(staffed[seg], t, nxt[seg])
 
     def split_lower_bound(self, dest: int, skus: Sequence[int], units: Sequence[int]) -> float:
         """A lower bound on the total landed cost (lateness penalties excluded, they are >= 0)

@@ -377,6 +377,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         pick_a, pack_a = array.array("d", pick_h.tobytes()), array.array("d", pack_h.tobytes())
         quotes = q.quotes()
         self.shipper.remember_quotes(skus, units, quotes)
+        self.estimates.remember_block(self._day_views)
         self._day_placed = records(Placed, itertools.repeat(pick_a, n),
                                    itertools.repeat(pack_a, n), range(0, n * F, F), quotes,
                                    q.weight_lb.tolist(), n_units.tolist(), returns, errors)

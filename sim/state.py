@@ -181,6 +181,16 @@ class StateView:
         one by one.  See :meth:`sim.estimates.Estimates.whole_order_costs`."""
         return self._est.whole_order_costs(orders, late_per_h, margin_h)
 
+    def calendar_costs(self, order: OrderView, late_per_h: float, margin_h: float
+                       ) -> list[float] | None:
+        """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour
+        late, with delivery estimated from the staffing calendar and pickups alone (work
+        queued at the FCs ignored), ``margin_h`` added to the pack time; stock not considered.
+        Cheap: the day's orders are priced together.  ``None`` when the order cannot be
+        priced so (then use :meth:`landed_cost`).  See
+        :meth:`sim.estimates.Estimates.calendar_costs`."""
+        return self._est.calendar_costs(order, late_per_h, margin_h)
+
     def landed_cost(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
                     promise_h: float, etas: Sequence[float] | None = None
                     ) -> tuple[float, float]:

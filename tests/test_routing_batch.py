@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sim.model import FulfillmentModel
 from sim.network import build_network
@@ -89,3 +90,67 @@ def test_plan_from_quote_equals_packing() -> None:
             cost, _ = state.landed_cost(f, skus, units, 0, math.inf)
             assert low <= cost
             assert np.isfinite(low)
+
+
+class CalendarChecking(Optimal):
+    """``optimal`` with ``estimate = "calendar"`` that checks the calendar price of each FC
+    with no work queued against the queue-aware one (with an empty queue they are the same
+    estimate, so the same numbers)."""
+
+    def __init__(self) -> None:
+        super().__init__(estimate="calendar")
+        self.compared = self.calendar_rows = 0
+        self.mismatches: list[tuple[int, float, float]] = []
+
+    def _prices_bounded(self) -> bool:
+        return True
+
+    def route(self, order: OrderView, state: StateView):  # type: ignore[no-untyped-def]
+        row = state.calendar_costs(order, self.late_per_h, self.ready_margin_h)
+        if row is not None:
+            self.calendar_rows += 1
+            idle = [f for f in range(state.network.n_fcs)
+                    if state.queued_hours(f) == (0.0, 0.0)]
+            if idle:
+                want = state.whole_order_costs([order], self.late_per_h,
+                                               self.ready_margin_h)[0].tolist()
+                for f in idle:
+                    self.compared += 1
+                    if want[f] != row[f]:
+                        self.mismatches.append((order.id, want[f], row[f]))
+        return super().route(order, state)
+
+
+def test_calendar_prices_equal_queue_aware_ones_when_nothing_is_queued() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "optimal_routing.toml").with_overrides(
+        horizon_days=3)
+    policy = CalendarChecking()
+    m = FulfillmentModel(build_network(sc), policy=policy)
+    log = m.run()
+    assert policy.mismatches == []
+    assert policy.compared > 500 and policy.calendar_rows > 10_000
+    # every order is accounted for: released (whole or in parts) or on hold, never both
+    shipped = set(log["shipments"]["order_id"].tolist())
+    held = set(m.held)
+    assert shipped | held == set(range(log.n_rows("orders")))
+    assert not shipped & held
+
+
+def test_next_staffed_is_work_done_of_no_work() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=9)
+    m = FulfillmentModel(build_network(sc))
+    m.run()
+    est = m.estimates
+    rng = np.random.default_rng(7)
+    times = np.concatenate((rng.uniform(-5.0, 24 * 10, 2000),
+                            np.asarray(est.staffing.times[0], float)))  # the changes too
+    for f in range(m.net.n_fcs):
+        for pool in (0, 1):
+            got = est._next_staffed(f, pool, times).tolist()
+            want = [est.work_done_h(f, pool, float(t), 0.0) for t in times]
+            assert got == want
+
+
+def test_unknown_estimate_is_refused() -> None:
+    with pytest.raises(ValueError, match="one of 'queues', 'calendar', got 'fast'"):
+        Optimal(estimate="fast")

@@ -51,11 +51,22 @@ class Optimal:
         Hours added to the estimated time a shipment is packed before its delivery is
         estimated: task times vary, and a parcel expected minutes before a pickup misses it
         about half the time (then rate shopping may buy a faster, dearer service).
+    estimate : str
+        ``"queues"`` (the default): delivery estimated behind the work queued at each FC when
+        the order is routed, and splits searched for every multi-line order, as above.
+        ``"calendar"``: faster: the whole-order prices estimate delivery from the staffing
+        calendar and pickups alone, ignoring the work queued, so that each day's orders are
+        priced together when placed (splits are searched as with ``"queues"``).  Its speed,
+        and its cost per order and on-time rate against the exact policy's over 10 seeds,
+        are in ``benchmarks/README.md``
+        (``scenarios/experiments/optimal_estimates.toml``).
     """
+
+    ESTIMATES = ("queues", "calendar")
 
     def __init__(self, max_shipments: int = 2, late_penalty_per_day: float = 25.0,
                  max_assignments: int = 256, ready_margin_h: float = 1.0,
-                 min_saving: float = 0.0) -> None:
+                 min_saving: float = 0.0, estimate: str = "queues") -> None:
         self.max_shipments = int(checked_number("max_shipments", max_shipments, lo=1, hi=100,
                                                 integer=True))
         self.late_per_h = checked_number("late_penalty_per_day", late_penalty_per_day) / 24.0
@@ -63,6 +74,11 @@ class Optimal:
                                                   hi=1e6, integer=True))
         self.ready_margin_h = checked_number("ready_margin_h", ready_margin_h, hi=24 * 365)
         self.min_saving = checked_number("min_saving", min_saving)
+        if estimate not in self.ESTIMATES:
+            raise ValueError(f"estimate must be one of {', '.join(map(repr, self.ESTIMATES))}, "
+                             f"got {estimate!r}")
+        self.estimate = estimate
+        self._calendar = estimate == "calendar"
         self._fallback = Assigned(max_shipments)
 
     def price(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...],
@@ -90,6 +106,10 @@ class Optimal:
         if net.hold_mode is HoldMode.BACKORDER:
             return self._fallback.route(order, state)
         skus, units = order.skus, order.units
+        if self._calendar and self._prices_bounded():
+            row = state.calendar_costs(order, self.late_per_h, self.ready_margin_h)
+            if row is not None:
+                return self._route_priced(order, state, row)
         etas = self.order_etas(order, state)
         bound = self._prices_bounded()
         best, best_cost = None, math.inf
@@ -106,6 +126,30 @@ class Optimal:
                     best, best_cost = f, c
         if (net.hold_mode is HoldMode.SPLIT and len(skus) > 1 and self.max_shipments > 1):
             split = self._best_split(order, state, best_cost, etas)
+            if split is not None:
+                return split
+        if best is not None:
+            return best
+        return self._fallback.route(order, state)
+
+    def _route_priced(self, order: OrderView, state: StateView, row: Sequence[float]
+                      ) -> Decision:
+        """:meth:`route` given the order's whole-shipment cost at each FC (``estimate =
+        "calendar"``): the cheapest FC holding it (the nearest or planned one keeps it
+        unless another saves more than ``min_saving``), unless a split costs less (searched
+        as :meth:`route` does, parts priced behind the queues)."""
+        skus, units = order.skus, order.units
+        best, best_cost = None, math.inf
+        for f in planned_rank(order, state):
+            if state.has_stock(f, skus, units):
+                c = row[f]
+                if best is None:
+                    best, best_cost = f, c - self.min_saving
+                elif c < best_cost:
+                    best, best_cost = f, c
+        if (state.network.hold_mode is HoldMode.SPLIT and len(skus) > 1
+                and self.max_shipments > 1):
+            split = self._best_split(order, state, best_cost, self.order_etas(order, state))
             if split is not None:
                 return split
         if best is not None:
