@@ -488,7 +488,7 @@ class Estimates:
         z = self._zone[f][dest]
         shipper = self._shipper
         if type(skus) is tuple and shipper.quoted(skus, units):
-            plan = shipper.plan(skus, units, z)  # type: ignore[arg-type]
+            plan = shipper.whole_plan(skus, units, z)  # type: ignore[arg-type]
             return labor + plan.carton_cost + min(plan.prices)
         known = shipper.known_plan(skus, units, z)  # packed before: as cheap and tighter
         if known is not None:
@@ -508,7 +508,7 @@ class Estimates:
         (from :meth:`etas`) saves recomputing the delivery estimates for several shipments
         from the same FC."""
         pick_h, pack_h = self.task_hours(f, len(skus), sum(units))
-        plan = self._shipper.plan(skus, units, self._zone[f][dest])
+        plan = self._shipper.whole_plan(skus, units, self._zone[f][dest])
         arrive = self.etas(f, dest, pick_h, pack_h) if etas is None else etas
         s = self._choice.choose(plan.prices, arrive, promise_h)
         cost = (pick_h + pack_h) * self._labor_rate[f] + plan.carton_cost + plan.prices[s]

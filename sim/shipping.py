@@ -667,7 +667,9 @@ class Shipper:
         self.sku_volume = np.prod(self.sku_sorted_dims, axis=1)
         self._cache: dict[tuple[tuple[int, ...], tuple[int, ...], int], Plan] = {}
         self._packings: dict[tuple[tuple[int, ...], tuple[int, ...]], Packing] = {}
-        self._quoted: dict[tuple[tuple[int, ...], tuple[int, ...]], Quote] = {}
+        self._block_quotes: tuple[Sequence[tuple[int, ...]], Sequence[tuple[int, ...]],
+                                  Sequence[Quote]] = ((), (), ())
+        self._quoted: dict[tuple[tuple[int, ...], tuple[int, ...]], Quote] | None = None
         # price by zone and whole billable pound (index = pounds), for quick lookups
         self._by_pound = [[[s.price(z, b) if b else math.inf
                             for b in range(int(s.max_weight_lb) + 1 if s.max_weight_lb < 1e5
@@ -723,21 +725,31 @@ class Shipper:
             out[:, s] = table[zone, np.minimum(billable[:, s], heaviest).astype(np.intp)]
         return out
 
-    def remember_quotes(self, skus: Iterable[tuple[int, ...]], units: Iterable[tuple[int, ...]],
-                        quotes: Iterable[Quote]) -> None:
+    def remember_quotes(self, skus: Sequence[tuple[int, ...]], units: Sequence[tuple[int, ...]],
+                        quotes: Sequence[Quote]) -> None:
         """The orders of a block as one shipment each (:func:`quote_orders`), so that
-        :meth:`plan` prices a whole single-parcel order by table lookups instead of packing
-        it again (it gives the same plan).  Replaces the previous block's."""
-        self._quoted = dict(zip(zip(skus, units, strict=True), quotes, strict=True))
+        :meth:`whole_plan` prices a whole single-parcel order by table lookups instead of
+        packing it again (it gives the same plan).  Replaces the previous block's; looked up
+        by contents only once a policy asks (nearest-FC routing never does)."""
+        self._block_quotes = (skus, units, quotes)
+        self._quoted = None
+
+    def _quotes(self) -> dict[tuple[tuple[int, ...], tuple[int, ...]], Quote]:
+        quoted = self._quoted
+        if quoted is None:
+            skus, units, quotes = self._block_quotes
+            quoted = self._quoted = dict(zip(zip(skus, units, strict=True), quotes,
+                                             strict=True))
+        return quoted
 
     def quote_of(self, skus: tuple[int, ...], units: tuple[int, ...]) -> Quote | None:
         """The current block's quote of a whole order with these lines, if any."""
-        return self._quoted.get((skus, units))
+        return self._quotes().get((skus, units))
 
     def quoted(self, skus: Sequence[int], units: Sequence[int]) -> bool:
-        """True if :meth:`plan` prices these lines from a single-parcel quote (a whole order
-        of the current block; ``skus`` and ``units`` as tuples)."""
-        q = self._quoted.get((skus, units))  # type: ignore[arg-type]
+        """True if :meth:`whole_plan` prices these lines from a single-parcel quote (a whole
+        order of the current block; ``skus`` and ``units`` as tuples)."""
+        q = self._quotes().get((skus, units))  # type: ignore[arg-type]
         return q is not None and q.parcels > 0
 
     def known_plan(self, skus: Sequence[int], units: Sequence[int], zone: int) -> Plan | None:
@@ -748,7 +760,16 @@ class Shipper:
         key = (skus, units, zone)
         hit = self._cache.get(key)
         if hit is None:
-            q = self._quoted.get((skus, units))
+            hit = self._cache[key] = self._plan(skus, units, zone)
+        return hit
+
+    def whole_plan(self, skus: tuple[int, ...], units: tuple[int, ...], zone: int) -> Plan:
+        """:meth:`plan`, from the quote when these are the lines of a whole single-parcel
+        order of the current block (the same plan, without packing again)."""
+        key = (skus, units, zone)
+        hit = self._cache.get(key)
+        if hit is None:
+            q = self._quotes().get((skus, units))
             if q is not None and q.parcels:
                 hit = self._plan_of_quote(q, zone)
             else:

@@ -70,7 +70,7 @@ def test_plan_from_quote_equals_packing() -> None:
     m = FulfillmentModel(build_network(sc))
     m.run()
     shipper = m.shipper
-    quoted = list(shipper._quoted.items())
+    quoted = list(shipper._quotes().items())
     assert len(quoted) > 1000
     singles = 0
     for (skus, units), q in quoted:
