@@ -126,7 +126,7 @@ class Wave:
                 continue
             etas = single.order_etas(o, state)
             row = whole[i] if whole is not None else None
-            if row is not None and row[0] == row[0]:  # not NaN
+            if row and row[0] == row[0]:  # priced (not NaN)
                 for f in range(F):
                     if state.has_stock(f, o.skus, o.units):
                         cost[i, f] = row[f] + (self.min_saving if f != near else 0.0)

@@ -329,7 +329,7 @@ class Estimates:
             costs = self._whole_costs(block, late_per_h, margin_h, calendar=True).tolist()
             self._block_costs = (key, costs)
         row = self._block_costs[1][i]
-        return None if row[0] != row[0] else row  # NaN: not priced
+        return None if not row or row[0] != row[0] else row  # NaN: not priced
 
     def _whole_costs(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
                      calendar: bool) -> np.ndarray:
@@ -487,9 +487,10 @@ class Estimates:
             * self._labor_rate[f]
         z = self._zone[f][dest]
         shipper = self._shipper
-        if type(skus) is tuple and shipper.quoted(skus, units):
-            plan = shipper.whole_plan(skus, units, z)  # type: ignore[arg-type]
-            return labor + plan.carton_cost + min(plan.prices)
+        if type(skus) is tuple and type(units) is tuple:
+            quote = shipper.quote_of(skus, units)
+            if quote is not None and quote.parcels:
+                return labor + quote.carton_cost + shipper.least_price(quote, z)
         known = shipper.known_plan(skus, units, z)  # packed before: as cheap and tighter
         if known is not None:
             return labor + known.carton_cost + min(known.prices)

@@ -376,7 +376,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
                                    promise_h.tolist()))
         pick_a, pack_a = array.array("d", pick_h.tobytes()), array.array("d", pack_h.tobytes())
         quotes = q.quotes()
-        self.shipper.remember_quotes(skus, units, quotes)
+        self.shipper.remember_quotes(skus, units, quotes, q.borderline)
         self.estimates.remember_block(self._day_views)
         self._day_placed = records(Placed, itertools.repeat(pick_a, n),
                                    itertools.repeat(pack_a, n), range(0, n * F, F), quotes,

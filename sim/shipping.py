@@ -668,7 +668,7 @@ class Shipper:
         self._cache: dict[tuple[tuple[int, ...], tuple[int, ...], int], Plan] = {}
         self._packings: dict[tuple[tuple[int, ...], tuple[int, ...]], Packing] = {}
         self._block_quotes: tuple[Sequence[tuple[int, ...]], Sequence[tuple[int, ...]],
-                                  Sequence[Quote]] = ((), (), ())
+                                  Sequence[Quote], np.ndarray | None] = ((), (), (), None)
         self._quoted: dict[tuple[tuple[int, ...], tuple[int, ...]], Quote] | None = None
         # price by zone and whole billable pound (index = pounds), for quick lookups
         self._by_pound = [[[s.price(z, b) if b else math.inf
@@ -726,21 +726,36 @@ class Shipper:
         return out
 
     def remember_quotes(self, skus: Sequence[tuple[int, ...]], units: Sequence[tuple[int, ...]],
-                        quotes: Sequence[Quote]) -> None:
+                        quotes: Sequence[Quote], borderline: np.ndarray | None = None) -> None:
         """The orders of a block as one shipment each (:func:`quote_orders`), so that
         :meth:`whole_plan` prices a whole single-parcel order by table lookups instead of
-        packing it again (it gives the same plan).  Replaces the previous block's; looked up
-        by contents only once a policy asks (nearest-FC routing never does)."""
-        self._block_quotes = (skus, units, quotes)
+        packing it again (the same plan; the ``borderline`` orders, see
+        :attr:`DayQuotes.borderline`, are left out and packed).  Replaces the previous
+        block's; looked up by contents only once a policy asks (nearest-FC routing never
+        does)."""
+        self._block_quotes = (skus, units, quotes, borderline)
         self._quoted = None
 
     def _quotes(self) -> dict[tuple[tuple[int, ...], tuple[int, ...]], Quote]:
         quoted = self._quoted
         if quoted is None:
-            skus, units, quotes = self._block_quotes
+            skus, units, quotes, borderline = self._block_quotes
             quoted = self._quoted = dict(zip(zip(skus, units, strict=True), quotes,
                                              strict=True))
+            if borderline is not None:
+                for i in borderline.tolist():
+                    quoted.pop((skus[i], units[i]), None)
         return quoted
+
+    def least_price(self, quote: Quote, zone: int) -> float:
+        """``min(whole_plan(...).prices)`` for a quoted order, without making the plan."""
+        least = math.inf
+        for i, b in enumerate(quote.billable_lb):
+            table = self._by_pound[i][zone]
+            p = float(table[b]) if b < len(table) else float(self.services[i].price(zone, b))
+            if p < least:
+                least = p
+        return least
 
     def quote_of(self, skus: tuple[int, ...], units: tuple[int, ...]) -> Quote | None:
         """The current block's quote of a whole order with these lines, if any."""
@@ -843,6 +858,11 @@ class DayQuotes:
     carton_cost: list[float]
     billable: list[list[int]]
     weight_lb: np.ndarray
+    borderline: np.ndarray | None = None
+    """Orders whose weight or volume lies within rounding of a carton's limit (or of a
+    rounding step of the billable weight): there :func:`pack_items`, which adds up the units
+    one by one, may choose otherwise than these sums by line, so policies price them by
+    packing (:meth:`Shipper.remember_quotes`).  Indices, or None for none."""
 
     def quotes(self) -> list[Quote]:
         """The orders' :class:`Quote` records."""
@@ -863,6 +883,9 @@ def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
     starts = line_ptr[:-1]
     weight = np.add.reduceat(w_line, starts) if n else np.zeros(0)
     actual = np.maximum(1, np.ceil(np.round(weight, 9)))
+    # within rounding of a 9-decimal midpoint (round(w, 9) could go either way)
+    frac = np.mod(weight * 1e9, 1.0)
+    near = np.abs(frac - 0.5) < 1e-3
     cartons = shipper.cartons
     if cartons is None:
         single = np.ones(n, bool)
@@ -886,5 +909,10 @@ def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
         dimw = shipper._dimw_arr  # (S, C)
         bill = np.maximum(actual[:, None], dimw[:, carton].T)
         ccost = np.where(single, shipper._carton_cost[carton], 0.0)
+        # a sum in another order may land on the other side of a carton's limit
+        maxw, cvol = shipper._carton_maxw, shipper._carton_vol
+        near |= (np.abs(weight[:, None] - maxw) <= 1e-9 * (1.0 + maxw)).any(axis=1)
+        near |= (np.abs(vol[:, None] - cvol) <= 1e-9 * (1.0 + cvol)).any(axis=1)
     return DayQuotes(single=single.tolist(), carton_cost=ccost.tolist(),
-                     billable=bill.astype(np.int64).tolist(), weight_lb=weight)
+                     billable=bill.astype(np.int64).tolist(), weight_lb=weight,
+                     borderline=np.flatnonzero(near) if near.any() else None)

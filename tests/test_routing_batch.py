@@ -7,6 +7,7 @@ bit, what ``Optimal.price`` and a fresh packing give (decisions and event logs d
 
 from __future__ import annotations
 
+import itertools
 import math
 from pathlib import Path
 
@@ -154,3 +155,108 @@ def test_next_staffed_is_work_done_of_no_work() -> None:
 def test_unknown_estimate_is_refused() -> None:
     with pytest.raises(ValueError, match="one of 'queues', 'calendar', got 'fast'"):
         Optimal(estimate="fast")
+
+
+def test_orders_at_a_carton_limit_are_packed_not_quoted() -> None:
+    # Every two-SKU order of 1-3 units each whose weight or volume sums to within rounding of
+    # a carton's limit: the quote (sums by line) and a fresh packing (unit by unit) may then
+    # choose different cartons, so those orders are left out of the quotes and packed; all
+    # the others price the same from the quote as from packing.
+    from sim.shipping import quote_orders
+
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=1)
+    m = FulfillmentModel(build_network(sc))
+    shipper = m.shipper
+    K = len(m.net.sku_ids)
+    a, b = np.triu_indices(K, 1)
+    ua, ub = np.meshgrid(np.arange(1, 4), np.arange(1, 4))
+    pairs = [(int(x), int(y), int(u), int(v)) for x, y in zip(a, b, strict=True)
+             for u, v in zip(ua.ravel(), ub.ravel(), strict=True)]
+    skus = np.array([k for x, y, _, _ in pairs for k in (x, y)])
+    units = np.array([u for _, _, u, v in pairs for u in (u, v)])
+    q = quote_orders(shipper, np.arange(0, 2 * len(pairs) + 1, 2), skus, units)
+    assert q.borderline is not None
+    flagged = set(q.borderline.tolist())
+    keys = [((x, y), (u, v)) for x, y, u, v in pairs]
+    shipper.remember_quotes([k for k, _ in keys], [u for _, u in keys], q.quotes(),
+                            q.borderline)
+    quotes = q.quotes()
+    differs = 0
+    for i in sorted(flagged):
+        (k, u), quote = keys[i], quotes[i]
+        assert shipper.quote_of(k, u) is None
+        assert shipper.whole_plan(k, u, 5) == shipper._plan(k, u, 5)
+        if quote.parcels:
+            differs += shipper._plan_of_quote(quote, 5) != shipper._plan(k, u, 5)
+    assert differs > 0  # the reason they are left out
+    rng = np.random.default_rng(3)
+    for i in rng.choice(len(pairs), 3000, replace=False).tolist():
+        if i in flagged or not quotes[i].parcels:
+            continue
+        k, u = keys[i]
+        assert shipper._plan_of_quote(quotes[i], 5) == shipper._plan(k, u, 5)
+
+
+class EtaChecking(Optimal):
+    """``optimal`` that compares the kept delivery estimates with ready time and delivery
+    computed afresh, for every FC, at every decision (orders routed at the same instant
+    change the queues between them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compared = self.queued = 0
+        self.mismatches: list[tuple[int, int]] = []
+
+    def route(self, order: OrderView, state: StateView):  # type: ignore[no-untyped-def]
+        n_lines, n_units = len(order.skus), sum(order.units)
+        for f in range(state.network.n_fcs):
+            pick_h, pack_h = state.task_hours(f, n_lines, n_units)
+            got = state.etas(f, order.dest, pick_h, pack_h)
+            ready = state.ready_h(f, pick_h, pack_h)
+            want = [state.delivery_h(f, s, order.dest, ready) for s in range(len(got))]
+            self.compared += 1
+            self.queued += state.queued_hours(f) != (0.0, 0.0)
+            if got != want:
+                self.mismatches.append((order.id, f))
+        return super().route(order, state)
+
+
+def test_kept_delivery_estimates_follow_the_queues() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "optimal_routing.toml").with_overrides(
+        horizon_days=2)
+    policy = EtaChecking()
+    FulfillmentModel(build_network(sc), policy=policy).run()
+    assert policy.mismatches == []
+    assert policy.queued > 10_000 and policy.compared > 40_000
+
+
+def test_lower_bound_accepts_any_sequences() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "optimal_routing.toml").with_overrides(
+        horizon_days=1)
+    m = FulfillmentModel(build_network(sc))
+    m.run()
+    (skus, units), _ = next(iter(m.shipper._quotes().items()))
+    state = m.state
+    for f in range(m.net.n_fcs):
+        whole = state.shipment_lower_bound(f, skus, units, 0)
+        assert state.shipment_lower_bound(f, skus, list(units), 0) <= whole
+        assert state.shipment_lower_bound(f, list(skus), list(units), 0) <= whole
+        assert whole <= state.landed_cost(f, skus, units, 0, math.inf)[0]
+
+
+def test_kept_delivery_estimates_change_with_either_queue_at_one_instant() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=7)
+    m = FulfillmentModel(build_network(sc))
+    m._schedule_calendar()  # staffing plan and pickups, as at the start of a run
+    state, f, dest = m.state, 0, 5
+    pick_h, pack_h = state.task_hours(f, 2, 3)
+    seen = []
+    for q_pick, q_pack in ((0.0, 0.0), (40.0, 0.0), (40.0, 60.0), (0.0, 60.0), (0.0, 0.0)):
+        m.pickers[f].queued_h, m.packers[f].queued_h = q_pick, q_pack
+        got = state.etas(f, dest, pick_h, pack_h)
+        ready = state.ready_h(f, pick_h, pack_h)
+        assert got == [state.delivery_h(f, s, dest, ready) for s in range(len(got))]
+        seen.append(tuple(got))
+    # each change of either queue moved the estimate; back to empty, as at first
+    assert all(x != y for x, y in itertools.pairwise(seen))
+    assert seen[0] == seen[-1]

@@ -171,8 +171,11 @@ class Optimal:
                    zip(order.skus, order.units, strict=True)]
         if any(not h for h in holders):
             return None
-        if math.prod(len(h) for h in holders) <= self.max_assignments:
+        n_assign = math.prod(len(h) for h in holders)
+        if n_assign <= min(self.max_assignments, _KEPT_ASSIGNMENTS):
             candidates = _split_candidates(tuple(map(tuple, holders)), self.max_shipments)
+        elif n_assign <= self.max_assignments:
+            candidates = _with_parts(list(product(*holders)), self.max_shipments)
         else:  # each line at the nearest FC holding it, within each FC set of 2..max
             candidates = _with_parts(
                 [[next(f for f in h if f in chosen) if any(f in chosen for f in h)
@@ -228,6 +231,11 @@ def _with_parts(assignments: Sequence[Sequence[int]], most: int
             lines_of.setdefault(g, []).append(j)
         out.append((tuple(assign), tuple((f, tuple(lines_of[f])) for f in fcs)))
     return tuple(out)
+
+
+_KEPT_ASSIGNMENTS = 256
+"""Patterns of at most this many assignments are kept (:func:`_split_candidates`), so the
+cache stays under about 40 MB whatever ``max_assignments`` is."""
 
 
 @lru_cache(maxsize=512)
