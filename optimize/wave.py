@@ -125,16 +125,13 @@ class Wave:
             if near < 0:
                 continue
             etas = single.order_etas(o, state)
-            row = whole[i] if whole is not None else None
-            if row and row[0] == row[0]:  # priced (not NaN)
-                for f in range(F):
-                    if state.has_stock(f, o.skus, o.units):
-                        cost[i, f] = row[f] + (self.min_saving if f != near else 0.0)
-            else:
-                for f in range(F):
-                    if state.has_stock(f, o.skus, o.units):
-                        cost[i, f] = single.price(f, o.skus, o.units, o, state, etas[f]) \
-                            + (self.min_saving if f != near else 0.0)
+            row = whole[i] if whole is not None else []
+            priced = bool(row) and row[0] == row[0]  # not NaN
+            for f in range(F):
+                if state.has_stock(f, o.skus, o.units):
+                    c = row[f] if priced else single.price(f, o.skus, o.units, o, state,
+                                                           etas[f])
+                    cost[i, f] = c + (self.min_saving if f != near else 0.0)
             if may_split and len(o.skus) > 1:
                 # a split that beats every whole shipment by min_saving is taken as
                 # Optimal would take it, outside the joint problem (which ships orders whole)

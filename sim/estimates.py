@@ -397,18 +397,12 @@ class Estimates:
         staffed moment, packed from the first staffed moment after that, then the first
         pickup and the service's transit to the zone (:meth:`etas` with empty queues)."""
         ready = self._next_staffed(f, 1, self._next_staffed(f, 0, start_h) + pick_h) + pack_h
-        on_time = self._on_time
         for s, times in enumerate(self.pickup_times[f]):
-            arr = self._pickup_arr(f, s)
-            j = np.searchsorted(arr, ready, side="left")
+            j = np.searchsorted(self._pickup_arr(f, s), ready, side="left")
             col = np.full(len(ready), math.inf)
             for k in np.unique(j[j < len(times)]).tolist():
-                key = (f, s, times[k])
-                row = on_time.get(key)
-                if row is None:
-                    row = on_time[key] = self.arrival(f, s, times[k])[0].tolist()
                 hit = j == k
-                col[hit] = np.asarray(row, float)[zone[hit]]
+                col[hit] = self.arrival(f, s, times[k])[0][zone[hit]]
             out[:, s] = col
 
     def _pickup_arr(self, f: int, s: int) -> np.ndarray:

@@ -747,25 +747,22 @@ class Shipper:
                     quoted.pop((skus[i], units[i]), None)
         return quoted
 
-    def least_price(self, quote: Quote, zone: int) -> float:
-        """``min(whole_plan(...).prices)`` for a quoted order, without making the plan."""
-        least = math.inf
+    def _quote_prices(self, quote: Quote, zone: int) -> list[float]:
+        """Each service's price of a single-parcel quote at ``zone`` (as :meth:`_plan`)."""
+        out = []
         for i, b in enumerate(quote.billable_lb):
             table = self._by_pound[i][zone]
-            p = float(table[b]) if b < len(table) else float(self.services[i].price(zone, b))
-            if p < least:
-                least = p
-        return least
+            out.append(float(table[b]) if b < len(table) else
+                       float(self.services[i].price(zone, b)))
+        return out
+
+    def least_price(self, quote: Quote, zone: int) -> float:
+        """``min(whole_plan(...).prices)`` for a quoted order, without keeping the plan."""
+        return min(self._quote_prices(quote, zone))
 
     def quote_of(self, skus: tuple[int, ...], units: tuple[int, ...]) -> Quote | None:
         """The current block's quote of a whole order with these lines, if any."""
         return self._quotes().get((skus, units))
-
-    def quoted(self, skus: Sequence[int], units: Sequence[int]) -> bool:
-        """True if :meth:`whole_plan` prices these lines from a single-parcel quote (a whole
-        order of the current block; ``skus`` and ``units`` as tuples)."""
-        q = self._quotes().get((skus, units))  # type: ignore[arg-type]
-        return q is not None and q.parcels > 0
 
     def known_plan(self, skus: Sequence[int], units: Sequence[int], zone: int) -> Plan | None:
         """:meth:`plan` if it has been made already (nothing is packed or priced here)."""
@@ -795,13 +792,8 @@ class Shipper:
     def _plan_of_quote(self, quote: Quote, zone: int) -> Plan:
         """:meth:`_plan` of a single-parcel order from its quote: the same carton (the
         same choice rule, :func:`quote_orders`), billable pounds and prices."""
-        bill = quote.billable_lb
-        price = []
-        for i, b in enumerate(bill):
-            table = self._by_pound[i][zone]
-            price.append(float(table[b]) if b < len(table) else
-                         float(self.services[i].price(zone, b)))
-        return Plan(1, tuple(float(b) for b in bill), tuple(price), quote.carton_cost)
+        return Plan(1, tuple(float(b) for b in quote.billable_lb),
+                    tuple(self._quote_prices(quote, zone)), quote.carton_cost)
 
     def _plan(self, skus: tuple[int, ...], units: tuple[int, ...], zone: int) -> Plan:
         weights = [self.sku_weight[k] for k, u in zip(skus, units, strict=True)
