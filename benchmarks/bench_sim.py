@@ -54,10 +54,12 @@ MODELS = ("full", "reference")
 RESULT_PREFIX = "BENCH_RESULT "
 """The child prints its result as one JSON line after this prefix."""
 
-SPEED_RATIO_TARGET = 2.0
-"""Target: full-model orders/s at least this multiple of the reference's."""
-BYTES_PER_ORDER_TARGET = 300.0
-"""Target: full-model peak memory below this many bytes per order..."""
+SPEED_RATIO_TARGET = 4.0
+"""Target (issue 18; 2x before): full-model orders/s at least this multiple of the
+reference's."""
+BYTES_PER_ORDER_TARGET = 150.0
+"""Target (issue 18; 300 before): full-model peak memory at most this many bytes per
+order..."""
 MEMORY_TARGET_ORDERS = 1_000_000
 """...at this order count."""
 
@@ -177,6 +179,21 @@ def _load_reference() -> Callable[..., dict[str, float]]:
     return run
 
 
+def _warm_cp_sat() -> None:
+    """Import OR-Tools CP-SAT and solve one tiny model, as the model's first cartonization
+    by CP-SAT would: its library code (about 8 MB of shared, file-backed pages, paged in by
+    the first solve) is not per-order memory.  A 1M-order baseline run solves 4 models."""
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    x = [m.new_bool_var(f"x{i}") for i in range(8)]
+    m.add(sum(3 * v for v in x) <= 10)
+    m.maximize(sum(x))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.solve(m)
+
+
 def measure_one(model: str, n_orders: int, scenario: Path | None) -> Record:
     """Run one measurement in this process (meant to be a fresh subprocess).
 
@@ -203,7 +220,7 @@ def measure_one(model: str, n_orders: int, scenario: Path | None) -> Record:
 
     run_reference = _load_reference()
     if model == "full":  # library code the model loads lazily: not per-order memory
-        import ortools.sat.python.cp_model  # noqa: F401
+        _warm_cp_sat()
     path = scenario if scenario is not None else default_scenario_path()
     sc = load_scenario(path)
     days, expected = horizon_days_for(sc, n_orders)
@@ -221,14 +238,15 @@ def measure_one(model: str, n_orders: int, scenario: Path | None) -> Record:
         st = read_status_kb("VmRSS", "VmHWM")  # before anything below allocates
         orders = int(log.meta["orders"])  # type: ignore[call-overload]
         nbytes = log.nbytes()
+        table_bytes = {t: log.packed[t].nbytes() if t in log.packed  # as kept
+                       else sum(a.nbytes for a in log.stored[t].values()) for t in log.names}
         events_long = sum(a.nbytes for a in log["events"].values())  # built on first use
         rec.update(
             events_long_bytes_per_order=events_long / max(orders, 1),
             log_nbytes=nbytes,
             log_bytes_per_order=nbytes / max(orders, 1),
-            log_table_bytes={t: sum(a.nbytes for a in cols.values())
-                             for t, cols in log.tables.items()},
-            log_rows={t: log.n_rows(t) for t in log.tables},
+            log_table_bytes=table_bytes,
+            log_rows={t: log.n_rows(t) for t in log.names},
             sim_wall_s=float(log.meta["sim_wall_s"]),  # type: ignore[arg-type]
         )
     elif model == "reference":
@@ -395,12 +413,12 @@ def check_targets(rows: Sequence[Record], ratios: dict[int, float | None]) -> li
         bpo = full[n].get("bytes_per_order")
         note = "" if n == MEMORY_TARGET_ORDERS else \
             f" (target is defined at {MEMORY_TARGET_ORDERS:,}; not measured)"
-        out.append({"target": f"full peak memory < {BYTES_PER_ORDER_TARGET:g} bytes/order at "
+        out.append({"target": f"full peak memory <= {BYTES_PER_ORDER_TARGET:g} bytes/order at "
                               f"{n:,} orders{note}",
                     "value": bpo,
                     "shown": "–" if bpo is None else f"{bpo:.0f} B/order",
                     "status": "N/A" if bpo is None
-                    else ("PASS" if bpo < BYTES_PER_ORDER_TARGET else "MISS")})
+                    else ("PASS" if bpo <= BYTES_PER_ORDER_TARGET else "MISS")})
     return out
 
 

@@ -64,8 +64,8 @@ def _load_old(path: Path, name: str = "old_results") -> ModuleType:
 
 
 def _fresh(log: EventLog) -> EventLog:
-    """The log as ``simulate`` leaves it: nothing derived or cached yet."""
-    return EventLog(tables=log.tables, meta=dict(log.meta))
+    """The log as ``simulate`` leaves it: nothing derived, cached or unpacked yet."""
+    return EventLog(tables=dict(log.stored), meta=dict(log.meta), packed=dict(log.packed))
 
 
 def _dir_bytes(d: Path) -> int:
@@ -88,7 +88,7 @@ def _per_table(run: RunResult, work: Path) -> list[tuple[str, float, int, int]]:
     jobs: list[tuple[str, Callable[[], Any]]] = [
         (name, partial(R.disk_table, name, cols, log.meta)) for name, cols in disk.items()]
     jobs.append(("tracking", partial(R._tracking_table, log)))
-    if "purchase_orders" in log.tables:
+    if "purchase_orders" in log:
         jobs.append(("stock_daily", partial(R._stock_daily_table, log)))
     for name, build in jobs:
         f = work / f"{name}.parquet"

@@ -306,6 +306,11 @@ class Estimates:
         not among the current block's quotes): price those one by one."""
         return self._whole_costs(orders, late_per_h, margin_h, calendar=False)
 
+    def forget_before(self, t: float) -> None:
+        """Drop the kept delivery times of pickups before ``t`` (kept only to save work:
+        the model asks for pickups from now on), so the cache stays a few days long."""
+        self._arrivals = {k: v for k, v in self._arrivals.items() if k[2] >= t}
+
     def remember_block(self, views: Sequence[OrderView]) -> None:
         """The orders of the current block (placed in it, in order of arrival), for
         :meth:`calendar_costs`."""

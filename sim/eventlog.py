@@ -1,22 +1,17 @@
 """The columnar record of a run: every status change of every order, plus the tables that
 give those events their quantities (orders, lines, shipments, shifts, receipts, stock).
 
-While the simulation runs, the large tables (one or more rows per order) are numpy columns in
-anonymous memory reserved up front from the expected order count (:class:`Column`: pages are
-only resident once written, so a generous reservation costs nothing and the columns never
-move or leave holes in the heap); the small tables are :class:`array.array` buffers.  Both
-become numpy arrays without copying when the run ends (compact: 18 bytes per event).  KPIs
-are pure functions of an :class:`EventLog`, so they can be recomputed from files on disk at
-any time and never depend on the model's internals.
+While the simulation runs, :mod:`sim.recorder` writes the tables (the events packed, a few
+bytes per shipment rather than 18 per event); they become an :class:`EventLog` without
+copying when the run ends.  KPIs are pure functions of an :class:`EventLog`, so they can be
+recomputed from files on disk at any time and never depend on the model's internals.
 """
 
 from __future__ import annotations
 
-import array
-import mmap
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from enum import IntEnum
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 
@@ -136,143 +131,99 @@ OPTIONAL_TABLES = frozenset({"quality_lines", "quality_shipments", "intake", "in
 without order errors or intake reviews are unchanged)."""
 
 
-ROWS_PER_ORDER: dict[str, float] = {"events": 5.0, "orders": 1.5, "order_lines": 4.0,
-                                    "shipments": 2.0, "shipment_lines": 4.0, "labels": 2.0}
-"""The large tables, kept as :class:`Column` while a run is in progress, and the rows per
-expected order reserved for each (address space only: a column grows, by copying, past it)."""
-
-
-class Column:
-    """A numpy column with room reserved for ``capacity`` rows in anonymous memory.
-
-    Rows ``0 .. n - 1`` hold data.  ``buf`` is the whole reservation and ``mv`` a memoryview of
-    it (item assignment through a memoryview is as fast as ``array.array.append``); both change
-    when the column grows past its reservation, so code holding them must bind them again
-    (:meth:`reserve` returns True then).
-    """
-
-    __slots__ = ("buf", "mv", "n")
-    mv: Any  # memoryview: typeshed types its items as int only
-
-    def __init__(self, typecode: str, capacity: int) -> None:
-        self.n = 0
-        self.buf = _reserve(np.dtype(typecode), capacity)
-        self.mv = memoryview(self.buf)  # type: ignore[arg-type]  # numpy exports a buffer
-
-    def __len__(self) -> int:
-        return self.n
-
-    @property
-    def capacity(self) -> int:
-        return len(self.buf)
-
-    def reserve(self, rows: int) -> bool:
-        """Make room for ``rows`` rows in all; True if the column moved."""
-        if rows <= len(self.buf):
-            return False
-        buf = _reserve(self.buf.dtype, max(rows, len(self.buf) * 3 // 2))
-        buf[:self.n] = self.buf[:self.n]
-        self.mv.release()
-        self.buf, self.mv = buf, memoryview(buf)  # type: ignore[arg-type]
-        return True
-
-    def extend(self, values: np.ndarray) -> None:
-        """Append ``values`` (converted to the column's dtype)."""
-        n, k = self.n, len(values)
-        self.reserve(n + k)
-        self.buf[n:n + k] = values
-        self.n = n + k
-
-    def append(self, value: float) -> None:
-        """Append one value (slower than writing through :attr:`mv`)."""
-        n = self.n
-        self.reserve(n + 1)
-        self.mv[n] = value
-        self.n = n + 1
-
-    def values(self) -> np.ndarray:
-        """Rows ``0 .. n - 1`` (a view of the reservation, no copy)."""
-        return self.buf[:self.n]
-
-
-def _reserve(dtype: np.dtype, rows: int) -> np.ndarray:
-    """Zeroed room for ``rows`` values of ``dtype`` in fresh anonymous memory (a page is only
-    resident once written).  Private where the platform has it, so a forked process gets
-    its own copy on write, as with ordinary memory."""
-    rows = max(int(rows), 1024)
-    private = getattr(mmap, "MAP_PRIVATE", None)
-    mem = mmap.mmap(-1, rows * dtype.itemsize) if private is None else \
-        mmap.mmap(-1, rows * dtype.itemsize, flags=private | mmap.MAP_ANONYMOUS)
-    return np.frombuffer(mem, dtype=dtype)
-
-
-class Recorder:
-    """Growable columns for each table of :data:`SCHEMA` (used while a run is in progress):
-    :class:`Column` for the large tables (:data:`ROWS_PER_ORDER`, in ``big``), reserved from
-    ``expected_orders``; :class:`array.array` for the others (in ``cols``)."""
-
-    def __init__(self, expected_orders: float = 0.0, optional: frozenset[str] = frozenset()
-                 ) -> None:
-        self.cols: dict[str, dict[str, array.array]] = {
-            t: {c: array.array(code) for c, code in cols.items()} for t, cols in SCHEMA.items()
-            if t not in ROWS_PER_ORDER and (t not in OPTIONAL_TABLES or t in optional)
-        }
-        self.big: dict[str, dict[str, Column]] = {
-            t: {c: Column(code, int(ROWS_PER_ORDER[t] * expected_orders) + 4096)
-                for c, code in SCHEMA[t].items()} for t in ROWS_PER_ORDER
-        }
-
-    def finish(self, meta: dict[str, object]) -> EventLog:
-        tables: dict[str, dict[str, np.ndarray]] = {}
-        for t in SCHEMA:
-            if t in OPTIONAL_TABLES and t not in self.cols:
-                continue
-            if t in self.big:
-                tables[t] = {c: col.values() for c, col in self.big[t].items()}
-            else:
-                tables[t] = {c: np.frombuffer(a, dtype=np.dtype(a.typecode))
-                             for c, a in self.cols[t].items()}
-        return EventLog(tables=tables, meta=dict(meta))
-
-
 FLOOR = {"pick_start_h": Status.PICK_START, "picked_h": Status.PICKED,
          "pack_start_h": Status.PACK_START, "packed_h": Status.PACKED}
 """Shipment timeline columns and the floor status each one records."""
 
 
-@dataclass
+class Packed(Protocol):
+    """A table kept packed while a finished run is in memory (see :mod:`sim.recorder`)."""
+
+    def nbytes(self) -> int: ...
+
+    def columns(self, log: EventLog) -> dict[str, np.ndarray]:
+        """The table as written (it may need the log's other tables)."""
+        ...
+
+
 class EventLog:
     """The result of one run: named tables of equal-length numpy columns, and metadata
     (network names such as FC and channel names, horizon, warm-up, scenario digest, seed).
 
     A run in memory keeps each shipment's floor events (pick start, picked, pack start,
     packed) as four time columns of ``shipments`` (one store per event, 8 bytes instead of an
-    18-byte event row); ``log["events"]`` is always the complete long table, with those
-    events added as rows (built on first use), and that long table is what is written to
-    disk.
+    18-byte event row), and some of its tables packed (``packed``, see :mod:`sim.recorder`:
+    the events, the lines, the labels); ``log["events"]`` is always the complete long table,
+    with the floor's events added as rows (built on first use), and that long table is what
+    is written to disk.
+
+    :attr:`names` lists every table, packed or not; :meth:`table` gives one as the run keeps
+    it, unpacked on first use (then kept in :attr:`stored`, no longer in :attr:`packed`);
+    :attr:`tables` unpacks them all.
     """
 
-    tables: dict[str, dict[str, np.ndarray]]
-    meta: dict[str, object]
-    _events: dict[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
-    derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
-    """Figures derived from the tables, kept by the functions that compute them (the tables
-    never change once a run has finished)."""
+    def __init__(self, tables: dict[str, dict[str, np.ndarray]], meta: dict[str, object],
+                 packed: dict[str, Packed] | None = None) -> None:
+        self.stored = tables
+        """The tables kept as they are (packed ones are not among them)."""
+        self.meta = meta
+        self.packed: dict[str, Packed] = {} if packed is None else packed
+        self._events: dict[str, np.ndarray] | None = None
+        self.derived: dict[str, object] = {}
+        """Figures derived from the tables, kept by the functions that compute them (the
+        tables never change once a run has finished)."""
+
+    def __repr__(self) -> str:
+        return f"EventLog(tables={self.names}, orders={self.meta.get('orders')})"
+
+    @property
+    def tables(self) -> dict[str, dict[str, np.ndarray]]:
+        """Every table as the run keeps it (see :meth:`table`), packed ones unpacked."""
+        for name in list(self.packed):
+            self.table(name)
+        return self.stored
+
+    @property
+    def names(self) -> list[str]:
+        """Every table of the run, packed or not (in :data:`SCHEMA` order, then any other)."""
+        if not self.packed:
+            return list(self.stored)
+        have = self.stored.keys() | self.packed.keys()
+        return [t for t in SCHEMA if t in have] + [t for t in self.stored if t not in SCHEMA]
+
+    def __contains__(self, table: object) -> bool:
+        return table in self.stored or table in self.packed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def table(self, name: str) -> dict[str, np.ndarray]:
+        """Table ``name`` as the run keeps it: ``events`` without the floor's events,
+        ``shipments`` with their timeline columns (see the class docstring)."""
+        stored = self.stored
+        if name not in stored and name in self.packed:
+            names = self.names
+            stored[name] = self.packed[name].columns(self)
+            del self.packed[name]
+            for t in names:  # in the order of names, as before unpacking
+                if t in stored:
+                    stored[t] = stored.pop(t)
+        return stored[name]
 
     def __getitem__(self, table: str) -> dict[str, np.ndarray]:
         if table == "events":
             return self.events()
         if table == "shipments":
-            return {c: a for c, a in self.tables[table].items() if c not in FLOOR}
-        return self.tables[table]
+            return {c: a for c, a in self.table(table).items() if c not in FLOOR}
+        return self.table(table)
 
     def events(self) -> dict[str, np.ndarray]:
         """Every status change, floor events included, as one long table."""
-        sh = self.tables.get("shipments", {})
+        sh = self.table("shipments") if "shipments" in self else {}
         if "pick_start_h" not in sh:
-            return self.tables["events"]
+            return self.table("events")
         if self._events is None:
-            base = self.tables["events"]
+            base = self.table("events")
             parts = [base]
             for col, status in FLOOR.items():
                 t = sh[col]
@@ -286,7 +237,7 @@ class EventLog:
 
     def tables_for_disk(self) -> dict[str, dict[str, np.ndarray]]:
         """The tables as written to files: events long, shipments without the timeline."""
-        return {name: self[name] for name in self.tables}
+        return {name: self[name] for name in self.names}
 
     def n_rows(self, table: str) -> int:
         cols = self[table]
@@ -305,16 +256,20 @@ class EventLog:
         return list(self.meta["fc_names"])  # type: ignore[call-overload]
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for cols in self.tables.values() for a in cols.values())
+        """Bytes of the tables as kept (packed ones packed; the long events table, built on
+        first use, not counted)."""
+        return sum(a.nbytes for cols in self.stored.values() for a in cols.values()) \
+            + sum(p.nbytes() for p in self.packed.values())
 
     def equals(self, other: EventLog) -> bool:
         """Same tables with identical values (metadata such as timings is not compared)."""
-        if self.tables.keys() != other.tables.keys():
+        if set(self.names) != set(other.names):
             return False
-        for t, cols in self.tables.items():
-            if cols.keys() != other.tables[t].keys():
+        for t in self.names:
+            cols, theirs = self.table(t), other.table(t)
+            if cols.keys() != theirs.keys():
                 return False
             for c, a in cols.items():
-                if not np.array_equal(a, other.tables[t][c], equal_nan=a.dtype.kind == "f"):
+                if not np.array_equal(a, theirs[c], equal_nan=a.dtype.kind == "f"):
                     return False
         return True

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
     import simpy
 
-    from sim.eventlog import Recorder
     from sim.network import Network
+    from sim.recorder import Recorder
     from sim.state import OrderView
 
 INTAKE_STREAMS = ("intake",)

@@ -32,8 +32,8 @@ from sim.rng import stream
 
 if TYPE_CHECKING:
     from sim.demand import DayOrders
-    from sim.eventlog import Recorder
     from sim.network import Network
+    from sim.recorder import Recorder
 
 INTERNATIONAL_STREAMS = ("international",)
 """Random stream of international orders (a new name: the other streams' draws are

@@ -378,7 +378,7 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     postage = float(lb["postage"][sent].astype(float).sum())
     cartons = float(lb["carton_cost"][sent].astype(float).sum())
     inv: dict[str, float] = {}
-    if "returns" in log.tables:  # logs written before inventory was modelled lack the tables
+    if "returns" in log:  # logs written before inventory was modelled lack the tables
         from sim.inventory import inventory_kpis
 
         inv = inventory_kpis(log)
@@ -397,7 +397,7 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
     k["shipping_cost_per_order"] = _mean(shipping_cost_by_order(log)[shipped])
     k["cost_per_order"] = k["labor_cost_per_order"] + k["shipping_cost_per_order"]
     n_ship = oc.n_shipments
-    if "quality_shipments" in log.tables:  # reships and replacements are not splits
+    if "quality_shipments" in log:  # reships and replacements are not splits
         qs = log["quality_shipments"]
         n_ship = n_ship - np.bincount(qs["order_id"][qs["issue"] == Issue.RESHIP],
                                       minlength=len(n_ship))
@@ -417,11 +417,11 @@ def compute_kpis(log: EventLog) -> dict[str, float]:
         k[f"shipments.{name}"] = int(per_fc[f])
         k[f"shipment_share.{name}"] = _ratio(float(per_fc[f]), float(per_fc.sum()))
     k.update(inv)
-    if "quality_shipments" in log.tables:  # only runs that model order errors have it
+    if "quality_shipments" in log:  # only runs that model order errors have it
         k.update(quality_kpis(log, win, oc, k["total_cost_per_order"]))
-    if "intake" in log.tables:  # only runs with intake reviews have it
+    if "intake" in log:  # only runs with intake reviews have it
         k.update(intake_kpis(log, win, oc))
-    if "international" in log.tables:  # only runs with international orders have it
+    if "international" in log:  # only runs with international orders have it
         k.update(international_kpis(log, win, oc))
     return k
 
@@ -443,7 +443,7 @@ def international_kpis(log: EventLog, win: np.ndarray, oc: OrderOutcomes) -> dic
     # return labels abroad cost more than returns.label_cost: the difference, per returned
     # shipment of an order abroad (returns reaching the FC in the window, as returns_cost)
     extra = 0.0
-    if "returns" in log.tables:
+    if "returns" in log:
         rt = log["returns"]
         rw = (rt["time_h"] >= log.warmup_h) & (rt["time_h"] < log.horizon_h)
         label = np.full(n, np.nan)

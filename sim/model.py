@@ -36,7 +36,7 @@ import simpy
 from sim import __version__
 from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.estimates import Estimates
-from sim.eventlog import Column, EventLog, Recorder, Status
+from sim.eventlog import EventLog, Status
 from sim.intake import INTAKE_TABLES, IntakeProcesses
 from sim.international import INTERNATIONAL_TABLES, InternationalProcesses
 from sim.labor import LaborPool, StaffingPlan, call_at, due_now, wake_at
@@ -44,6 +44,7 @@ from sim.network import DIST_CODES, Network
 from sim.policies import Decision, RoutingPolicy, build_policies
 from sim.policies.base import PolicyError, Urgent, WavePolicy
 from sim.quality import QUALITY_TABLES, OrderErrors, QualityProcesses
+from sim.recorder import Column, Recorder
 from sim.rng import stream
 from sim.shipping import Plan, Quote, Shipper, quote_orders, records
 from sim.state import OrderView, StateView
@@ -173,7 +174,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         # shipments packed at each FC since its last pickup event, waiting for their label
         self._pending: list[list[int]] = [[] for _ in range(F)]
         big = self.rec.big
-        sh, sl, ev = big["shipments"], big["shipment_lines"], big["events"]
+        sh, sl = big["shipments"], big["shipment_lines"]
         self.packers = [LaborPool(self.env, f, sh["pack_start_h"].mv, sh["packed_h"].mv,
                                   self._packed) for f in range(F)]
         self.pickers = [LaborPool(self.env, f, sh["pick_start_h"].mv, sh["picked_h"].mv,
@@ -187,8 +188,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         Z = self.net.services[0].n_zones  # 9, more with [international] (zone 9 + group)
         self._next_arrival = [np.full((S, Z), math.inf) for _ in range(F)]
         self._never = np.full(Z, math.inf)
-        self._ev_cols = tuple(ev[c] for c in ("time_h", "order_id", "status", "fc",
-                                              "shipment_id"))
+        self._log_row = self.rec.events.row
         # shipments are written by id (row = shipment id) through memoryviews; the timeline
         # columns are filled with nan a block at a time, ahead of the shipments (see _ship)
         self._sh_all = tuple(sh.values())
@@ -203,8 +203,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         """Bind the memoryviews the hot loop writes shipments through (again after a column
         has grown past its reservation, see :meth:`sim.eventlog.Column.reserve`)."""
         sh = self.rec.big["shipments"]
-        self._sh_mv = tuple(sh[c].mv for c in ("order_id", "fc", "zone", "n_lines", "n_units",
-                                                "weight_lb"))
+        self._sh_mv = tuple(sh[c].mv for c in ("order_id", "fc", "zone", "weight_lb"))
         self._sl_mv = tuple(c.mv for c in self._sl_all)
         self._sl_cap = self._sl_all[0].capacity
         for f in range(self._n_fcs):
@@ -279,8 +278,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         call_at(self.env, t, fn, value)
 
     def _log(self, t: float, status: int, order: int, fc: int, shipment: int) -> None:
-        for col, v in zip(self._ev_cols, (t, order, status, fc, shipment), strict=True):
-            col.append(v)
+        self._log_row(t, status, order, fc, shipment)
 
     def _schedule_calendar(self) -> None:
         """Shift changes and carrier pickups, known in advance from the calendars."""
@@ -311,13 +309,13 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
             self.progress(24.0 * day, net.horizon_h, self.n_orders)
         if 24.0 * (day + 1) < net.horizon_h:
             self._at(24.0 * (day + 1), self._start_day, day + 1)
+        self.estimates.forget_before(self.env.now)
         blk = generate_day(net, day, self.rngs)
         n = len(blk)
         if n == 0:
             return
         # Everything known at the moment of ordering is recorded for the whole day at once.
         base = self.n_orders
-        ids = np.arange(base, base + n, dtype=np.int32)
         n_lines = np.diff(blk.line_ptr)
         n_units = np.add.reduceat(blk.line_units, blk.line_ptr[:-1]) if len(blk.line_units) \
             else np.zeros(n, np.int64)
@@ -330,10 +328,9 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         big = self.rec.big
         _extend(big["orders"], placed_h=blk.time_h, channel=blk.channel, dest=dest,
                 n_lines=n_lines, n_units=n_units, promise_h=promise_h)
-        _extend(big["order_lines"], order_id=np.repeat(ids, n_lines),
-                sku=blk.line_sku, units=blk.line_units)
-        _extend(big["events"], time_h=blk.time_h, order_id=ids,
-                status=np.full(n, Status.PLACED), fc=np.full(n, -1), shipment_id=np.full(n, -1))
+        self.rec.day_starts.append((base, len(big["order_lines"]["sku"])))
+        _extend(big["order_lines"], sku=blk.line_sku, units=blk.line_units)  # order: implied
+        self.rec.events.placed(base, n)
         # Per-FC task-time factors (by inversion of the same uniforms, see service_factor),
         # one row per order.
         F = net.n_fcs
@@ -498,25 +495,33 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         sid = self.n_shipments
         self.n_shipments = sid + 1
         row = self.on_hand_rows[f]
-        p = self._sl_n
-        if p + len(skus) > self._sl_cap:
-            for col in self._sl_all:
-                col.reserve(p + len(skus))
-            self._bind_floor()
-        sl_sid, sl_sku, sl_units = self._sl_mv
         replenish = self._replenish
         if replenish:
             on_order, back, rop = self.on_order[f], self.backordered[f], self._trigger[f]
-        for k, u in zip(skus, units):  # noqa: B905  (equal lengths by construction; hot loop)
-            left = row[k] - u
-            row[k] = left
-            sl_sid[p] = sid
-            sl_sku[p] = k
-            sl_units[p] = u
-            p += 1
-            if replenish and left + on_order[k] - back[k] <= rop[k]:
-                self._review(f, k)
-        self._sl_n = p
+        if skus is view.skus and units is view.units:  # the whole order: its lines are the
+            # order's own (sim.recorder)
+            for k, u in zip(skus, units):  # noqa: B905  (equal lengths; hot loop)
+                left = row[k] - u
+                row[k] = left
+                if replenish and left + on_order[k] - back[k] <= rop[k]:
+                    self._review(f, k)
+        else:  # part of an order (or a reship): its lines are written
+            p = self._sl_n
+            if p + len(skus) > self._sl_cap:
+                for col in self._sl_all:
+                    col.reserve(p + len(skus))
+                self._bind_floor()
+            sl_sid, sl_sku, sl_units = self._sl_mv
+            for k, u in zip(skus, units, strict=True):
+                left = row[k] - u
+                row[k] = left
+                sl_sid[p] = sid
+                sl_sku[p] = k
+                sl_units[p] = u
+                p += 1
+                if replenish and left + on_order[k] - back[k] <= rop[k]:
+                    self._review(f, k)
+            self._sl_n = p
         if held:
             self._log(self.env.now, Status.RELEASED, oid, f, sid)
         n_lines = len(skus)
@@ -552,12 +557,10 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
                                                    pack_h)
         if sid >= self._timeline_len:
             self._grow_shipments()
-        sh_order, sh_fc, sh_zone, sh_lines, sh_units, sh_weight = self._sh_mv
+        sh_order, sh_fc, sh_zone, sh_weight = self._sh_mv  # (its lines and units: implied)
         sh_order[sid] = oid
         sh_fc[sid] = f
         sh_zone[sid] = zone
-        sh_lines[sid] = n_lines
-        sh_units[sid] = n_units
         sh_weight[sid] = weight
         self._pack_h[sid] = pack_h
         self._quote[sid] = quote
@@ -644,8 +647,8 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
             arrive = self._next_arrival[f][:, zone].T  # (n, S)
             promise = _gather(self.rec.big["orders"]["promise_h"], _gather(sh["order_id"], ids))
             s = choice.choose_batch(prices, arrive, promise)
-        _extend(self.rec.big["labels"], shipment_id=ids, service=s, postage=prices[rows, s],
-                parcels=parcels, billable_lb=bill[rows, s], carton_cost=carton)
+        self.rec.labels.batch(ids, service=s, postage=prices[rows, s], parcels=parcels,
+                              billable_lb=bill[rows, s], carton_cost=carton)
         out = self.outbound[f]
         if S == 1:
             out[0].append(ids)
@@ -689,12 +692,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         status = np.where(exception, int(Status.EXCEPTION), int(Status.DELIVERED))
         gone = self._quality_transit(ids, oid, t, status, exception, f, s) if self._q_ship \
             else exception
-        events = self.rec.big["events"]
-        _extend(events, time_h=np.full(n, now), order_id=oid,
-                status=np.full(n, int(Status.SHIPPED)), fc=np.full(n, f), shipment_id=ids)
-        seen = t <= self.net.horizon_h
-        _extend(events, time_h=t[seen], order_id=oid[seen], status=status[seen],
-                fc=np.full(int(seen.sum()), f), shipment_id=ids[seen])
+        self.rec.events.pickup(now, f, ids, t, status, t <= self.net.horizon_h)
         if self._to_return:
             self._send_back(ids, oid, t, gone, f)
 

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 
     import simpy
 
-    from sim.eventlog import Recorder
     from sim.network import Network
+    from sim.recorder import Recorder
     from sim.state import OrderView
 
 QUALITY_STREAMS = ("mispick", "address", "damage", "quality_restock")
@@ -258,11 +258,16 @@ class QualityProcesses:
 
 
     def _lines(self, sid: int) -> list[tuple[int, int]]:
-        """The lines (SKU, units) of shipment ``sid`` (a shipment's lines are written
-        together, in order of shipment id)."""
-        sl = self.rec.big["shipment_lines"]
+        """The lines (SKU, units) of shipment ``sid``: those written for it (a shipment's
+        lines are written together, in order of shipment id), or if none were, its order's
+        (it carries the whole order, see :mod:`sim.recorder`)."""
+        big = self.rec.big
+        sl = big["shipment_lines"]
         ids = sl["shipment_id"].buf[:self._sl_n]
         lo = int(np.searchsorted(ids, sid, side="left"))
         hi = int(np.searchsorted(ids, sid, side="right"))
+        if hi == lo:
+            sl = big["order_lines"]
+            lo, hi = self.rec.order_lines_of(int(big["shipments"]["order_id"].buf[sid]))
         return list(zip(sl["sku"].buf[lo:hi].tolist(), sl["units"].buf[lo:hi].tolist(),
                         strict=True))

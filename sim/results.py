@@ -428,8 +428,8 @@ def _size_hint(log: EventLog, name: str) -> int:
     if name == "stock_daily":  # computed from the lines and events: start it early
         return log.n_rows("order_lines") + log.n_rows("shipment_lines")
     if name == "events":  # the long table: one row per floor event besides the stored rows
-        sh = log.tables.get("shipments", {})
-        return len(log.tables["events"]["time_h"]) + 4 * len(sh.get("order_id", ()))
+        sh = log.table("shipments") if "shipments" in log else {}
+        return len(log.table("events")["time_h"]) + 4 * len(sh.get("order_id", ()))
     return log.n_rows(name)
 
 
@@ -444,7 +444,7 @@ def _write_and_swap(out: Path, log: EventLog, kpis: dict[str, float],
             (name, partial(disk_table, name, cols, log.meta))
             for name, cols in log.tables_for_disk().items()]
         jobs.append(("tracking", partial(_tracking_table, log)))
-        if "purchase_orders" in log.tables:  # daily stock per FC, for charts and reports
+        if "purchase_orders" in log:  # daily stock per FC, for charts and reports
             jobs.append(("stock_daily", partial(_stock_daily_table, log)))
         jobs.sort(key=lambda job: -_size_hint(log, job[0]))  # largest first
 
@@ -463,7 +463,7 @@ def _write_and_swap(out: Path, log: EventLog, kpis: dict[str, float],
                 f.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        rows = {name: written[name] for name in log.tables}
+        rows = {name: written[name] for name in log.names}
         files = [MANIFEST, "kpis.json", "scenario.json", *(f"{n}.parquet" for n in written)]
         full = {"format": FORMAT, "package_version": __version__, "rows": rows,
                 "meta": log.meta, **manifest, "files": sorted(files),

@@ -107,7 +107,7 @@ def _utilization(log: EventLog, lo: float, hi: float) -> list[pd.DataFrame]:
 
 def _stockout_by_class(log: EventLog, lo: float, hi: float) -> pd.DataFrame | None:
     classes = log.meta.get("sku_class")
-    if "stock" not in log.tables or classes is None or not log.n_rows("stock"):
+    if "stock" not in log or classes is None or not log.n_rows("stock"):
         return None
     from sim.inventory import _shape, on_hand_changes, time_weighted
 

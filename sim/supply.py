@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
     import simpy
 
-    from sim.eventlog import Recorder
     from sim.network import Network
     from sim.policies.replenishment import ReplenishmentPolicy
+    from sim.recorder import Recorder
     from sim.state import StateView
 
 MAX_ORDER_UNITS = 10**9

@@ -284,7 +284,7 @@ def test_an_edited_scenario_simulates(tmp_path: Path) -> None:
     sc = load_scenario(path).with_overrides(horizon_days=2)
     net = build_network(sc)
     log = simulate(net)
-    ships, labels = log.tables["shipments"], log.tables["labels"]
+    ships, labels = log.table("shipments"), log.table("labels")
     assert len(ships["fc"]) > 1000
     used = {net.fc_names[int(f)] if np.issubdtype(np.asarray(f).dtype, np.integer) else str(f)
             for f in np.unique(ships["fc"])}
