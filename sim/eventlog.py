@@ -9,7 +9,7 @@ recomputed from files on disk at any time and never depend on the model's intern
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from enum import IntEnum
 from typing import Protocol
 
@@ -153,7 +153,8 @@ class EventLog:
     A run in memory keeps each shipment's floor events (pick start, picked, pack start,
     packed) as four time columns of ``shipments`` (one store per event, 8 bytes instead of an
     18-byte event row), and some of its tables packed (``packed``, see :mod:`sim.recorder`:
-    the events, the lines, the labels); ``log["events"]`` is always the complete long table,
+    the events, the order and shipment lines, the shipments' line and unit counts, the
+    labels); ``log["events"]`` is always the complete long table,
     with the floor's events added as rows (built on first use), and that long table is what
     is written to disk.
 
@@ -219,7 +220,7 @@ class EventLog:
 
     def events(self) -> dict[str, np.ndarray]:
         """Every status change, floor events included, as one long table."""
-        sh = self.table("shipments") if "shipments" in self else {}
+        sh = self._shipment_columns()
         if "pick_start_h" not in sh:
             return self.table("events")
         if self._events is None:
@@ -234,6 +235,14 @@ class EventLog:
             self._events = {c: np.concatenate([p[c].astype(base[c].dtype, copy=False)
                                                for p in parts]) for c in base}
         return self._events
+
+    def _shipment_columns(self) -> Mapping[str, np.ndarray]:
+        """The columns of ``shipments`` kept as written (without unpacking the table: those
+        it implies come from the lines)."""
+        if "shipments" in self.stored:
+            return self.stored["shipments"]
+        packed = self.packed.get("shipments")
+        return getattr(packed, "written", {}) if packed is not None else {}
 
     def tables_for_disk(self) -> dict[str, dict[str, np.ndarray]]:
         """The tables as written to files: events long, shipments without the timeline."""

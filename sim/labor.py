@@ -110,7 +110,7 @@ class LaborPool:
         self.queued_h = 0.0  # hours of the tasks waiting in the queue (for policies' estimates)
         self._fc = fc
         # shipment id -> time (nan until then): memoryviews of the shipment timeline
-        # (sim.eventlog.Column.mv)
+        # (sim.recorder.Column.mv)
         self._start_h, self._done_h = start_h, done_h
         self._done = done
         # a pool whose finished tasks go straight to another pool's queue (pick -> pack),

@@ -188,7 +188,6 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         Z = self.net.services[0].n_zones  # 9, more with [international] (zone 9 + group)
         self._next_arrival = [np.full((S, Z), math.inf) for _ in range(F)]
         self._never = np.full(Z, math.inf)
-        self._log_row = self.rec.events.row
         # shipments are written by id (row = shipment id) through memoryviews; the timeline
         # columns are filled with nan a block at a time, ahead of the shipments (see _ship)
         self._sh_all = tuple(sh.values())
@@ -201,7 +200,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
 
     def _bind_floor(self) -> None:
         """Bind the memoryviews the hot loop writes shipments through (again after a column
-        has grown past its reservation, see :meth:`sim.eventlog.Column.reserve`)."""
+        has grown past its reservation, see :meth:`sim.recorder.Column.reserve`)."""
         sh = self.rec.big["shipments"]
         self._sh_mv = tuple(sh[c].mv for c in ("order_id", "fc", "zone", "weight_lb"))
         self._sl_mv = tuple(c.mv for c in self._sl_all)
@@ -278,7 +277,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         call_at(self.env, t, fn, value)
 
     def _log(self, t: float, status: int, order: int, fc: int, shipment: int) -> None:
-        self._log_row(t, status, order, fc, shipment)
+        self.rec.events.row(t, status, order, fc, shipment)  # (not bound: see Recorder.finish)
 
     def _schedule_calendar(self) -> None:
         """Shift changes and carrier pickups, known in advance from the calendars."""

@@ -196,11 +196,12 @@ class EventRecorder:
         self.first.append(first)
         self.count.append(n)
 
-    def finish(self) -> PackedEvents:
+    def finish(self, shipment_order: np.ndarray) -> PackedEvents:
+        """The packed table (``shipment_order``: the order of each shipment, by id)."""
         def arr(a: array.array) -> np.ndarray:
             return np.frombuffer(a, dtype=np.dtype(a.typecode))
 
-        return PackedEvents(
+        return PackedEvents(shipment_order=shipment_order,
             segments=(arr(self.kind), arr(self.first), arr(self.count)),
             rows={c: arr(a) for c, a in zip(_EVENT_COLS, self.rows, strict=True)},
             pickups={"time": arr(self.p_time), "fc": arr(self.p_fc), "ids": arr(self.p_ids),
@@ -215,10 +216,12 @@ class PackedEvents:
     """The ``events`` table of a finished run, packed (see the module's docstring); an
     :class:`~sim.eventlog.EventLog` unpacks it with :meth:`columns` on first use."""
 
-    def __init__(self, *, segments: tuple[np.ndarray, np.ndarray, np.ndarray],
+    def __init__(self, *, shipment_order: np.ndarray,
+                 segments: tuple[np.ndarray, np.ndarray, np.ndarray],
                  rows: dict[str, np.ndarray], pickups: dict[str, np.ndarray],
                  t_values: np.ndarray, s_values: np.ndarray, ids: np.ndarray,
                  codes: np.ndarray, raw_t: np.ndarray, raw_s: np.ndarray) -> None:
+        self.shipment_order = shipment_order  # the shipments' own column (not counted here)
         self.segments, self.rows, self.pickups = segments, rows, pickups
         self.t_values, self.s_values, self.ids, self.codes = t_values, s_values, ids, codes
         self.raw_t, self.raw_s = raw_t, raw_s
@@ -247,7 +250,7 @@ class PackedEvents:
     def columns(self, log: EventLog) -> dict[str, np.ndarray]:
         """The table as written (from the log's ``orders`` and ``shipments`` besides)."""
         placed_h = log.table("orders")["placed_h"]
-        sh_order = log.table("shipments")["order_id"]
+        sh_order = self.shipment_order
         kind, first, count = (a.tolist() for a in self.segments)
         pk_time, pk_fc = self.pickups["time"].tolist(), self.pickups["fc"].tolist()
         pickups = {a: self._pickup(a, n) for k, a, n in zip(kind, first, count, strict=True)
@@ -309,11 +312,18 @@ class PackedShipments:
     def columns(self, log: EventLog) -> dict[str, np.ndarray]:
         S = len(self.written["order_id"])
         lines = log.table("shipment_lines")
-        sid = lines["shipment_id"]
-        implied = {"n_lines": np.bincount(sid, minlength=S),
-                   "n_units": np.bincount(sid, weights=lines["units"], minlength=S)}
-        return {c: self.written[c] if c in self.written else implied[c].astype(np.dtype(code))
-                for c, code in SCHEMA["shipments"].items() if c in self.written or c in implied}
+        sid, units = lines["shipment_id"], lines["units"]
+        implied = {"n_lines": np.empty(S, np.dtype(SCHEMA["shipments"]["n_lines"])),
+                   "n_units": np.empty(S, np.dtype(SCHEMA["shipments"]["n_units"]))}
+        step = _LINES_STEP
+        for a in range(0, S, step):  # a block of shipments at a time (lines by shipment id)
+            b = min(a + step, S)
+            lo, hi = np.searchsorted(sid, [a, b])
+            block = sid[lo:hi] - a
+            implied["n_lines"][a:b] = np.bincount(block, minlength=b - a)
+            implied["n_units"][a:b] = np.bincount(block, weights=units[lo:hi], minlength=b - a)
+        return {c: self.written[c] if c in self.written else implied[c]
+                for c in SCHEMA["shipments"] if c in self.written or c in implied}
 
 
 class PackedShipmentLines:
@@ -333,31 +343,35 @@ class PackedShipmentLines:
         order = self.shipment_order
         n_lines = log.table("orders")["n_lines"].astype(np.int64)
         S = len(order)
-        own = np.bincount(w["shipment_id"], minlength=S).astype(np.int64)
-        written = own > 0
-        count = np.where(written, own, n_lines[order])
+        sid = w["shipment_id"]  # rows written, by shipment id
         first_line = np.zeros(len(n_lines) + 1, np.int64)  # each order's first line
         np.cumsum(n_lines, out=first_line[1:])
-        start = first_line[order]  # each shipment's first row in its source table
-        start[written] = (np.cumsum(own) - own)[written]
-        ends = np.cumsum(count)
-        total = int(ends[-1]) if S else 0
         lines = log.table("order_lines")
-        out = {"shipment_id": np.empty(total, w["shipment_id"].dtype),
-               "sku": np.empty(total, w["sku"].dtype), "units": np.empty(total, w["units"].dtype)}
+        has_rows = np.zeros(S, bool)
+        has_rows[sid] = True
+        total = len(sid) + int(n_lines[order[~has_rows]].sum())
+        out = {c: np.empty(total, w[c].dtype) for c in ("shipment_id", "sku", "units")}
+        at = 0  # rows filled
         step = _LINES_STEP
         for a in range(0, S, step):  # a block of shipments at a time: small index arrays
             b = min(a + step, S)
-            lo, hi = int(ends[a] - count[a]), int(ends[b - 1])
-            cnt = count[a:b]
-            src = np.repeat(start[a:b] - (ends[a:b] - cnt - lo), cnt)
-            src += np.arange(hi - lo)
-            mine = np.repeat(written[a:b], cnt)
-            out["shipment_id"][lo:hi] = np.repeat(np.arange(a, b), cnt)
+            lo, hi = (int(x) for x in np.searchsorted(sid, [a, b]))
+            own = np.bincount(sid[lo:hi] - a, minlength=b - a)
+            written = own > 0
+            count = np.where(written, own, n_lines[order[a:b]])
+            start = first_line[order[a:b]]  # first row in order_lines, or among those written
+            start[written] = lo + (np.cumsum(own) - own)[written]
+            ends = np.cumsum(count)
+            n = int(ends[-1])
+            src = np.repeat(start - (ends - count), count)
+            src += np.arange(n)
+            mine = np.repeat(written, count)
+            out["shipment_id"][at:at + n] = np.repeat(np.arange(a, b), count)
             for c in ("sku", "units"):
-                col = out[c][lo:hi]
+                col = out[c][at:at + n]
                 col[mine] = w[c][src[mine]]
                 col[~mine] = lines[c][src[~mine]]
+            at += n
         return out
 
 
@@ -491,7 +505,8 @@ class Recorder:
                                     shipments.written["order_id"])
         order_lines = PackedOrderLines(tables.pop("order_lines"))
         log = EventLog(tables=tables, meta=dict(meta),
-                       packed={"events": self.events.finish(), "order_lines": order_lines,
+                       packed={"events": self.events.finish(shipments.written["order_id"]),
+                               "order_lines": order_lines,
                                "shipments": shipments, "shipment_lines": lines,
                                "labels": self.labels.finish()})
         # The log owns the columns now: the recorder lets go of them, so that a table

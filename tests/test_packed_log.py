@@ -4,6 +4,7 @@ run keeps its log small."""
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,6 @@ def test_events_unpack_row_for_row_with_every_kind_of_segment() -> None:
     placed = np.array([0.5, 1.25, 2.0, 30.0, 31.0, 47.5])  # 6 orders, 2 days
     sh_order = np.array([1, 0, 2, 4, 3, 5], np.int32)  # shipment -> order
     orders = {"placed_h": placed}
-    shipments = {"order_id": sh_order}
     rec = R.EventRecorder(10)
     want: list[tuple[float, int, int, int, int]] = []
 
@@ -71,8 +71,8 @@ def test_events_unpack_row_for_row_with_every_kind_of_segment() -> None:
     rec.row(99.0, S.RETURNED, 1, 0, 1)
     want.append((99.0, 1, S.RETURNED, 0, 1))
 
-    packed = rec.finish()
-    got = packed.columns(_log({}, orders=orders, shipments=shipments))
+    packed = rec.finish(sh_order)
+    got = packed.columns(_log({}, orders=orders))
     _same(got, _plain(want))
     assert np.signbit(got["time_h"][-3])  # -0.0 kept apart from 0.0 (codes by bits)
     assert packed.raw_t.size == 0  # both pickups coded
@@ -87,15 +87,14 @@ def test_a_pickup_with_many_delivery_times_is_kept_raw() -> None:
     rec = R.EventRecorder(n)
     rec.pickup(5.0, 2, ids, t, status, seen)
     rec.pickup(6.0, 2, ids[:4], t[:4], status[:4], seen[:4])  # coded again
-    packed = rec.finish()
-    assert packed.raw_t.size == n and packed.codes.size == 4
     sh_order = (ids[::-1] * 3).astype(np.int32)
+    packed = rec.finish(sh_order)
+    assert packed.raw_t.size == n and packed.codes.size == 4
     want = [(5.0, int(sh_order[i]), S.SHIPPED, 2, i) for i in range(n)]
     want += [(float(t[i]), int(sh_order[i]), int(status[i]), 2, i) for i in range(n) if seen[i]]
     want += [(6.0, int(sh_order[i]), S.SHIPPED, 2, i) for i in range(4)]
     want += [(float(t[i]), int(sh_order[i]), int(status[i]), 2, i) for i in range(4) if seen[i]]
-    got = packed.columns(_log({}, orders={"placed_h": np.zeros(0)},
-                              shipments={"order_id": sh_order}))
+    got = packed.columns(_log({}, orders={"placed_h": np.zeros(0)}))
     _same(got, _plain(want))
 
 
@@ -201,8 +200,13 @@ def test_a_run_keeps_its_log_small_and_its_lines_readable_during_the_run(tmp_pat
 def test_unpacked_log_equals_itself_packed_and_tables_keeps_working() -> None:
     sc = load_scenario(SCENARIOS / "optimal_routing.toml").with_overrides(horizon_days=2)
     net = build_network(sc)
-    a, b = FulfillmentModel(net).run(), FulfillmentModel(net).run()
-    assert a.packed and b.packed
+    model = FulfillmentModel(net)
+    written = weakref.ref(model.rec.events)
+    a, b = model.run(), FulfillmentModel(net).run()
+    assert written() is None  # the finished model keeps no second copy of the packed events
+    long = a["events"]  # the long table: no other table unpacked for it
+    assert set(a.packed) == {"order_lines", "shipments", "shipment_lines", "labels"}
+    assert len(long["time_h"]) > len(a.table("events")["time_h"])
     _ = a.tables  # the old way: every table, unpacked
     assert not a.packed and b.packed
     assert a.equals(b) and b.equals(a)
