@@ -20,8 +20,13 @@ in the order they were written (:class:`PackedEvents`):
   times keeps them as they are);
 - anything else (holds, releases, returns, cancellations, intake reviews): as it is.
 
-:meth:`PackedEvents.columns` gives back the table exactly as written, row for row, bit for
-bit (the event logs are compared table by table in ``benchmarks/eventlog_digest.py``).
+Other tables are kept packed too: a shipment that carries a whole order writes no lines of its
+own (:class:`PackedShipmentLines`), lines carry no order id (:class:`PackedOrderLines`),
+shipments no line or unit counts (:class:`PackedShipments`), and labels are codes into the
+run's dictionary of price combinations (:class:`LabelRecorder`).  Each packed table's
+``columns`` gives back the table exactly as written, row for row, bit for bit (the event logs
+are compared table by table in ``benchmarks/eventlog_digest.py``); an
+:class:`~sim.eventlog.EventLog` unpacks a table on first use.
 """
 
 from __future__ import annotations
