@@ -497,30 +497,13 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         replenish = self._replenish
         if replenish:
             on_order, back, rop = self.on_order[f], self.backordered[f], self._trigger[f]
-        if skus is view.skus and units is view.units:  # the whole order: its lines are the
-            # order's own (sim.recorder)
-            for k, u in zip(skus, units):  # noqa: B905  (equal lengths; hot loop)
-                left = row[k] - u
-                row[k] = left
-                if replenish and left + on_order[k] - back[k] <= rop[k]:
-                    self._review(f, k)
-        else:  # part of an order (or a reship): its lines are written
-            p = self._sl_n
-            if p + len(skus) > self._sl_cap:
-                for col in self._sl_all:
-                    col.reserve(p + len(skus))
-                self._bind_floor()
-            sl_sid, sl_sku, sl_units = self._sl_mv
-            for k, u in zip(skus, units, strict=True):
-                left = row[k] - u
-                row[k] = left
-                sl_sid[p] = sid
-                sl_sku[p] = k
-                sl_units[p] = u
-                p += 1
-                if replenish and left + on_order[k] - back[k] <= rop[k]:
-                    self._review(f, k)
-            self._sl_n = p
+        for k, u in zip(skus, units):  # noqa: B905  (equal lengths by construction; hot loop)
+            left = row[k] - u
+            row[k] = left
+            if replenish and left + on_order[k] - back[k] <= rop[k]:
+                self._review(f, k)
+        if skus is not view.skus or units is not view.units:  # part of an order, or a reship:
+            self._write_lines(sid, skus, units)  # (a whole order's lines are its order's)
         if held:
             self._log(self.env.now, Status.RELEASED, oid, f, sid)
         n_lines = len(skus)
@@ -565,6 +548,22 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         self._quote[sid] = quote
         self.wip[f] += 1
         self.pickers[f].submit(sid, pick_h)
+
+    def _write_lines(self, sid: int, skus: Sequence[int], units: Sequence[int]) -> None:
+        """Write the lines of shipment ``sid`` (one that does not carry a whole order, see
+        :class:`sim.recorder.PackedShipmentLines`)."""
+        p = self._sl_n
+        if p + len(skus) > self._sl_cap:
+            for col in self._sl_all:
+                col.reserve(p + len(skus))
+            self._bind_floor()
+        sl_sid, sl_sku, sl_units = self._sl_mv
+        for k, u in zip(skus, units, strict=True):
+            sl_sid[p] = sid
+            sl_sku[p] = k
+            sl_units[p] = u
+            p += 1
+        self._sl_n = p
 
     def _hold(self, view: OrderView, f: int, placed: Placed) -> None:
         oid = view.id

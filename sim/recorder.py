@@ -47,6 +47,10 @@ ROWS_PER_ORDER: dict[str, float] = {"orders": 1.5, "order_lines": 4.0, "shipment
 expected order reserved for each (address space only: a column grows, by copying, past it)."""
 
 
+_RECORDED_PACKED = ("events", "labels")
+"""Tables written packed while a run is in progress (:class:`EventRecorder`,
+:class:`LabelRecorder`)."""
+
 _IMPLIED = {("order_lines", "order_id"), ("shipments", "n_lines"), ("shipments", "n_units")}
 """Columns not written while a run is in progress (see :class:`PackedOrderLines` and
 :class:`PackedShipments`)."""
@@ -103,6 +107,11 @@ class Column:
     def values(self) -> np.ndarray:
         """Rows ``0 .. n - 1`` (a view of the reservation, no copy)."""
         return self.buf[:self.n]
+
+
+def _array(a: array.array) -> np.ndarray:
+    """``a``'s values as a numpy array (no copy)."""
+    return np.frombuffer(a, dtype=np.dtype(a.typecode))
 
 
 def _reserve(dtype: np.dtype, rows: int) -> np.ndarray:
@@ -203,10 +212,9 @@ class EventRecorder:
 
     def finish(self, shipment_order: np.ndarray) -> PackedEvents:
         """The packed table (``shipment_order``: the order of each shipment, by id)."""
-        def arr(a: array.array) -> np.ndarray:
-            return np.frombuffer(a, dtype=np.dtype(a.typecode))
-
-        return PackedEvents(shipment_order=shipment_order,
+        arr = _array
+        return PackedEvents(
+            shipment_order=shipment_order,
             segments=(arr(self.kind), arr(self.first), arr(self.count)),
             rows={c: arr(a) for c, a in zip(_EVENT_COLS, self.rows, strict=True)},
             pickups={"time": arr(self.p_time), "fc": arr(self.p_fc), "ids": arr(self.p_ids),
@@ -287,15 +295,20 @@ class PackedEvents:
         return out
 
 
-class PackedOrderLines:
-    """The ``order_lines`` table of a finished run, packed: its ``order_id`` column is implied
-    (orders' lines are written order after order, ``n_lines`` each)."""
+class _Written:
+    """A packed table that keeps the columns written during the run (``written``) and
+    derives the others when unpacked."""
 
     def __init__(self, written: dict[str, np.ndarray]) -> None:
         self.written = written
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in self.written.values())
+
+
+class PackedOrderLines(_Written):
+    """The ``order_lines`` table of a finished run, packed: its ``order_id`` column is implied
+    (orders' lines are written order after order, ``n_lines`` each)."""
 
     def columns(self, log: EventLog) -> dict[str, np.ndarray]:
         n_lines = log.table("orders")["n_lines"]
@@ -304,15 +317,9 @@ class PackedOrderLines:
         return {"order_id": order, **self.written}
 
 
-class PackedShipments:
+class PackedShipments(_Written):
     """The ``shipments`` table of a finished run, packed: its ``n_lines`` and ``n_units`` are
     implied by ``shipment_lines`` (its rows and their units)."""
-
-    def __init__(self, written: dict[str, np.ndarray]) -> None:
-        self.written = written
-
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.written.values())
 
     def columns(self, log: EventLog) -> dict[str, np.ndarray]:
         S = len(self.written["order_id"])
@@ -331,17 +338,15 @@ class PackedShipments:
                 for c in SCHEMA["shipments"] if c in self.written or c in implied}
 
 
-class PackedShipmentLines:
+class PackedShipmentLines(_Written):
     """The ``shipment_lines`` table of a finished run, packed: a shipment that carries a
     whole order (nearly all do) has no rows of its own, its lines are its order's
     (``order_lines``, in the same order); the rows of the others (parts of split orders,
     reships) are kept as written.  Rows are in order of shipment id either way."""
 
     def __init__(self, written: dict[str, np.ndarray], shipment_order: np.ndarray) -> None:
-        self.written, self.shipment_order = written, shipment_order
-
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.written.values())
+        super().__init__(written)
+        self.shipment_order = shipment_order
 
     def columns(self, log: EventLog) -> dict[str, np.ndarray]:
         w = self.written
@@ -429,11 +434,8 @@ class LabelRecorder:
         self.codes.extend(np.array(code, np.uint16)[at.ravel()])
 
     def finish(self) -> PackedLabels:
-        def arr(a: array.array) -> np.ndarray:
-            return np.frombuffer(a, dtype=np.dtype(a.typecode))
-
         return PackedLabels(ids=self.ids.values(), codes=self.codes.values(),
-                            coded=arr(self.coded).astype(bool), count=arr(self.count),
+                            coded=_array(self.coded).astype(bool), count=_array(self.count),
                             values=np.frombuffer(bytes(self.values), _LABEL_RECORD),
                             raw=np.frombuffer(bytes(self.raw), _LABEL_RECORD))
 
@@ -468,13 +470,15 @@ class Recorder:
     """Growable columns for each table of :data:`~sim.eventlog.SCHEMA` (used while a run is
     in progress): :class:`Column` for the large tables (:data:`ROWS_PER_ORDER`, in ``big``),
     reserved from ``expected_orders``; :class:`array.array` for the others (in ``cols``);
-    the events packed (:class:`EventRecorder`, in ``events``)."""
+    the events and labels packed (:class:`EventRecorder` in ``events``,
+    :class:`LabelRecorder` in ``labels``).  :meth:`finish` packs the lines and shipments
+    too."""
 
     def __init__(self, expected_orders: float = 0.0, optional: frozenset[str] = frozenset()
                  ) -> None:
         self.cols: dict[str, dict[str, array.array]] = {
             t: {c: array.array(code) for c, code in cols.items()} for t, cols in SCHEMA.items()
-            if t not in ROWS_PER_ORDER and t not in ("events", "labels")
+            if t not in ROWS_PER_ORDER and t not in _RECORDED_PACKED
             and (t not in OPTIONAL_TABLES or t in optional)
         }
         self.big: dict[str, dict[str, Column]] = {
@@ -498,13 +502,12 @@ class Recorder:
     def finish(self, meta: dict[str, object]) -> EventLog:
         tables: dict[str, dict[str, np.ndarray]] = {}
         for t in SCHEMA:
-            if t in ("events", "labels") or (t in OPTIONAL_TABLES and t not in self.cols):
+            if t in _RECORDED_PACKED or (t in OPTIONAL_TABLES and t not in self.cols):
                 continue
             if t in self.big:
                 tables[t] = {c: col.values() for c, col in self.big[t].items()}
             else:
-                tables[t] = {c: np.frombuffer(a, dtype=np.dtype(a.typecode))
-                             for c, a in self.cols[t].items()}
+                tables[t] = {c: _array(a) for c, a in self.cols[t].items()}
         shipments = PackedShipments(tables.pop("shipments"))
         lines = PackedShipmentLines(tables.pop("shipment_lines"),
                                     shipments.written["order_id"])
