@@ -53,6 +53,14 @@ class Wave:
         waits longer there; the lateness it causes is not otherwise priced).
     late_penalty_per_day, max_shipments, min_saving : see :class:`Optimal` (here
         ``min_saving`` is added to the cost of every FC but the nearest holding the order).
+    estimate : str
+        ``"queues"`` (the default): each wave's orders are priced behind the work queued
+        at each FC when the wave is routed.  ``"calendar"``: faster: as
+        :class:`Optimal`'s ``"calendar"`` estimate, from the staffing calendar and pickups
+        alone, each order as released at its wave, the day's orders priced together when
+        placed (whole, and the parts of their splits).  Its speed, and its cost per order
+        and on-time rate against the exact policy's over 10 seeds, are in
+        ``benchmarks/README.md`` (``scenarios/experiments/wave_estimates.toml``).
     route_urgent : bool
         Route an order at once, alone (:meth:`route_now`), when waiting for the next wave
         would raise its expected landed cost at the FC that would ship it (it would miss a
@@ -65,12 +73,15 @@ class Wave:
     def __init__(self, interval_min: float = 30.0, horizon_h: float = 8.0,
                  overflow_cost_per_h: float = 60.0, late_penalty_per_day: float = 25.0,
                  max_shipments: int = 2, min_saving: float = 0.0,
-                 route_urgent: bool = False) -> None:
+                 route_urgent: bool = False, estimate: str = "queues") -> None:
         self.wave_interval_h = checked_number("interval_min", interval_min, lo=0.5,
                                               hi=24 * 60) / 60.0
         self.horizon_h = checked_number("horizon_h", horizon_h, hi=24 * 365, lo_open=True)
         self.overflow_cost_per_h = checked_number("overflow_cost_per_h", overflow_cost_per_h)
-        self.single = Optimal(max_shipments, late_penalty_per_day, min_saving=min_saving)
+        self.single = Optimal(max_shipments, late_penalty_per_day, min_saving=min_saving,
+                              estimate=estimate)
+        self.estimate = estimate
+        self._calendar = estimate == "calendar"
         self.min_saving = self.single.min_saving
         if not isinstance(route_urgent, bool):
             raise ValueError(f"route_urgent must be true or false, got {route_urgent!r}")
@@ -105,7 +116,6 @@ class Wave:
                    state: StateView) -> list[Decision | None]:
         net = state.network
         n, F = len(orders), net.n_fcs
-        cost = np.full((n, F), np.inf)
         n_lines = np.fromiter((len(o.skus) for o in orders), np.int64, n)
         n_units = np.fromiter((sum(o.units) for o in orders), np.int64, n)
         ptr = np.concatenate(([0], np.cumsum(n_lines)))
@@ -118,46 +128,105 @@ class Wave:
         may_split = net.hold_mode is HoldMode.SPLIT and single.max_shipments > 1
         # whole-order prices for the orders that can be priced together (the same numbers
         # as single.price); NaN rows are priced one by one
-        whole = (state.whole_order_costs(orders, single.late_per_h, single.ready_margin_h)
-                 .tolist() if single._prices_bounded() else None)
+        bounded = single._prices_bounded()
+        calendar = self._calendar and bounded
+        whole: Sequence[list[float] | None] | None = None
+        if calendar:  # rows of the day's prices (None: price it below)
+            whole = [state.calendar_costs(o, single.late_per_h, single.ready_margin_h,
+                                          self.wave_interval_h) for o in orders]
+        elif bounded:
+            whole = state.whole_order_costs(orders, single.late_per_h,
+                                            single.ready_margin_h).tolist()
+        has_stock, inf, min_saving = state.has_stock, math.inf, self.min_saving
+        rows: list[list[float]] = []  # the cost matrix, row by row
         for i, o in enumerate(orders):
+            c_row = [inf] * F
+            rows.append(c_row)
             near = state.first_with_stock(planned_rank(o, state), o.skus, o.units)
             if near < 0:
                 continue
-            etas = single.order_etas(o, state)
-            row = whole[i] if whole is not None else []
-            priced = bool(row) and row[0] == row[0]  # not NaN
+            row = whole[i] if whole is not None else None
+            if not row or row[0] != row[0]:  # NaN: not priced
+                row = None
+            etas = None
             for f in range(F):
-                if state.has_stock(f, o.skus, o.units):
-                    c = row[f] if priced else single.price(f, o.skus, o.units, o, state,
-                                                           etas[f])
-                    cost[i, f] = c + (self.min_saving if f != near else 0.0)
+                if has_stock(f, o.skus, o.units):
+                    if row is not None:
+                        c = row[f]
+                    else:
+                        etas = etas or single.order_etas(o, state)
+                        c = single.price(f, o.skus, o.units, o, state, etas[f])
+                    c_row[f] = c + (min_saving if f != near else 0.0)
             if may_split and len(o.skus) > 1:
                 # a split that beats every whole shipment by min_saving is taken as
                 # Optimal would take it, outside the joint problem (which ships orders whole)
-                split = single._best_split(o, state, float(cost[i].min()) - self.min_saving,
-                                           etas)
+                split = single._best_split(o, state, min(c_row) - min_saving, etas, calendar,
+                                           self.wave_interval_h)
                 if split is not None and all(stock[f, k] >= u for f, k, u in
                                              zip(split, o.skus, o.units, strict=True)):
                     splits[i] = split
-                    cost[i] = np.inf
+                    rows[i] = [inf] * F
                     for f, k, u in zip(split, o.skus, o.units, strict=True):
                         stock[f, k] -= u
-        line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
-        line_units = np.fromiter((u for o in orders for u in o.units), np.int64, int(ptr[-1]))
         now = state.now
-        capacity = np.empty(F)
+        capacity = [0.0] * F
         for f in range(F):
             pick_h, pack_h = state.labor_hours(f, now, now + self.horizon_h)
             q_pick, q_pack = state.queued_hours(f)
             capacity[f] = max(0.0, pick_h - q_pick) + max(0.0, pack_h - q_pack)
-        finite = cost[np.isfinite(cost)]
-        unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
-        res = assign_wave(cost, hours, capacity, ptr, line_sku, line_units,
-                          np.maximum(stock, 0), overflow_cost_per_h=self.overflow_cost_per_h,
-                          unassigned_cost=unassigned)
+        finite = [c for row in rows for c in row if c < inf]
+        unassigned = 10.0 * (max(finite) if finite else 1.0) + 1000.0  # more than any option
+        fc = _cheapest_if_feasible(rows, hours.tolist(), capacity, orders, stock, unassigned,
+                                   self.overflow_cost_per_h > 0)
+        if fc is None:  # the joint problem
+            cost = np.array(rows, float).reshape(n, F)
+            line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
+            line_units = np.fromiter((u for o in orders for u in o.units), np.int64,
+                                     int(ptr[-1]))
+            fc = assign_wave(cost, hours, np.array(capacity), ptr, line_sku, line_units,
+                             np.maximum(stock, 0), overflow_cost_per_h=self.overflow_cost_per_h,
+                             unassigned_cost=unassigned).fc.tolist()
         # None: the model asks route() for that order once the wave's others are placed
-        out: list[Decision | None] = [int(f) if f >= 0 else None for f in res.fc.tolist()]
+        out: list[Decision | None] = [int(f) if f >= 0 else None for f in fc]
         for i, split in splits.items():
             out[i] = split
         return out
+
+
+def _cheapest_if_feasible(cost: Sequence[Sequence[float]], hours: Sequence[Sequence[float]],
+                          capacity: Sequence[float], orders: Sequence[OrderView],
+                          stock: np.ndarray, unassigned: float, overflow_priced: bool
+                          ) -> list[int] | None:
+    """Each order's cheapest FC (the first of equals; -1 where none costs at most
+    ``unassigned``, the cost of leaving it for a later wave), if those
+    choices together fit each FC's stock (``stock``, negatives as 0) and, when overflow is
+    priced, its labor ``capacity`` (to :func:`assign_wave`'s tolerance): then they are
+    :func:`assign_wave`'s answer (its ``"TRIVIAL"`` case: no assignment costs less), found
+    without building its instance.  ``None`` otherwise.  Most waves are such."""
+    chosen = []
+    load = [0.0] * len(capacity)
+    used: dict[tuple[int, int], int] = {}
+    for c_row, h_row, o in zip(cost, hours, orders, strict=True):
+        best, best_c = -1, math.inf
+        for f, c in enumerate(c_row):
+            if c < best_c:
+                best, best_c = f, c
+        if best_c > unassigned:
+            best = -1
+        chosen.append(best)
+        if best < 0:
+            continue
+        load[best] += h_row[best]
+        for k, u in zip(o.skus, o.units, strict=True):
+            key = (best, k)
+            total = used[key] = used.get(key, 0) + u
+            if total > stock[best, k]:
+                return None
+    if overflow_priced and any(x - cap > _OVERFLOW_TOL_H
+                               for x, cap in zip(load, capacity, strict=True)):
+        return None
+    return chosen
+
+
+_OVERFLOW_TOL_H = 1e-9
+"""Load above capacity by less than this is no overflow (as in :mod:`optimize.routing`)."""

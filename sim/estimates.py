@@ -12,10 +12,12 @@ import itertools
 import math
 from bisect import bisect_left
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import simpy
 
+from sim.block_prices import BlockOrders, BlockPrices
 from sim.labor import LaborPool, StaffingPlan
 from sim.network import Network
 from sim.shipping import Shipper, delivery_times_by_zone
@@ -58,8 +60,6 @@ class Estimates:
 
     __slots__ = (
         "_arrivals",
-        "_block",
-        "_block_costs",
         "_choice",
         "_done_at",
         "_done_now",
@@ -71,18 +71,23 @@ class Estimates:
         "_pick_coef",
         "_pickups_np",
         "_rows_at",
+        "_set_post",
+        "_set_unit",
+        "_set_unit_lists",
         "_shipper",
         "_split_fixed",
         "_split_line",
         "_split_post",
         "_split_unit",
-        "_split_zones",
         "_staffed",
         "_start_day64",
         "_unit_post",
         "_weight",
         "_zone",
         "_zone_post",
+        "_zone_set",
+        "_zone_set_of",
+        "blocks",
         "env",
         "net",
         "packers",
@@ -106,8 +111,7 @@ class Estimates:
         # (FC, queued pick h, queued pack h, pick h, pack h) -> delivery by zone per service
         self._rows_at: dict[tuple[int, float, float, float, float], list[list[float] | None]] = {}
         self._mats: dict[tuple[int, ...], np.ndarray] = {}  # ids of _on_time rows -> array
-        self._block: Sequence[OrderView] = ()
-        self._block_costs: tuple[tuple[float, float], list[list[float]]] | None = None
+        self.blocks = BlockPrices(self)
         self._pickups_np: dict[tuple[int, int], np.ndarray] = {}
         self._staffed: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._shipper = shipper
@@ -129,6 +133,7 @@ class Estimates:
         self._split_fixed = -math.inf
         self._split_line = self._split_unit = 0.0
         self._split_post: list[list[tuple[float, float]]] | None = None
+        self._set_unit: np.ndarray | None = None
         self._weight = shipper.sku_weight
         rate = self._labor_rate
         coef = [(*p, *q) for p, q in zip(self._pick_coef, self._pack_coef, strict=True)]
@@ -149,8 +154,8 @@ class Estimates:
             by_zone.append(least)
         if any(p < 0 or math.isnan(p) for d in by_zone for p in d.values()):
             return
-        lines_of: dict[tuple[int, ...], list[tuple[float, float]]] = {}
-        post = []
+        lines_of: dict[tuple[int, ...], list[tuple[float, float]]] = {}  # by set of zones
+        post, zone_set = [], []
         for d in range(len(self._zone[0])):
             zones = tuple(sorted({self._zone[f][d] for f in range(net.n_fcs)}))
             if zones not in lines_of:
@@ -160,11 +165,21 @@ class Estimates:
                         least[b] = min(least.get(b, math.inf), p)
                 lines_of[zones] = _under_lines(least)
             post.append(lines_of[zones])
+            zone_set.append(list(lines_of).index(zones))
         self._split_post = post
         self._zone_post = [_under_lines(by_zone[z]) for z in range(n_zones)]
-        self._split_zones = [sorted({self._zone[f][d] for f in range(net.n_fcs)})
-                             for d in range(len(self._zone[0]))]
         self._unit_post = _unit_parcel_bounds(shipper)
+        # by set of zones, as arrays (for _split_bounds): the post lines padded with
+        # (-inf, 0), and each SKU's least unit parcel over the set's zones
+        self._zone_set = np.array(zone_set, np.intp)
+        width = max(len(v) for v in lines_of.values())
+        pad = [v + [(-math.inf, 0.0)] * (width - len(v)) for v in lines_of.values()]
+        arr = np.array(pad, float).reshape(len(pad), width, 2)
+        self._set_post = (arr[:, :, 0], arr[:, :, 1])
+        unit = np.asarray(self._unit_post, float)
+        self._set_unit = np.array([unit[list(zones)].min(axis=0) for zones in lines_of])
+        self._set_unit_lists = self._set_unit.tolist()
+        self._zone_set_of = self._zone_set.tolist()
         self._split_fixed = min((c[0] + c[3]) * r for c, r in zip(coef, rate, strict=True))
         self._split_line = min((c[1] + c[4]) * r for c, r in zip(coef, rate, strict=True))
         self._split_unit = min((c[2] + c[5]) * r for c, r in zip(coef, rate, strict=True))
@@ -304,60 +319,91 @@ class Estimates:
         ``price`` gives, the same numbers, for many orders at once; shape (orders, FCs),
         stock not considered.  Rows are NaN for orders this cannot price (several parcels, or
         not among the current block's quotes): price those one by one."""
-        return self._whole_costs(orders, late_per_h, margin_h, calendar=False)
+        return self.whole_costs(orders, late_per_h, margin_h, calendar=False)
 
     def forget_before(self, t: float) -> None:
         """Drop the kept delivery times of pickups before ``t`` (kept only to save work:
         the model asks for pickups from now on), so the cache stays a few days long."""
         self._arrivals = {k: v for k, v in self._arrivals.items() if k[2] >= t}
 
-    def remember_block(self, views: Sequence[OrderView]) -> None:
-        """The orders of the current block (placed in it, in order of arrival), for
-        :meth:`calendar_costs`."""
-        self._block = views
-        self._block_costs = None
+    def remember_block(self, views: Sequence[OrderView], arrays: BlockOrders) -> None:
+        """The orders of the current block (placed in it, in order of arrival), as views
+        and as arrays, for the calendar prices of :attr:`blocks`."""
+        self.blocks.remember(views, arrays)
 
-    def calendar_costs(self, order: OrderView, late_per_h: float,
-                       margin_h: float) -> list[float] | None:
-        """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour
-        late, as :meth:`whole_order_costs` but with delivery estimated from the staffing
-        calendar and the pickups alone, ignoring the work queued at the FC, so that the
-        whole block's orders are priced together at their own arrival times (computed on the
-        first request of a block).  ``None`` for an order this cannot price: not the block's,
-        not being routed when placed, or not a single parcel."""
-        block = self._block
-        i = order.id - block[0].id if block else -1
-        if not 0 <= i < len(block) or block[i] is not order or order.placed_h != self.env.now:
-            return None
-        key = (late_per_h, margin_h)
-        if self._block_costs is None or self._block_costs[0] != key:
-            costs = self._whole_costs(block, late_per_h, margin_h, calendar=True).tolist()
-            self._block_costs = (key, costs)
-        row = self._block_costs[1][i]
-        return None if not row or row[0] != row[0] else row  # NaN: not priced
+    @property
+    def split_bounds_apply(self) -> bool:
+        """True if :meth:`split_lower_bound` bounds anything (see its tables)."""
+        return self._set_unit is not None
 
-    def _whole_costs(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
-                     calendar: bool) -> np.ndarray:
+    @property
+    def shipper(self) -> Shipper:
+        """The run's cartons and prices."""
+        return self._shipper
+
+    def split_bounds(self, dest: np.ndarray, n_lines: np.ndarray, line_sku: np.ndarray,
+                     line_units: np.ndarray) -> np.ndarray:
+        """:meth:`split_lower_bound` of many orders at once (the same bound, rounding
+        aside; only when :attr:`split_bounds_apply`): their destinations and numbers of
+        lines, and their lines one after another."""
+        unit = self._set_unit
+        assert unit is not None, "split bounds do not apply"
+        sets = self._zone_set[dest]
+        ptr = np.concatenate(([0], np.cumsum(n_lines)))[:-1]
+        units = line_units.astype(float)
+        weight = np.add.reduceat(units * self._shipper.sku_weight_arr[line_sku], ptr)
+        a, b = self._set_post[0][sets], self._set_post[1][sets]  # (orders, lines)
+        parcels = (2.0 * a + b * weight[:, None]).max(axis=1)
+        each = unit[np.repeat(sets, n_lines), line_sku]
+        parcels = np.maximum(parcels, np.maximum.reduceat(each, ptr)
+                             + np.minimum.reduceat(each, ptr))
+        return (2.0 * self._split_fixed + self._split_line * n_lines
+                + self._split_unit * np.add.reduceat(units, ptr) + parcels)
+
+    def whole_costs(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
+                    calendar: bool) -> np.ndarray:
+        """:meth:`whole_order_costs`; with ``calendar``, delivery estimated from the staffing
+        calendar alone, each order released when placed (:meth:`shipment_costs`)."""
         net = self.net
         n, F = len(orders), net.n_fcs
         out = np.full((n, F), np.nan)
         quote_of = self._shipper.quote_of
         quotes = [quote_of(o.skus, o.units) for o in orders]
-        tables = self._shipper._by_pound_arr
-        longest = [t.shape[1] - 1 for t in tables]  # the last column is inf ("too heavy")
-        chosen = [(i, q) for i, q in enumerate(quotes) if q is not None and q.parcels
-                  and all(b < m for b, m in zip(q.billable_lb, longest, strict=True))]
-        if not chosen or F == 0:
+        # single-parcel quotes within every service's price table (its last column is
+        # inf: "too heavy")
+        quoted = [(i, q) for i, q in enumerate(quotes) if q is not None and q.parcels]
+        if not quoted or F == 0:
             return out
-        idx = [i for i, _ in chosen]
-        m, S = len(idx), self._n_services
+        bill = np.array([q.billable_lb for _, q in quoted], np.intp)
+        longest = np.array([t.shape[1] - 1 for t in self._shipper._by_pound_arr])
+        ok = (bill < longest).all(axis=1)
+        fits = cast(list[bool], ok.tolist())
+        kept = [iq for iq, k in zip(quoted, fits, strict=True) if k]
+        if not kept:
+            return out
+        idx = [i for i, _ in kept]
         sel = [orders[i] for i in idx]
-        n_lines = np.array([len(o.skus) for o in sel], float)
-        n_units = np.array([sum(o.units) for o in sel], float)
-        dest = np.array([o.dest for o in sel], np.intp)
-        promise = np.array([o.promise_h for o in sel], float)
-        bill = np.array([q.billable_lb for _, q in chosen], np.intp)
-        carton = np.array([q.carton_cost for _, q in chosen], float)
+        out[idx] = self.shipment_costs(
+            np.array([len(o.skus) for o in sel], float),
+            np.array([sum(o.units) for o in sel], float),
+            np.array([o.dest for o in sel], np.intp),
+            np.array([o.promise_h for o in sel], float),
+            np.array([o.placed_h for o in sel], float) if calendar else None,
+            bill[ok], np.array([q.carton_cost for _, q in kept], float),
+            late_per_h, margin_h)
+        return out
+
+    def shipment_costs(self, n_lines: np.ndarray, n_units: np.ndarray, dest: np.ndarray,
+                        promise: np.ndarray, placed: np.ndarray | None, bill: np.ndarray,
+                        carton: np.ndarray, late_per_h: float, margin_h: float) -> np.ndarray:
+        """Landed cost plus ``late_per_h`` per hour late (``inf`` when it cannot be
+        delivered) of single-parcel shipments (their lines and units, destinations,
+        promises, billable pounds by service and carton cost) from each FC, shape
+        (shipments, FCs): delivery estimated behind the work queued now, or, given the
+        times ``placed``, from the staffing calendar alone as if released then."""
+        net = self.net
+        m, F, S = len(n_lines), net.n_fcs, self._n_services
+        tables = self._shipper._by_pound_arr
         pk, pc = net.pick_coef_h, net.pack_coef_h
         pick = pk[:, 0] + n_lines[:, None] * pk[:, 1] + n_units[:, None] * pk[:, 2]  # (m, F)
         pack = pc[:, 0] + n_lines[:, None] * pc[:, 1] + n_units[:, None] * pc[:, 2]
@@ -365,12 +411,10 @@ class Estimates:
         zone = net.zone[:, dest].T  # (m, F)
         arrive = np.empty((m, F, S))
         price = np.empty((m, F, S))
-        if calendar:
-            placed = np.array([o.placed_h for o in sel], float)
-        else:
+        if placed is None:
             pick_l, pack_l = pick.tolist(), ready_pack.tolist()
         for f in range(F):
-            if calendar:
+            if placed is not None:
                 self._calendar_arrivals(f, placed, pick[:, f], ready_pack[:, f], zone[:, f],
                                         arrive[:, f, :])
             else:
@@ -391,9 +435,7 @@ class Estimates:
         cost = (pick + pack) * rate + carton[:, None] + chosen_p
         late = np.maximum(0.0, chosen_a - promise[:, None])
         with np.errstate(invalid="ignore"):
-            total = np.where(late < math.inf, cost + late_per_h * late, math.inf)
-        out[idx] = total
-        return out
+            return np.where(late < math.inf, cost + late_per_h * late, math.inf)
 
     def _calendar_arrivals(self, f: int, start_h: np.ndarray, pick_h: np.ndarray,
                            pack_h: np.ndarray, zone: np.ndarray, out: np.ndarray) -> None:
@@ -455,13 +497,11 @@ class Estimates:
         weight = self._weight
         w = sum(weight[k] * u for k, u in zip(skus, units, strict=True))
         parcels = max(2.0 * a + b * w for a, b in post[dest])
-        if len(skus) > 1:  # the parcel of each line's unit, by its carton's weight and size
-            q = self._unit_post
-            zones = self._split_zones[dest]
-            each = [min(q[z][k] for z in zones) for k in skus]
-            top = max(range(len(each)), key=each.__getitem__)
-            rest = min(x for j, x in enumerate(each) if j != top)
-            parcels = max(parcels, each[top] + rest)
+        if len(skus) > 1:  # the parcel of each line's unit, by its carton's weight and size:
+            # the dearest line's parcel, and another (at least the cheapest line's)
+            least = self._set_unit_lists[self._zone_set_of[dest]]
+            each = [least[k] for k in skus]
+            parcels = max(parcels, max(each) + min(each))
         return (2.0 * self._split_fixed + self._split_line * len(units)
                 + self._split_unit * sum(units) + parcels)
 

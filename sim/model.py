@@ -34,6 +34,7 @@ import numpy as np
 import simpy
 
 from sim import __version__
+from sim.block_prices import BlockOrders
 from sim.demand import STREAM_NAMES, generate_day, service_factor
 from sim.estimates import Estimates
 from sim.eventlog import EventLog, Status
@@ -373,7 +374,8 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         pick_a, pack_a = array.array("d", pick_h.tobytes()), array.array("d", pack_h.tobytes())
         quotes = q.quotes()
         self.shipper.remember_quotes(skus, units, quotes, q.borderline)
-        self.estimates.remember_block(self._day_views)
+        self.estimates.remember_block(self._day_views, BlockOrders(
+            blk.time_h, dest, promise_h, blk.line_ptr, blk.line_sku, blk.line_units, q))
         self._day_placed = records(Placed, itertools.repeat(pick_a, n),
                                    itertools.repeat(pack_a, n), range(0, n * F, F), quotes,
                                    q.weight_lb.tolist(), n_units.tolist(), returns, errors)

@@ -504,16 +504,26 @@ def _fixed(service: int, prices: Sequence[float], arrive_h: Sequence[float],
 
 
 def rate_shop_batch(prices: np.ndarray, arrive: np.ndarray, promise: np.ndarray) -> np.ndarray:
-    """:func:`rate_shop` for each row, vectorised; the rows numpy cannot settle (nothing meets
-    the promise, or equal prices leave the choice to the earlier arrival) go to the scalar
-    rule."""
-    cost = np.where(arrive <= promise[:, None], prices, math.inf)
-    s = cost.argmin(axis=1)
-    best = cost[np.arange(len(s)), s]
-    check = np.flatnonzero(~np.isfinite(best) | ((cost == best[:, None]).sum(axis=1) > 1))
-    for j in check:
-        s[j] = rate_shop(prices[j].tolist(), arrive[j].tolist(), float(promise[j]))
-    return s
+    """:func:`rate_shop` for each row, vectorised (the same choice, ties included): the
+    cheapest service meeting the promise, ties to the earlier arrival and then the first;
+    where none meets it, the earliest arrival among services that can carry the parcel
+    (any service if none can), ties to the cheaper and then the first."""
+    ok = (arrive <= promise[:, None]) & (prices < math.inf)
+    # rows with a service on time: least price, then least arrival, among those on time
+    p_ok = np.where(ok, prices, math.inf)
+    best_p = p_ok.min(axis=1, keepdims=True)
+    tie = ok & (p_ok == best_p)
+    a_tie = np.where(tie, arrive, math.inf)
+    on_time = tie & (a_tie == a_tie.min(axis=1, keepdims=True))
+    # the others: fastest among those that can carry it (all, if none can)
+    can = prices < math.inf
+    can |= ~can.any(axis=1, keepdims=True)
+    a_can = np.where(can, arrive, math.inf)
+    fast = can & (arrive == a_can.min(axis=1, keepdims=True))
+    p_fast = np.where(fast, prices, math.inf)
+    fast &= p_fast == p_fast.min(axis=1, keepdims=True)
+    pick = np.where(ok.any(axis=1, keepdims=True), on_time, fast)
+    return pick.argmax(axis=1)
 
 
 class ShippingRule(NamedTuple):

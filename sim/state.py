@@ -181,15 +181,26 @@ class StateView:
         one by one.  See :meth:`sim.estimates.Estimates.whole_order_costs`."""
         return self._est.whole_order_costs(orders, late_per_h, margin_h)
 
-    def calendar_costs(self, order: OrderView, late_per_h: float, margin_h: float
-                       ) -> list[float] | None:
+    def calendar_costs(self, order: OrderView, late_per_h: float, margin_h: float,
+                       wave_h: float = 0.0) -> list[float] | None:
         """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour
         late, with delivery estimated from the staffing calendar and pickups alone (work
         queued at the FCs ignored), ``margin_h`` added to the pack time; stock not considered.
-        Cheap: the day's orders are priced together.  ``None`` when the order cannot be
-        priced so (then use :meth:`landed_cost`).  See
-        :meth:`sim.estimates.Estimates.calendar_costs`."""
-        return self._est.calendar_costs(order, late_per_h, margin_h)
+        Cheap: the day's orders are priced together.  ``wave_h``: the order is released at
+        the first of the waves every ``wave_h`` hours after it is placed, not when placed.
+        ``None`` when the order cannot be priced so (then use :meth:`landed_cost`).  See
+        :meth:`sim.block_prices.BlockPrices.whole`."""
+        return self._est.blocks.whole(order, late_per_h, margin_h, wave_h)
+
+    def calendar_part_costs(self, order: OrderView, late_per_h: float, margin_h: float,
+                            wave_h: float = 0.0
+                            ) -> dict[tuple[int, tuple[int, ...]], float] | None:
+        """What a split of the order costs part by part, ``(FC, line indices) -> cost``,
+        estimated as :meth:`calendar_costs` estimates whole orders (parts left out: price
+        them with :meth:`landed_cost`), ``wave_h`` as for :meth:`calendar_costs`; ``None``
+        when the order cannot be priced so.  See
+        :meth:`sim.block_prices.BlockPrices.parts`."""
+        return self._est.blocks.parts(order, late_per_h, margin_h, self._on_hand, wave_h)
 
     def landed_cost(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
                     promise_h: float, etas: Sequence[float] | None = None

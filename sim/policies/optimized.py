@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import combinations, product
+from typing import Literal
 
 from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
@@ -106,12 +107,12 @@ class Optimal:
         if net.hold_mode is HoldMode.BACKORDER:
             return self._fallback.route(order, state)
         skus, units = order.skus, order.units
-        if self._calendar and self._prices_bounded():
+        bound = self._prices_bounded()
+        if self._calendar and bound:
             row = state.calendar_costs(order, self.late_per_h, self.ready_margin_h)
             if row is not None:
                 return self._route_priced(order, state, row)
         etas = self.order_etas(order, state)
-        bound = self._prices_bounded()
         best, best_cost = None, math.inf
         for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
             if state.has_stock(f, skus, units):
@@ -137,19 +138,20 @@ class Optimal:
         """:meth:`route` given the order's whole-shipment cost at each FC (``estimate =
         "calendar"``): the cheapest FC holding it (the nearest or planned one keeps it
         unless another saves more than ``min_saving``), unless a split costs less (searched
-        as :meth:`route` does, parts priced behind the queues)."""
+        as :meth:`route` does, parts priced by :meth:`StateView.calendar_part_costs` where
+        it can, the others behind the queues)."""
         skus, units = order.skus, order.units
         best, best_cost = None, math.inf
+        has_stock = state.has_stock
         for f in planned_rank(order, state):
-            if state.has_stock(f, skus, units):
-                c = row[f]
-                if best is None:
-                    best, best_cost = f, c - self.min_saving
-                elif c < best_cost:
-                    best, best_cost = f, c
+            if best is None:
+                if has_stock(f, skus, units):
+                    best, best_cost = f, row[f] - self.min_saving
+            elif row[f] < best_cost and has_stock(f, skus, units):  # stock checked if cheaper
+                best, best_cost = f, row[f]
         if (state.network.hold_mode is HoldMode.SPLIT and len(skus) > 1
                 and self.max_shipments > 1):
-            split = self._best_split(order, state, best_cost, self.order_etas(order, state))
+            split = self._best_split(order, state, best_cost, calendar=True)
             if split is not None:
                 return split
         if best is not None:
@@ -157,9 +159,13 @@ class Optimal:
         return self._fallback.route(order, state)
 
     def _best_split(self, order: OrderView, state: StateView, to_beat: float,
-                    etas: Sequence[Sequence[float]]) -> list[int] | None:
+                    etas: Sequence[Sequence[float]] | None = None, calendar: bool = False,
+                    wave_h: float = 0.0) -> list[int] | None:
         """The cheapest assignment of lines to 2..max_shipments FCs, if cheaper than
-        ``to_beat``."""
+        ``to_beat``.  ``etas``: :meth:`order_etas`, made here if not given.  ``calendar``:
+        parts priced as :meth:`StateView.calendar_part_costs` prices them where it can
+        (``estimate = "calendar"``; ``wave_h`` is passed on), the others with
+        :meth:`price`."""
         bound = self._prices_bounded()
         if bound and to_beat < math.inf and state.split_lower_bound(
                 order.dest, order.skus, order.units) > to_beat + _BOUND_TOL * max(
@@ -171,7 +177,18 @@ class Optimal:
                    zip(order.skus, order.units, strict=True)]
         if any(not h for h in holders):
             return None
+        known = (state.calendar_part_costs(order, self.late_per_h, self.ready_margin_h,
+                                           wave_h) if calendar else None)
+        if etas is None:
+            etas = self.order_etas(order, state)
+        if bound and known is None and to_beat == math.inf and all(
+                min(etas[f]) == math.inf for f in {f for h in holders for f in h}):
+            return None  # no pickup left at any FC holding a line: every part costs inf
         n_assign = math.prod(len(h) for h in holders)
+        if known is not None and self.max_shipments == 2 and n_assign <= self.max_assignments:
+            found = _best_pair(holders, known, to_beat)
+            if found is not False:
+                return found
         if n_assign <= min(self.max_assignments, _KEPT_ASSIGNMENTS):
             candidates = _split_candidates(tuple(map(tuple, holders)), self.max_shipments)
         elif n_assign <= self.max_assignments:
@@ -181,11 +198,12 @@ class Optimal:
                 [[next(f for f in h if f in chosen) if any(f in chosen for f in h)
                   else -1 for h in holders] for chosen in _fc_sets(rank, self.max_shipments)],
                 self.max_shipments)
-        memo: dict[tuple[int, tuple[int, ...]], float] = {}  # (FC, lines) -> price
-        bounds: dict[tuple[int, tuple[int, ...]], float] = {}  # (FC, lines) -> lower bound
+        memo: dict[Part, float] = {} if known is None else known  # (FC, lines) -> price
+        bounds: dict[Part, float] = {}  # (FC, lines) -> lower bound
+        bound_parts = bound and known is None  # known prices cost less than their bounds
         best, best_cost = None, to_beat
         for assign, parts in candidates:
-            if bound and best_cost < math.inf:  # skip what cannot beat best_cost
+            if bound_parts and best_cost < math.inf:  # skip what cannot beat best_cost
                 low = 0.0
                 for part in parts:
                     b = bounds.get(part)
@@ -214,6 +232,66 @@ class Optimal:
 
 Part = tuple[int, tuple[int, ...]]
 """One shipment of a split: the FC and the order's line indices it ships."""
+
+
+def _best_pair(holders: Sequence[Sequence[int]], known: dict[Part, float], to_beat: float
+               ) -> list[int] | Literal[False] | None:
+    """:meth:`Optimal._best_split`'s answer for splits into two shipments, every line at an
+    FC holding it (``holders[j]``, nearest first), from prices known for every part:
+    the assignment of least cost below ``to_beat``, ties to the first in the order the
+    search enumerates them (``itertools.product(*holders)``).  It walks the ways to split
+    the lines in two and the FCs able to ship each half, instead of every assignment.
+    ``False`` if a price it needs is not known (the caller searches as usual)."""
+    n = len(holders)
+    held: dict[int, int] = {}  # FC -> bitmask of the lines it holds
+    for j, h in enumerate(holders):
+        for f in h:
+            held[f] = held.get(f, 0) | 1 << j
+    best: tuple[int, int, int] | None = None  # (lines at fa, fa, fb)
+    best_cost = to_beat
+    for mask, part, rest_mask, rest in _halves(n):
+        at_a = [f for f, m in held.items() if m & mask == mask]
+        if not at_a:
+            continue
+        at_b = [f for f, m in held.items() if m & rest_mask == rest_mask]
+        for fa in at_a:
+            a = known.get((fa, part))
+            if a is None:
+                return False
+            for fb in at_b:
+                if fb == fa:
+                    continue
+                b = known.get((fb, rest))
+                if b is None:
+                    return False
+                c = a + b
+                if c < best_cost or (c == best_cost and best is not None and _order_key(
+                        holders, mask, fa, fb) < _order_key(holders, *best)):
+                    best, best_cost = (mask, fa, fb), c
+    if best is None:
+        return None
+    mask, fa, fb = best
+    return [fa if mask >> j & 1 else fb for j in range(n)]
+
+
+def _order_key(holders: Sequence[Sequence[int]], mask: int, fa: int, fb: int
+               ) -> tuple[int, ...]:
+    """The position of an assignment (lines of ``mask`` at ``fa``, the others at ``fb``)
+    in ``itertools.product(*holders)`` order."""
+    return tuple(h.index(fa if mask >> j & 1 else fb) for j, h in enumerate(holders))
+
+
+@lru_cache(maxsize=16)
+def _halves(n: int) -> tuple[tuple[int, tuple[int, ...], int, tuple[int, ...]], ...]:
+    """The ways to split lines ``0..n-1`` in two, each once: the half with line 0 and the
+    other, as bitmasks and as increasing tuples of indices."""
+    full = (1 << n) - 1
+    out = []
+    for mask in range(1, full, 2):  # odd: holds line 0; below full: the other half not empty
+        rest = full ^ mask
+        out.append((mask, tuple(j for j in range(n) if mask >> j & 1),
+                    rest, tuple(j for j in range(n) if rest >> j & 1)))
+    return tuple(out)
 
 
 def _with_parts(assignments: Sequence[Sequence[int]], most: int

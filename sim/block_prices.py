@@ -1,0 +1,309 @@
+"""Prices of a block's orders estimated from the staffing calendar alone (``optimal``'s
+``estimate = "calendar"``).
+
+The model hands the estimates each block of orders (a day's, in order of arrival) before it
+places them.  On the first question about a block, :class:`BlockPrices` prices all its
+orders shipped whole from every FC at once, with numpy, as if each were released when placed
+with no work queued ahead (:meth:`sim.estimates.Estimates.whole_costs`).  The parts a split
+could ship are priced the same way, in batches: every proper subset of an order's lines at
+every FC, for the orders whose split search is likely to need them.  Which orders those are
+changes nothing but the work done: an order asked about that no batch priced yet starts a new
+batch, and every price is the same whichever batch computed it (each is computed from its
+own order alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from itertools import combinations
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from sim.shipping import DayQuotes, quote_orders
+from sim.state import OrderView
+
+if TYPE_CHECKING:
+    from sim.estimates import Estimates
+
+PART_PRICED_LINES = 6
+"""Orders of at most this many lines get the parts of their splits priced in batches (62
+parts at 6 lines); larger ones are priced one part at a time by the policy."""
+
+Part = tuple[int, tuple[int, ...]]
+"""A shipment of part of an order: the FC and the order's line indices it ships."""
+
+_Key = tuple[float, float, float]
+"""What the prices depend on besides the orders: lateness cost per hour, the ready margin
+and the wave interval (0: released when placed)."""
+
+
+@cache
+def line_subsets(n: int) -> tuple[tuple[int, ...], ...]:
+    """Every proper non-empty subset of the line indices ``0..n-1``, as increasing tuples,
+    smallest first."""
+    return tuple(sub for size in range(1, n) for sub in combinations(range(n), size))
+
+
+class BlockOrders(NamedTuple):
+    """A block's orders as the model draws them, as arrays (in order of arrival)."""
+
+    placed_h: np.ndarray  # (n,)
+    dest: np.ndarray  # (n,)
+    promise_h: np.ndarray  # (n,)
+    line_ptr: np.ndarray  # (n + 1,): order i's lines are line_ptr[i]:line_ptr[i + 1]
+    line_sku: np.ndarray
+    line_units: np.ndarray
+    quotes: DayQuotes  # each order as one shipment
+
+    @property
+    def n_lines(self) -> np.ndarray:
+        return np.diff(self.line_ptr)
+
+    def lines(self, orders: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """SKUs and units (len(orders), n) of these orders, each of ``n`` lines."""
+        at = self.line_ptr[orders][:, None] + np.arange(n)
+        return self.line_sku[at], self.line_units[at]
+
+
+class _Parts:
+    """What :meth:`BlockPrices.parts` keeps for one block and one pricing key: the priced
+    parts of each order so far (block index -> (table, first row)) and, for choosing the
+    next batch, the block's orders of 2..:data:`PART_PRICED_LINES` lines with their lines
+    and whether their split bound is likely to let a search through."""
+
+    __slots__ = ("done", "index", "likely", "line_near", "line_ptr", "line_sku", "line_units",
+                 "multi")
+
+    def __init__(self, est: Estimates, block: BlockOrders, whole: np.ndarray) -> None:
+        self.index: dict[int, tuple[np.ndarray, int]] = {}
+        n = block.n_lines
+        is_multi = (n >= 2) & (n <= PART_PRICED_LINES)
+        self.multi = np.flatnonzero(is_multi)
+        self.done = np.zeros(len(self.multi), bool)
+        on_line = np.repeat(is_multi, n)
+        self.line_sku = block.line_sku[on_line]
+        self.line_units = block.line_units[on_line]
+        n_m = n[self.multi]
+        self.line_ptr = np.concatenate(([0], np.cumsum(n_m)))[:-1].astype(np.intp)
+        near = est.net.fc_rank[block.dest[self.multi], 0]
+        self.line_near = np.repeat(near, n_m)
+        # the usual cost to beat: the whole order from the nearest FC (less any saving the
+        # policy asks of a split); an order whose split bound exceeds it is usually settled
+        # by the bound, unless that FC cannot ship it
+        if len(self.multi) and est.split_bounds_apply:
+            cost = whole[self.multi, near]
+            bound = est.split_bounds(block.dest[self.multi], n_m, self.line_sku,
+                                     self.line_units)
+            self.likely = ~(bound > cost + 1e-6 * np.maximum(1.0, np.abs(cost)))
+        else:
+            self.likely = np.ones(len(self.multi), bool)
+
+
+class BlockPrices:
+    """Calendar prices of the current block's orders, whole and in parts.
+
+    Parameters
+    ----------
+    est : Estimates
+        Their numbers (:meth:`~sim.estimates.Estimates.shipment_costs`).
+    """
+
+    __slots__ = ("_arrays", "_block", "_est", "_parts", "_whole")
+
+    def __init__(self, est: Estimates) -> None:
+        self._est = est
+        self._block: Sequence[OrderView] = ()
+        self._arrays: BlockOrders | None = None
+        self._whole: tuple[_Key, np.ndarray, list[list[float]]] | None = None
+        self._parts: tuple[_Key, _Parts] | None = None
+
+    def remember(self, views: Sequence[OrderView], arrays: BlockOrders) -> None:
+        """The orders of the next block (placed in it, in order of arrival), as the views
+        policies get and as arrays."""
+        self._block, self._arrays = views, arrays
+        self._whole = self._parts = None
+
+    def _index(self, order: OrderView, wave_h: float) -> int:
+        """The order's index in the block if it is the block's and being routed as it is
+        placed (the only moment these prices describe; with ``wave_h``, at any time), else
+        -1."""
+        block = self._block
+        i = order.id - block[0].id if block else -1
+        if not 0 <= i < len(block) or block[i] is not order:
+            return -1
+        return i if wave_h or order.placed_h == self._est.env.now else -1
+
+    def _whole_table(self, key: _Key) -> tuple[np.ndarray, list[list[float]]]:
+        if self._whole is None or self._whole[0] != key:
+            arr = self._whole_costs(*key)
+            self._whole = (key, arr, arr.tolist())
+        return self._whole[1], self._whole[2]
+
+    def _released(self, wave_h: float) -> np.ndarray:
+        """When the block's orders are released to an FC: as placed, or at the first wave
+        (every ``wave_h`` hours from the start) after that."""
+        b = self._arrays
+        assert b is not None
+        if wave_h == 0:
+            return b.placed_h
+        return (np.floor(b.placed_h / wave_h) + 1.0) * wave_h
+
+    def _whole_costs(self, late_per_h: float, margin_h: float, wave_h: float) -> np.ndarray:
+        """Each order of the block shipped whole from each FC (orders, FCs): NaN for those
+        that travel as several parcels, lie within rounding of a carton's limit, or weigh
+        more than a service's price table lists."""
+        b = self._arrays
+        assert b is not None
+        est = self._est
+        out = np.full((len(b.placed_h), est.net.n_fcs), np.nan)
+        q = b.quotes
+        bill = np.asarray(q.billable, np.intp).reshape(len(out), -1)
+        ok = _single(est, q, bill)
+        idx = np.flatnonzero(ok)
+        if idx.size and est.net.n_fcs:
+            n = b.n_lines
+            units = np.add.reduceat(b.line_units, b.line_ptr[:-1]) if len(b.line_units) \
+                else np.zeros(len(n), np.int64)
+            out[idx] = est.shipment_costs(
+                n[idx].astype(float), units[idx].astype(float), b.dest[idx],
+                b.promise_h[idx], self._released(wave_h)[idx], bill[idx],
+                np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h)
+        return out
+
+    def whole(self, order: OrderView, late_per_h: float, margin_h: float,
+              wave_h: float = 0.0) -> list[float] | None:
+        """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour
+        late, as :meth:`~sim.estimates.Estimates.whole_order_costs` gives but with delivery
+        estimated from the staffing calendar and the pickups alone, ignoring the work queued
+        at the FC (``margin_h`` added to the pack time), so that the whole block's orders are
+        priced together at their own arrival times (on the first request of a block), or
+        with ``wave_h``, each as released at the first wave after it is placed (waves every
+        ``wave_h`` hours from the start of the run).  ``None`` for an order this cannot
+        price: not the block's, not being routed as it is placed (unless ``wave_h``), or not
+        a single parcel."""
+        block = self._block  # _index, inlined: this is asked once per order
+        i = order.id - block[0].id if block else -1
+        if not 0 <= i < len(block) or block[i] is not order \
+                or (order.placed_h != self._est.env.now and not wave_h):
+            return None
+        key = (late_per_h, margin_h, wave_h)
+        w = self._whole
+        rows = w[2] if w is not None and w[0] == key else self._whole_table(key)[1]
+        row = rows[i]
+        return None if not row or row[0] != row[0] else row  # NaN: not priced
+
+    def parts(self, order: OrderView, late_per_h: float, margin_h: float,
+              on_hand: np.ndarray | None = None, wave_h: float = 0.0
+              ) -> dict[Part, float] | None:
+        """The cost of each part a split of the order could ship, by ``(FC, line indices)``
+        (every proper subset of its lines at every FC), priced as :meth:`whole` prices whole
+        orders, for the part's own pick and pack hours.  Parts that travel as several
+        parcels, or lie within rounding of a carton's limit, are left out (price them one
+        by one).  ``None`` when :meth:`whole` would give ``None`` or the order has fewer
+        than 2 or more than :data:`PART_PRICED_LINES` lines.  ``wave_h``: as for
+        :meth:`whole`.
+
+        ``on_hand`` (FCs, SKUs), the stock now, only guides which orders' parts are priced
+        in the same batch as this one's: the later orders of the block whose split bound
+        does not settle them at their nearest FC's whole cost, or whose nearest FC lacks
+        one of their lines."""
+        i = self._index(order, wave_h)
+        if i < 0 or not 2 <= len(order.skus) <= PART_PRICED_LINES:
+            return None
+        key = (late_per_h, margin_h, wave_h)
+        if self._parts is None or self._parts[0] != key:
+            assert self._arrays is not None
+            self._parts = (key, _Parts(self._est, self._arrays, self._whole_table(key)[0]))
+        kept = self._parts[1]
+        found = kept.index.get(i)
+        if found is None:
+            self._price_batch(kept, i, key, on_hand)
+            found = kept.index[i]
+        table, first = found
+        subs = line_subsets(len(order.skus))
+        out = {}
+        for sub, row in zip(subs, table[first:first + len(subs)].tolist(), strict=True):
+            for f, c in enumerate(row):
+                if c == c:  # not NaN
+                    out[(f, sub)] = c
+        return out
+
+    def _price_batch(self, kept: _Parts, i: int, key: _Key, on_hand: np.ndarray | None
+                     ) -> None:
+        """Price the parts of order ``i`` and of the later orders of the block likely to
+        need theirs (see :meth:`parts`) that are not priced yet."""
+        multi = kept.multi
+        pos = int(np.searchsorted(multi, i))
+        want = kept.likely.copy()
+        if on_hand is not None and len(multi):
+            has = on_hand[kept.line_near, kept.line_sku] >= kept.line_units
+            want |= ~np.logical_and.reduceat(has, kept.line_ptr)
+        want[:pos] = False
+        want[pos] = True  # order i itself
+        want &= ~kept.done
+        chosen = np.flatnonzero(want)
+        kept.done[chosen] = True
+        rows = multi[chosen]
+        first, table = self._part_costs(rows, *key)
+        for j, start in zip(rows.tolist(), first, strict=True):
+            kept.index[j] = (table, start)
+
+    def _part_costs(self, orders: np.ndarray, late_per_h: float, margin_h: float,
+                    wave_h: float) -> tuple[list[int], np.ndarray]:
+        """The parts of these orders of the block (indices; each of
+        2..:data:`PART_PRICED_LINES` lines): for each order, the index of its first part's
+        row, and the rows (parts, FCs), in the order of :func:`line_subsets`, NaN where not
+        priced."""
+        b = self._arrays
+        assert b is not None
+        est = self._est
+        F = est.net.n_fcs
+        n_of = b.n_lines[orders]
+        first = np.zeros(len(orders), np.intp)
+        skus, units, sizes, owners = [], [], [], []
+        n_rows = 0
+        for n in np.unique(n_of).tolist():
+            group = np.flatnonzero(n_of == n)
+            subs = line_subsets(n)
+            mask = np.zeros((len(subs), n), bool)
+            for j, sub in enumerate(subs):
+                mask[j, list(sub)] = True
+            sel = np.broadcast_to(mask, (len(group), *mask.shape))
+            grid = (len(group), len(subs), n)
+            sku_g, units_g = b.lines(orders[group], n)
+            skus.append(np.broadcast_to(sku_g[:, None, :], grid)[sel])
+            units.append(np.broadcast_to(units_g[:, None, :], grid)[sel])
+            sizes.append(np.tile(mask.sum(axis=1), len(group)))
+            owners.append(np.repeat(orders[group], len(subs)))
+            first[group] = n_rows + np.arange(len(group)) * len(subs)
+            n_rows += len(group) * len(subs)
+        out = np.full((n_rows, F), np.nan)
+        if not n_rows or F == 0:
+            return first.tolist(), out
+        size = np.concatenate(sizes)
+        ptr = np.concatenate(([0], np.cumsum(size)))
+        line_units = np.concatenate(units)
+        q = quote_orders(est.shipper, ptr, np.concatenate(skus), line_units)
+        bill = np.asarray(q.billable, np.intp).reshape(n_rows, -1)
+        idx = np.flatnonzero(_single(est, q, bill))
+        if idx.size:
+            owner = np.concatenate(owners)[idx]
+            out[idx] = est.shipment_costs(
+                size[idx].astype(float),
+                np.add.reduceat(line_units, ptr[:-1])[idx].astype(float),
+                b.dest[owner], b.promise_h[owner], self._released(wave_h)[owner],
+                bill[idx], np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h)
+        return first.tolist(), out
+
+
+def _single(est: Estimates, q: DayQuotes, bill: np.ndarray) -> np.ndarray:
+    """Which quoted shipments these prices cover: one parcel, within every service's price
+    table (its last column is inf: "too heavy"), and not within rounding of a carton's
+    limit (those are packed one by one, see :attr:`DayQuotes.borderline`)."""
+    longest = np.array([t.shape[1] - 1 for t in est.shipper._by_pound_arr])
+    ok = np.asarray(q.single, bool) & (bill < longest).all(axis=1)
+    if q.borderline is not None:
+        ok[q.borderline] = False
+    return ok
