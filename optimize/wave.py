@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -137,20 +138,27 @@ class Wave:
         elif bounded:
             whole = state.whole_order_costs(orders, single.late_per_h,
                                             single.ready_margin_h).tolist()
-        has_stock, inf, min_saving = state.has_stock, math.inf, self.min_saving
+        inf, min_saving = math.inf, self.min_saving
+        line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
+        line_units = np.fromiter((u for o in orders for u in o.units), np.int64, int(ptr[-1]))
+        can = _holds(stock, ptr, line_sku, line_units)  # (n, F): FC can ship it whole now
+        nearest = (_first_holder(can, net.fc_rank[[o.dest for o in orders]])
+                   if net.assigned_fc_lists is None else None)
+        holds = cast(list[list[bool]], can.tolist())
         rows: list[list[float]] = []  # the cost matrix, row by row
         for i, o in enumerate(orders):
             c_row = [inf] * F
             rows.append(c_row)
-            near = state.first_with_stock(planned_rank(o, state), o.skus, o.units)
+            near = nearest[i] if nearest is not None else state.first_with_stock(
+                planned_rank(o, state), o.skus, o.units)
             if near < 0:
                 continue
             row = whole[i] if whole is not None else None
             if not row or row[0] != row[0]:  # NaN: not priced
                 row = None
             etas = None
-            for f in range(F):
-                if has_stock(f, o.skus, o.units):
+            for f, ok in enumerate(holds[i]):
+                if ok:
                     if row is not None:
                         c = row[f]
                     else:
@@ -174,15 +182,12 @@ class Wave:
             pick_h, pack_h = state.labor_hours(f, now, now + self.horizon_h)
             q_pick, q_pack = state.queued_hours(f)
             capacity[f] = max(0.0, pick_h - q_pick) + max(0.0, pack_h - q_pack)
-        finite = [c for row in rows for c in row if c < inf]
-        unassigned = 10.0 * (max(finite) if finite else 1.0) + 1000.0  # more than any option
-        fc = _cheapest_if_feasible(rows, hours.tolist(), capacity, orders, stock, unassigned,
-                                   self.overflow_cost_per_h > 0)
+        cost = np.array(rows, float).reshape(n, F)
+        finite = cost[np.isfinite(cost)]
+        unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
+        fc = _cheapest_if_feasible(cost, hours, np.array(capacity), ptr, line_sku, line_units,
+                                   stock, unassigned, self.overflow_cost_per_h > 0)
         if fc is None:  # the joint problem
-            cost = np.array(rows, float).reshape(n, F)
-            line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
-            line_units = np.fromiter((u for o in orders for u in o.units), np.int64,
-                                     int(ptr[-1]))
             fc = assign_wave(cost, hours, np.array(capacity), ptr, line_sku, line_units,
                              np.maximum(stock, 0), overflow_cost_per_h=self.overflow_cost_per_h,
                              unassigned_cost=unassigned).fc.tolist()
@@ -193,40 +198,56 @@ class Wave:
         return out
 
 
-def _cheapest_if_feasible(cost: Sequence[Sequence[float]], hours: Sequence[Sequence[float]],
-                          capacity: Sequence[float], orders: Sequence[OrderView],
+def _cheapest_if_feasible(cost: np.ndarray, hours: np.ndarray, capacity: np.ndarray,
+                          ptr: np.ndarray, line_sku: np.ndarray, line_units: np.ndarray,
                           stock: np.ndarray, unassigned: float, overflow_priced: bool
                           ) -> list[int] | None:
-    """Each order's cheapest FC (the first of equals; -1 where none costs at most
-    ``unassigned``, the cost of leaving it for a later wave), if those
-    choices together fit each FC's stock (``stock``, negatives as 0) and, when overflow is
-    priced, its labor ``capacity`` (to :func:`assign_wave`'s tolerance): then they are
-    :func:`assign_wave`'s answer (its ``"TRIVIAL"`` case: no assignment costs less), found
-    without building its instance.  ``None`` otherwise.  Most waves are such."""
-    chosen = []
-    load = [0.0] * len(capacity)
-    used: dict[tuple[int, int], int] = {}
-    for c_row, h_row, o in zip(cost, hours, orders, strict=True):
-        best, best_c = -1, math.inf
-        for f, c in enumerate(c_row):
-            if c < best_c:
-                best, best_c = f, c
-        if best_c > unassigned:
-            best = -1
-        chosen.append(best)
-        if best < 0:
-            continue
-        load[best] += h_row[best]
-        for k, u in zip(o.skus, o.units, strict=True):
-            key = (best, k)
-            total = used[key] = used.get(key, 0) + u
-            if total > stock[best, k]:
-                return None
-    if overflow_priced and any(x - cap > _OVERFLOW_TOL_H
-                               for x, cap in zip(load, capacity, strict=True)):
-        return None
-    return chosen
+    """Each order's cheapest FC (``cost`` (orders, FCs); the first of equals; -1 where none
+    costs at most ``unassigned``, the cost of leaving it for a later wave), if those choices
+    together fit each FC's ``stock`` (FCs, SKUs) and, when overflow is priced, its labor
+    ``capacity`` (``hours`` (orders, FCs); to :func:`assign_wave`'s tolerance): then they
+    are :func:`assign_wave`'s answer (its ``"TRIVIAL"`` case: no assignment costs less),
+    found without building its instance.  ``None`` otherwise.  Most waves are such."""
+    n = len(cost)
+    best = cost.argmin(axis=1)
+    chosen = np.where(cost[np.arange(n), best] <= unassigned, best, -1)
+    line_fc = np.repeat(chosen, np.diff(ptr))
+    on = line_fc >= 0
+    if on.any():
+        key = line_fc[on] * stock.shape[1] + line_sku[on]
+        used, at = np.unique(key, return_inverse=True)
+        units = np.bincount(at, weights=line_units[on])
+        if (units > stock.reshape(-1)[used]).any():
+            return None
+    if overflow_priced:
+        idx = np.flatnonzero(chosen >= 0)
+        load = np.bincount(chosen[idx], weights=hours[idx, chosen[idx]], minlength=len(capacity))
+        if (load - capacity > _OVERFLOW_TOL_H).any():
+            return None
+    return cast(list[int], chosen.tolist())
 
 
 _OVERFLOW_TOL_H = 1e-9
 """Load above capacity by less than this is no overflow (as in :mod:`optimize.routing`)."""
+
+
+def _holds(stock: np.ndarray, ptr: np.ndarray, line_sku: np.ndarray, line_units: np.ndarray
+           ) -> np.ndarray:
+    """For each order (lines ``ptr[i]:ptr[i + 1]``), whether each FC has every line in
+    ``stock`` (FCs, SKUs), shape (orders, FCs): :meth:`StateView.has_stock` for a whole wave
+    at once."""
+    n = len(ptr) - 1
+    if not len(line_sku):
+        return np.ones((n, stock.shape[0]), bool)
+    each = stock[:, line_sku] >= line_units  # (F, lines)
+    out = np.logical_and.reduceat(each, ptr[:-1], axis=1).T
+    out[np.diff(ptr) == 0] = True  # an order without lines (reduceat would take a line)
+    return out
+
+
+def _first_holder(holds: np.ndarray, rank: np.ndarray) -> list[int]:
+    """For each order, the first FC of its ``rank`` row that :func:`_holds` says can ship
+    it (``-1``: none), as :meth:`StateView.first_with_stock` finds it."""
+    ranked = np.take_along_axis(holds, rank, axis=1)
+    first = rank[np.arange(len(rank)), ranked.argmax(axis=1)]
+    return cast(list[int], np.where(ranked.any(axis=1), first, -1).tolist())

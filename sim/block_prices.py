@@ -76,7 +76,8 @@ class _Parts:
     __slots__ = ("done", "index", "likely", "line_near", "line_ptr", "line_sku", "line_units",
                  "multi")
 
-    def __init__(self, est: Estimates, block: BlockOrders, whole: np.ndarray) -> None:
+    def __init__(self, est: Estimates, block: BlockOrders, whole: np.ndarray,
+                 bounds: np.ndarray | None) -> None:
         self.index: dict[int, tuple[np.ndarray, int]] = {}
         n = block.n_lines
         is_multi = (n >= 2) & (n <= PART_PRICED_LINES)
@@ -92,10 +93,9 @@ class _Parts:
         # the usual cost to beat: the whole order from the nearest FC (less any saving the
         # policy asks of a split); an order whose split bound exceeds it is usually settled
         # by the bound, unless that FC cannot ship it
-        if len(self.multi) and est.split_bounds_apply:
+        if len(self.multi) and bounds is not None:
             cost = whole[self.multi, near]
-            bound = est.split_bounds(block.dest[self.multi], n_m, self.line_sku,
-                                     self.line_units)
+            bound = bounds[self.multi]
             self.likely = ~(bound > cost + 1e-6 * np.maximum(1.0, np.abs(cost)))
         else:
             self.likely = np.ones(len(self.multi), bool)
@@ -110,7 +110,7 @@ class BlockPrices:
         Their numbers (:meth:`~sim.estimates.Estimates.shipment_costs`).
     """
 
-    __slots__ = ("_arrays", "_block", "_est", "_parts", "_whole")
+    __slots__ = ("_arrays", "_block", "_bounds", "_est", "_parts", "_whole")
 
     def __init__(self, est: Estimates) -> None:
         self._est = est
@@ -118,12 +118,14 @@ class BlockPrices:
         self._arrays: BlockOrders | None = None
         self._whole: tuple[_Key, np.ndarray, list[list[float]]] | None = None
         self._parts: tuple[_Key, _Parts] | None = None
+        self._bounds: tuple[np.ndarray, list[float]] | None = None
 
     def remember(self, views: Sequence[OrderView], arrays: BlockOrders) -> None:
         """The orders of the next block (placed in it, in order of arrival), as the views
         policies get and as arrays."""
         self._block, self._arrays = views, arrays
         self._whole = self._parts = None
+        self._bounds = None
 
     def _index(self, order: OrderView, wave_h: float) -> int:
         """The order's index in the block if it is the block's and being routed as it is
@@ -196,14 +198,14 @@ class BlockPrices:
 
     def parts(self, order: OrderView, late_per_h: float, margin_h: float,
               on_hand: np.ndarray | None = None, wave_h: float = 0.0
-              ) -> dict[Part, float] | None:
-        """The cost of each part a split of the order could ship, by ``(FC, line indices)``
-        (every proper subset of its lines at every FC), priced as :meth:`whole` prices whole
-        orders, for the part's own pick and pack hours.  Parts that travel as several
-        parcels, or lie within rounding of a carton's limit, are left out (price them one
-        by one).  ``None`` when :meth:`whole` would give ``None`` or the order has fewer
-        than 2 or more than :data:`PART_PRICED_LINES` lines.  ``wave_h``: as for
-        :meth:`whole`.
+              ) -> list[list[float]] | None:
+        """The cost of each part a split of the order could ship: one row per subset of its
+        lines (in the order of :func:`line_subsets`), one cost per FC, priced as
+        :meth:`whole` prices whole orders, for the part's own pick and pack hours.  NaN for
+        parts that travel as several parcels or lie within rounding of a carton's limit
+        (price them one by one).  ``None`` when :meth:`whole` would give ``None`` or the
+        order has fewer than 2 or more than :data:`PART_PRICED_LINES` lines.  ``wave_h``:
+        as for :meth:`whole`.
 
         ``on_hand`` (FCs, SKUs), the stock now, only guides which orders' parts are priced
         in the same batch as this one's: the later orders of the block whose split bound
@@ -215,20 +217,47 @@ class BlockPrices:
         key = (late_per_h, margin_h, wave_h)
         if self._parts is None or self._parts[0] != key:
             assert self._arrays is not None
-            self._parts = (key, _Parts(self._est, self._arrays, self._whole_table(key)[0]))
+            self._parts = (key, _Parts(self._est, self._arrays, self._whole_table(key)[0],
+                                       self._split_bounds()))
         kept = self._parts[1]
         found = kept.index.get(i)
         if found is None:
             self._price_batch(kept, i, key, on_hand)
             found = kept.index[i]
         table, first = found
-        subs = line_subsets(len(order.skus))
-        out = {}
-        for sub, row in zip(subs, table[first:first + len(subs)].tolist(), strict=True):
-            for f, c in enumerate(row):
-                if c == c:  # not NaN
-                    out[(f, sub)] = c
-        return out
+        rows: list[list[float]] = table[first:first + (1 << len(order.skus)) - 2].tolist()
+        return rows
+
+    def split_bound(self, order: OrderView) -> float | None:
+        """:meth:`~sim.estimates.Estimates.split_lower_bound` of an order of the block with
+        several lines, computed for the whole block at once (the same bound, rounding
+        aside); ``None`` for other orders, or where the bound does not apply."""
+        block = self._block
+        i = order.id - block[0].id if block else -1
+        if not 0 <= i < len(block) or block[i] is not order:
+            return None
+        bounds = self._split_bounds()
+        if bounds is None:
+            return None
+        low = self._bounds[1][i]  # type: ignore[index]
+        return None if low != low else low
+
+    def _split_bounds(self) -> np.ndarray | None:
+        """The split bound of each order of the block (NaN: a single line), or ``None``
+        where no bound applies."""
+        est, b = self._est, self._arrays
+        if not est.split_bounds_apply or b is None:
+            return None
+        if self._bounds is None:
+            n = b.n_lines
+            multi = np.flatnonzero(n >= 2)
+            out = np.full(len(n), np.nan)
+            if len(multi):
+                on_line = np.repeat(n >= 2, n)
+                out[multi] = est.split_bounds(b.dest[multi], n[multi], b.line_sku[on_line],
+                                              b.line_units[on_line])
+            self._bounds = (out, out.tolist())
+        return self._bounds[0]
 
     def _price_batch(self, kept: _Parts, i: int, key: _Key, on_hand: np.ndarray | None
                      ) -> None:

@@ -508,22 +508,23 @@ def rate_shop_batch(prices: np.ndarray, arrive: np.ndarray, promise: np.ndarray)
     cheapest service meeting the promise, ties to the earlier arrival and then the first;
     where none meets it, the earliest arrival among services that can carry the parcel
     (any service if none can), ties to the cheaper and then the first."""
-    ok = (arrive <= promise[:, None]) & (prices < math.inf)
+    # by service, then row: numpy reduces over the few services fast this way round
+    p, a = np.ascontiguousarray(prices.T), np.ascontiguousarray(arrive.T)
+    ok = (a <= promise) & (p < math.inf)
     # rows with a service on time: least price, then least arrival, among those on time
-    p_ok = np.where(ok, prices, math.inf)
-    best_p = p_ok.min(axis=1, keepdims=True)
-    tie = ok & (p_ok == best_p)
-    a_tie = np.where(tie, arrive, math.inf)
-    on_time = tie & (a_tie == a_tie.min(axis=1, keepdims=True))
+    p_ok = np.where(ok, p, math.inf)
+    tie = ok & (p_ok == p_ok.min(axis=0))
+    a_tie = np.where(tie, a, math.inf)
+    on_time = tie & (a_tie == a_tie.min(axis=0))
     # the others: fastest among those that can carry it (all, if none can)
-    can = prices < math.inf
-    can |= ~can.any(axis=1, keepdims=True)
-    a_can = np.where(can, arrive, math.inf)
-    fast = can & (arrive == a_can.min(axis=1, keepdims=True))
-    p_fast = np.where(fast, prices, math.inf)
-    fast &= p_fast == p_fast.min(axis=1, keepdims=True)
-    pick = np.where(ok.any(axis=1, keepdims=True), on_time, fast)
-    return pick.argmax(axis=1)
+    can = p < math.inf
+    can |= ~can.any(axis=0)
+    a_can = np.where(can, a, math.inf)
+    fast = can & (a == a_can.min(axis=0))
+    p_fast = np.where(fast, p, math.inf)
+    fast &= p_fast == p_fast.min(axis=0)
+    pick = np.where(ok.any(axis=0), on_time, fast)
+    return pick.argmax(axis=0)
 
 
 class ShippingRule(NamedTuple):

@@ -61,13 +61,14 @@ class StateView:
     (clock, labor pools and plans), never the model itself.
     """
 
-    __slots__ = ("_env", "_est", "_net", "_on_hand", "_rows", "_wip")
+    __slots__ = ("_blocks", "_env", "_est", "_net", "_on_hand", "_rows", "_wip")
 
     def __init__(self, estimates: Estimates, on_hand: np.ndarray,
                  on_hand_rows: Sequence[memoryview], wip: Sequence[int]) -> None:
         """``on_hand`` (FCs, SKUs) and ``on_hand_rows`` (its rows as memoryviews) are the
         model's live stock, ``wip`` its live count of unpacked shipments by FC."""
         self._est = estimates
+        self._blocks = estimates.blocks
         self._env = estimates.env
         self._net = estimates.net
         ro = on_hand.view()
@@ -190,17 +191,23 @@ class StateView:
         the first of the waves every ``wave_h`` hours after it is placed, not when placed.
         ``None`` when the order cannot be priced so (then use :meth:`landed_cost`).  See
         :meth:`sim.block_prices.BlockPrices.whole`."""
-        return self._est.blocks.whole(order, late_per_h, margin_h, wave_h)
+        return self._blocks.whole(order, late_per_h, margin_h, wave_h)
 
     def calendar_part_costs(self, order: OrderView, late_per_h: float, margin_h: float,
-                            wave_h: float = 0.0
-                            ) -> dict[tuple[int, tuple[int, ...]], float] | None:
-        """What a split of the order costs part by part, ``(FC, line indices) -> cost``,
-        estimated as :meth:`calendar_costs` estimates whole orders (parts left out: price
-        them with :meth:`landed_cost`), ``wave_h`` as for :meth:`calendar_costs`; ``None``
-        when the order cannot be priced so.  See
+                            wave_h: float = 0.0) -> list[list[float]] | None:
+        """What a split of the order costs part by part: for each subset of its lines (in
+        the order of :func:`sim.block_prices.line_subsets`) the cost from each FC,
+        estimated as :meth:`calendar_costs` estimates whole orders (NaN: not priced so,
+        use :meth:`landed_cost`), ``wave_h`` as for :meth:`calendar_costs`; ``None`` when
+        the order cannot be priced so.  See
         :meth:`sim.block_prices.BlockPrices.parts`."""
-        return self._est.blocks.parts(order, late_per_h, margin_h, self._on_hand, wave_h)
+        return self._blocks.parts(order, late_per_h, margin_h, self._on_hand, wave_h)
+
+    def calendar_split_bound(self, order: OrderView) -> float | None:
+        """:meth:`split_lower_bound` of the order, computed with its block's other orders
+        (the same bound, rounding aside); ``None`` when it is not at hand so (use
+        :meth:`split_lower_bound`).  See :meth:`sim.block_prices.BlockPrices.split_bound`."""
+        return self._blocks.split_bound(order)
 
     def landed_cost(self, fc: int, skus: tuple[int, ...], units: tuple[int, ...], dest: int,
                     promise_h: float, etas: Sequence[float] | None = None

@@ -17,6 +17,7 @@ from functools import lru_cache
 from itertools import combinations, product
 from typing import Literal
 
+from sim.block_prices import line_subsets
 from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
 from sim.policies.builtin import Assigned, planned_rank
@@ -92,7 +93,7 @@ class Optimal:
         """True if :meth:`price` is this class's (landed cost plus lateness), which the
         lower bounds of :class:`~sim.state.StateView` bound; a subclass or instance pricing
         otherwise gets the plain exhaustive search."""
-        return getattr(self.price, "__func__", None) is Optimal.price
+        return type(self).price is Optimal.price and "price" not in self.__dict__
 
     def order_etas(self, order: OrderView, state: StateView) -> Sequence[list[float]]:
         """Expected delivery by service of the whole order from each FC, with the ready margin
@@ -167,28 +168,33 @@ class Optimal:
         (``estimate = "calendar"``; ``wave_h`` is passed on), the others with
         :meth:`price`."""
         bound = self._prices_bounded()
-        if bound and to_beat < math.inf and state.split_lower_bound(
-                order.dest, order.skus, order.units) > to_beat + _BOUND_TOL * max(
-                1.0, abs(to_beat)):
-            return None  # no split can cost less than to_beat (rounding allowed for)
+        if bound and to_beat < math.inf:
+            low = state.calendar_split_bound(order) if calendar else None
+            if low is None:
+                low = state.split_lower_bound(order.dest, order.skus, order.units)
+            if low > to_beat + _BOUND_TOL * max(1.0, abs(to_beat)):
+                return None  # no split can cost less than to_beat (rounding allowed for)
         oh = state.on_hand
         rank = state.network.fc_rank_lists[order.dest]
         holders = [[f for f in rank if oh[f, k] >= u] for k, u in
                    zip(order.skus, order.units, strict=True)]
         if any(not h for h in holders):
             return None
-        known = (state.calendar_part_costs(order, self.late_per_h, self.ready_margin_h,
-                                           wave_h) if calendar else None)
+        rows = (state.calendar_part_costs(order, self.late_per_h, self.ready_margin_h,
+                                          wave_h) if calendar else None)
         if etas is None:
             etas = self.order_etas(order, state)
-        if bound and known is None and to_beat == math.inf and all(
+        if bound and rows is None and to_beat == math.inf and all(
                 min(etas[f]) == math.inf for f in {f for h in holders for f in h}):
             return None  # no pickup left at any FC holding a line: every part costs inf
         n_assign = math.prod(len(h) for h in holders)
-        if known is not None and self.max_shipments == 2 and n_assign <= self.max_assignments:
-            found = _best_pair(holders, known, to_beat)
+        if rows is not None and self.max_shipments == 2 and n_assign <= self.max_assignments:
+            found = _best_pair(holders, rows, to_beat)
             if found is not False:
                 return found
+        known = None if rows is None else {  # (FC, lines) -> price, NaN left out
+            (f, sub): c for sub, row in zip(line_subsets(len(holders)), rows, strict=True)
+            for f, c in enumerate(row) if c == c}
         if n_assign <= min(self.max_assignments, _KEPT_ASSIGNMENTS):
             candidates = _split_candidates(tuple(map(tuple, holders)), self.max_shipments)
         elif n_assign <= self.max_assignments:
@@ -234,14 +240,15 @@ Part = tuple[int, tuple[int, ...]]
 """One shipment of a split: the FC and the order's line indices it ships."""
 
 
-def _best_pair(holders: Sequence[Sequence[int]], known: dict[Part, float], to_beat: float
-               ) -> list[int] | Literal[False] | None:
+def _best_pair(holders: Sequence[Sequence[int]], rows: Sequence[Sequence[float]],
+               to_beat: float) -> list[int] | Literal[False] | None:
     """:meth:`Optimal._best_split`'s answer for splits into two shipments, every line at an
-    FC holding it (``holders[j]``, nearest first), from prices known for every part:
+    FC holding it (``holders[j]``, nearest first), from the price of every part (``rows``:
+    by subset of the lines, in :func:`~sim.block_prices.line_subsets` order, and FC):
     the assignment of least cost below ``to_beat``, ties to the first in the order the
     search enumerates them (``itertools.product(*holders)``).  It walks the ways to split
     the lines in two and the FCs able to ship each half, instead of every assignment.
-    ``False`` if a price it needs is not known (the caller searches as usual)."""
+    ``False`` if a price it needs is NaN (the caller searches as usual)."""
     n = len(holders)
     held: dict[int, int] = {}  # FC -> bitmask of the lines it holds
     for j, h in enumerate(holders):
@@ -254,15 +261,16 @@ def _best_pair(holders: Sequence[Sequence[int]], known: dict[Part, float], to_be
         if not at_a:
             continue
         at_b = [f for f, m in held.items() if m & rest_mask == rest_mask]
+        row_a, row_b = rows[part], rows[rest]
         for fa in at_a:
-            a = known.get((fa, part))
-            if a is None:
+            a = row_a[fa]
+            if a != a:
                 return False
             for fb in at_b:
                 if fb == fa:
                     continue
-                b = known.get((fb, rest))
-                if b is None:
+                b = row_b[fb]
+                if b != b:
                     return False
                 c = a + b
                 if c < best_cost or (c == best_cost and best is not None and _order_key(
@@ -282,15 +290,16 @@ def _order_key(holders: Sequence[Sequence[int]], mask: int, fa: int, fb: int
 
 
 @lru_cache(maxsize=16)
-def _halves(n: int) -> tuple[tuple[int, tuple[int, ...], int, tuple[int, ...]], ...]:
+def _halves(n: int) -> tuple[tuple[int, int, int, int], ...]:
     """The ways to split lines ``0..n-1`` in two, each once: the half with line 0 and the
-    other, as bitmasks and as increasing tuples of indices."""
+    other, each as a bitmask and as its index in :func:`~sim.block_prices.line_subsets`."""
     full = (1 << n) - 1
+    index = {sub: j for j, sub in enumerate(line_subsets(n))}
     out = []
     for mask in range(1, full, 2):  # odd: holds line 0; below full: the other half not empty
         rest = full ^ mask
-        out.append((mask, tuple(j for j in range(n) if mask >> j & 1),
-                    rest, tuple(j for j in range(n) if rest >> j & 1)))
+        out.append((mask, index[tuple(j for j in range(n) if mask >> j & 1)],
+                    rest, index[tuple(j for j in range(n) if rest >> j & 1)]))
     return tuple(out)
 
 

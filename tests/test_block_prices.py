@@ -1,0 +1,247 @@
+"""The shortcuts of the routing policies' speed work (issue 18) give what the long ways give.
+
+- ``estimate = "calendar"`` prices split parts by the day (``sim.block_prices``): each part's
+  price is the landed cost and lateness of that part alone with nothing queued, the same
+  whichever batch computed it;
+- the vectorised split bound is the scalar one, the vectorised rate shopping the scalar rule;
+- two-shipment splits searched by halves (``_best_pair``) pick what the search over every
+  assignment picks, ties included;
+- a wave whose cheapest choices fit stock and labor is answered without the solver, as the
+  solver answers it;
+- splits are not priced when no FC holding a line has a pickup left.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim.block_prices as block_prices
+from optimize.routing import assign_wave
+from optimize.wave import _cheapest_if_feasible
+from sim.block_prices import PART_PRICED_LINES, line_subsets
+from sim.eventlog import EventLog
+from sim.model import FulfillmentModel
+from sim.network import build_network
+from sim.policies import Optimal
+from sim.policies.optimized import _best_pair
+from sim.scenario import load_scenario
+from sim.shipping import rate_shop, rate_shop_batch
+from sim.state import OrderView, StateView
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _scenario(name: str, days: float):  # type: ignore[no-untyped-def]
+    return load_scenario(ROOT / "scenarios" / f"{name}.toml").with_overrides(horizon_days=days)
+
+
+class PartChecking(Optimal):
+    """``optimal`` with the calendar estimate that, for each order routed while some FC has
+    no work queued, compares the calendar price of every part at those FCs with the part
+    priced alone by :meth:`Optimal.price` behind the (empty) queue, for the part's own pick
+    and pack hours: with nothing queued the two estimates are the same arithmetic."""
+
+    def __init__(self) -> None:
+        super().__init__(estimate="calendar")
+        self.compared = self.not_priced = self.orders = 0
+        self.mismatches: list[tuple[int, int, tuple[int, ...], float, float]] = []
+
+    def route(self, order: OrderView, state: StateView):  # type: ignore[no-untyped-def]
+        rows = state.calendar_part_costs(order, self.late_per_h, self.ready_margin_h)
+        if rows is not None:
+            self.orders += 1
+            idle = [f for f in range(state.network.n_fcs)
+                    if state.queued_hours(f) == (0.0, 0.0)]
+            for sub, row in zip(line_subsets(len(order.skus)), rows, strict=True):
+                skus = tuple(order.skus[j] for j in sub)
+                units = tuple(order.units[j] for j in sub)
+                for f in idle:
+                    if row[f] != row[f]:
+                        self.not_priced += 1
+                        continue
+                    pick_h, pack_h = state.task_hours(f, len(skus), sum(units))
+                    etas = state.etas(f, order.dest, pick_h, pack_h + self.ready_margin_h)
+                    want = self.price(f, skus, units, order, state, etas)
+                    self.compared += 1
+                    if want != row[f]:
+                        self.mismatches.append((order.id, f, sub, want, row[f]))
+        return super().route(order, state)
+
+
+def test_calendar_part_prices_are_each_part_priced_alone_with_nothing_queued() -> None:
+    policy = PartChecking()
+    m = FulfillmentModel(build_network(_scenario("optimal_routing", 3)), policy=policy)
+    log = m.run()
+    assert policy.mismatches == []
+    assert policy.orders > 2_000 and policy.compared > 500
+    assert policy.not_priced < 0.05 * policy.compared
+    shipped = set(log["shipments"]["order_id"].tolist())  # every order accounted for once
+    assert shipped | set(m.held) == set(range(log.n_rows("orders")))
+    assert not shipped & set(m.held)
+
+
+def _digest(log: EventLog) -> dict[str, dict[str, bytes]]:
+    """Each column of the tables routing decides, as bytes (NaN equal to NaN)."""
+    return {name: {c: np.ascontiguousarray(v).tobytes() for c, v in log.table(name).items()}
+            for name in ("shipments", "shipment_lines", "events", "labels")}
+
+
+@pytest.mark.parametrize("scenario", ["optimal_calendar", "wave_calendar"])
+def test_part_prices_do_not_depend_on_the_batch(scenario: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which orders a batch prices together only saves work: with every order's parts priced
+    on its own (none thought likely to be searched), the run is the same."""
+    net = build_network(_scenario(scenario, 2))
+    usual = _digest(FulfillmentModel(net).run())
+    batches: list[int] = []
+    part_costs = block_prices.BlockPrices._part_costs
+    init = block_prices._Parts.__init__
+
+    def alone(self, *args):  # type: ignore[no-untyped-def]
+        init(self, *args)
+        self.likely[:] = False
+
+    def counted(self, orders, *args):  # type: ignore[no-untyped-def]
+        batches.append(len(orders))
+        return part_costs(self, orders, *args)
+
+    monkeypatch.setattr(block_prices._Parts, "__init__", alone)
+    monkeypatch.setattr(block_prices.BlockPrices, "_part_costs", counted)
+    assert _digest(FulfillmentModel(net).run()) == usual
+    assert len(batches) > 50 and sum(batches) < 3 * len(batches)  # mostly one order each
+
+
+def test_vectorised_split_bounds_equal_the_scalar_bound() -> None:
+    m = FulfillmentModel(build_network(_scenario("optimal_routing", 1)))
+    est = m.estimates
+    rng = np.random.default_rng(5)
+    n_sku, n_dest = m.net.n_skus, len(m.net.dest_names)
+    orders = []
+    for _ in range(2_000):
+        n = int(rng.integers(2, 7))
+        orders.append((int(rng.integers(n_dest)),
+                       tuple(rng.choice(n_sku, n, replace=False).tolist()),
+                       tuple(rng.integers(1, 6, n).tolist())))
+    got = est.split_bounds(np.array([d for d, _, _ in orders]),
+                           np.array([len(s) for _, s, _ in orders]),
+                           np.array([k for _, s, _ in orders for k in s]),
+                           np.array([u for _, _, us in orders for u in us]))
+    want = np.array([est.split_lower_bound(d, s, u) for d, s, u in orders])
+    assert np.isfinite(want).all()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+
+
+def test_vectorised_rate_shopping_is_the_scalar_rule_ties_included() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n, S = 300, int(rng.integers(1, 5))
+        prices = rng.choice([1.0, 2.0, 3.0, math.inf], size=(n, S))
+        arrive = rng.choice([10.0, 20.0, 30.0, math.inf], size=(n, S))
+        promise = rng.choice([5.0, 15.0, 25.0, 35.0], size=n)
+        want = [rate_shop(prices[i].tolist(), arrive[i].tolist(), float(promise[i]))
+                for i in range(n)]
+        assert rate_shop_batch(prices, arrive, promise).tolist() == want
+
+
+def _search_every_assignment(holders: list[list[int]], rows: list[list[float]],
+                             to_beat: float) -> list[int] | None:
+    """What ``Optimal._best_split`` does for two shipments: every assignment in
+    ``itertools.product`` order, the first of least cost below ``to_beat``."""
+    index = {sub: j for j, sub in enumerate(line_subsets(len(holders)))}
+    best, best_cost = None, to_beat
+    for assign in itertools.product(*holders):
+        fcs = set(assign)
+        if len(fcs) != 2:
+            continue
+        cost = 0.0
+        for f in fcs:
+            cost += rows[index[tuple(j for j, g in enumerate(assign) if g == f)]][f]
+        if cost < best_cost:
+            best, best_cost = list(assign), cost
+    return best
+
+
+def test_two_shipment_search_by_halves_is_the_search_over_every_assignment() -> None:
+    rng = np.random.default_rng(3)
+    F = 5
+    checked = ties = 0
+    for _ in range(3_000):
+        n = int(rng.integers(2, PART_PRICED_LINES + 1))
+        rank = rng.permutation(F).tolist()
+        holders = [[f for f in rank if rng.random() < 0.7] for _ in range(n)]
+        if any(not h for h in holders):
+            continue
+        # whole dollars: many exact ties between assignments
+        rows = rng.integers(1, 6, size=(len(line_subsets(n)), F)).astype(float).tolist()
+        to_beat = float(rng.choice([math.inf, 6.0, 4.0]))
+        want = _search_every_assignment(holders, rows, to_beat)
+        assert _best_pair(holders, rows, to_beat) == want
+        checked += 1
+        ties += want is not None
+    assert checked > 2_000 and ties > 1_000
+    # a price it lacks (NaN) sends the search back to the usual way
+    assert _best_pair([[0, 1], [1, 0]], [[math.nan, 1.0], [1.0, 1.0]], math.inf) is False
+
+
+def test_a_wave_of_cheapest_choices_that_fit_is_answered_as_the_solver_answers() -> None:
+    rng = np.random.default_rng(8)
+    shortcuts = solved = 0
+    for _ in range(400):
+        n, F, K = int(rng.integers(1, 12)), 3, 6
+        cost = rng.choice([1.0, 2.0, 3.0, math.inf], size=(n, F))
+        hours = rng.uniform(0.1, 1.0, size=(n, F))
+        capacity = rng.uniform(0.5, 6.0, size=F).tolist()
+        stock = rng.integers(0, 5, size=(F, K))
+        orders = []
+        for i in range(n):
+            skus = tuple(sorted(rng.choice(K, int(rng.integers(1, 3)), replace=False).tolist()))
+            orders.append(OrderView(i, 0.0, 0, 0, skus, (1,) * len(skus), 24.0))
+        ptr = np.concatenate(([0], np.cumsum([len(o.skus) for o in orders])))
+        finite = cost[np.isfinite(cost)]
+        unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
+        line_sku = np.array([k for o in orders for k in o.skus])
+        line_units = np.array([u for o in orders for u in o.units])
+        for priced in (True, False):
+            fast = _cheapest_if_feasible(cost, hours, np.array(capacity), ptr, line_sku,
+                                         line_units, stock, unassigned, priced)
+            res = assign_wave(cost, hours, np.array(capacity), ptr, line_sku, line_units, stock,
+                              overflow_cost_per_h=60.0 if priced else 0.0,
+                              unassigned_cost=unassigned)
+            if fast is not None:
+                shortcuts += 1
+                assert res.status == "TRIVIAL" and fast == res.fc.tolist()
+            else:
+                solved += 1
+    assert shortcuts > 100 and solved > 100
+
+
+class PriceCounting(Optimal):
+    def __init__(self) -> None:
+        super().__init__()
+        self.prices = 0
+
+    def price(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.prices += 1
+        return super().price(*args, **kwargs)
+
+    def _prices_bounded(self) -> bool:  # prices as Optimal does
+        return True
+
+
+def test_no_split_is_priced_when_no_fc_holding_a_line_has_a_pickup_left() -> None:
+    net = build_network(_scenario("optimal_routing", 1))
+    m = FulfillmentModel(net)
+    m.env.run(until=net.horizon_h + 100.0)  # past every pickup the run lists
+    state = m.state
+    policy = PriceCounting()
+    skus = tuple(int(k) for k in np.flatnonzero(state.on_hand.min(axis=0) >= 1)[:2])
+    order = OrderView(0, m.env.now, 0, 0, skus, (1, 1), m.env.now + 48.0)
+    etas = policy.order_etas(order, state)
+    assert all(min(etas[f]) == math.inf for f in range(net.n_fcs))
+    assert policy._best_split(order, state, math.inf, etas) is None
+    assert policy.prices == 0
