@@ -17,7 +17,7 @@ from optimize.routing import assign_wave
 from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
 from sim.policies.builtin import planned_rank
-from sim.policies.optimized import Optimal
+from sim.policies.optimized import _BOUND_TOL, Optimal
 from sim.state import OrderView, StateView
 
 __all__ = ["Wave"]
@@ -124,56 +124,50 @@ class Wave:
         pk, pc, nl, nu = net.pick_coef_h, net.pack_coef_h, n_lines[:, None], n_units[:, None]
         hours = pk[:, 0] + nl * pk[:, 1] + nu * pk[:, 2] + pc[:, 0] + nl * pc[:, 1] + nu * pc[:, 2]
         single = self.single
-        splits: dict[int, list[int]] = {}
         stock = np.array(state.on_hand)  # less what the splits below take
-        may_split = net.hold_mode is HoldMode.SPLIT and single.max_shipments > 1
-        # whole-order prices for the orders that can be priced together (the same numbers
-        # as single.price); NaN rows are priced one by one
-        bounded = single._prices_bounded()
-        calendar = self._calendar and bounded
-        whole: Sequence[list[float] | None] | None = None
-        if calendar:  # rows of the day's prices (None: price it below)
-            whole = [state.calendar_costs(o, single.late_per_h, single.ready_margin_h,
-                                          self.wave_interval_h) for o in orders]
-        elif bounded:
-            whole = state.whole_order_costs(orders, single.late_per_h,
-                                            single.ready_margin_h).tolist()
-        inf, min_saving = math.inf, self.min_saving
         line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
         line_units = np.fromiter((u for o in orders for u in o.units), np.int64, int(ptr[-1]))
         can = _holds(stock, ptr, line_sku, line_units)  # (n, F): FC can ship it whole now
-        nearest = (_first_holder(can, net.fc_rank[[o.dest for o in orders]])
-                   if net.assigned_fc_lists is None else None)
-        holds = cast(list[list[bool]], can.tolist())
-        rows: list[list[float]] = []  # the cost matrix, row by row
-        for i, o in enumerate(orders):
-            c_row = [inf] * F
-            rows.append(c_row)
-            near = nearest[i] if nearest is not None else state.first_with_stock(
-                planned_rank(o, state), o.skus, o.units)
-            if near < 0:
-                continue
-            row = whole[i] if whole is not None else None
-            if not row or row[0] != row[0]:  # NaN: not priced
-                row = None
-            etas = None
-            for f, ok in enumerate(holds[i]):
-                if ok:
-                    if row is not None:
-                        c = row[f]
-                    else:
-                        etas = etas or single.order_etas(o, state)
-                        c = single.price(f, o.skus, o.units, o, state, etas[f])
-                    c_row[f] = c + (min_saving if f != near else 0.0)
-            if may_split and len(o.skus) > 1:
-                # a split that beats every whole shipment by min_saving is taken as
-                # Optimal would take it, outside the joint problem (which ships orders whole)
-                split = single._best_split(o, state, min(c_row) - min_saving, etas, calendar,
-                                           self.wave_interval_h)
+        if net.assigned_fc_lists is None:
+            near = np.asarray(_first_holder(can, net.fc_rank[[o.dest for o in orders]]))
+        else:
+            near = np.array([state.first_with_stock(planned_rank(o, state), o.skus, o.units)
+                             for o in orders], np.int64)
+        # whole-order prices of the orders that can be priced together (the same numbers
+        # as single.price); NaN rows are priced one by one
+        bounded = single._prices_bounded()
+        calendar = self._calendar and bounded
+        late, margin, wave_h = single.late_per_h, single.ready_margin_h, self.wave_interval_h
+        if calendar:
+            whole = state.calendar_cost_rows(orders, late, margin, wave_h)
+        elif bounded:
+            whole = state.whole_order_costs(orders, late, margin)
+        else:
+            whole = np.full((n, F), np.nan)
+        # min_saving on every FC but the nearest holding the order; inf where it cannot ship
+        extra = np.where(np.arange(F) == near[:, None], 0.0, self.min_saving)
+        cost = np.where(can & (near >= 0)[:, None], whole + extra, math.inf)
+        for i in np.flatnonzero(np.isnan(whole[:, 0]) & (near >= 0)).tolist():
+            o, etas = orders[i], single.order_etas(orders[i], state)
+            for f in np.flatnonzero(can[i]).tolist():
+                cost[i, f] = single.price(f, o.skus, o.units, o, state, etas[f]) + extra[i, f]
+        splits: dict[int, list[int]] = {}
+        if net.hold_mode is HoldMode.SPLIT and single.max_shipments > 1:
+            # a split that beats every whole shipment by min_saving is taken as Optimal
+            # would take it, outside the joint problem (which ships orders whole)
+            to_beat = cost.min(axis=1) - self.min_saving
+            ask = (n_lines > 1) & (near >= 0)
+            if calendar:  # skip what the split bound settles (as _best_split would)
+                low = state.calendar_split_bounds(orders)
+                ask &= ~((to_beat < math.inf) & (low > to_beat + _BOUND_TOL * np.maximum(
+                    1.0, np.abs(to_beat))))
+            for i in np.flatnonzero(ask).tolist():
+                o = orders[i]
+                split = single._best_split(o, state, float(to_beat[i]), None, calendar, wave_h)
                 if split is not None and all(stock[f, k] >= u for f, k, u in
                                              zip(split, o.skus, o.units, strict=True)):
                     splits[i] = split
-                    rows[i] = [inf] * F
+                    cost[i] = math.inf
                     for f, k, u in zip(split, o.skus, o.units, strict=True):
                         stock[f, k] -= u
         now = state.now
@@ -182,7 +176,6 @@ class Wave:
             pick_h, pack_h = state.labor_hours(f, now, now + self.horizon_h)
             q_pick, q_pack = state.queued_hours(f)
             capacity[f] = max(0.0, pick_h - q_pick) + max(0.0, pack_h - q_pack)
-        cost = np.array(rows, float).reshape(n, F)
         finite = cost[np.isfinite(cost)]
         unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
         fc = _cheapest_if_feasible(cost, hours, np.array(capacity), ptr, line_sku, line_units,

@@ -196,6 +196,40 @@ class BlockPrices:
         row = rows[i]
         return None if not row or row[0] != row[0] else row  # NaN: not priced
 
+    def whole_rows(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
+                   wave_h: float = 0.0) -> np.ndarray:
+        """:meth:`whole` of many orders at once, shape (orders, FCs): NaN rows for the
+        orders it gives ``None``."""
+        out = np.full((len(orders), self._est.net.n_fcs), np.nan)
+        idx = self._indices(orders, wave_h)
+        ok = idx >= 0
+        if ok.any():
+            out[ok] = self._whole_table((late_per_h, margin_h, wave_h))[0][idx[ok]]
+        return out
+
+    def split_bounds_of(self, orders: Sequence[OrderView]) -> np.ndarray:
+        """:meth:`split_bound` of many orders at once (NaN for ``None``)."""
+        out = np.full(len(orders), np.nan)
+        bounds = self._split_bounds()
+        if bounds is not None:
+            idx = self._indices(orders, 1.0)  # any time
+            ok = idx >= 0
+            out[ok] = bounds[idx[ok]]
+        return out
+
+    def _indices(self, orders: Sequence[OrderView], wave_h: float) -> np.ndarray:
+        """:meth:`_index` of each order."""
+        block = self._block
+        if not block:
+            return np.full(len(orders), -1, np.intp)
+        first, n, now = block[0].id, len(block), self._est.env.now
+        out = []
+        for o in orders:
+            i = o.id - first
+            out.append(i if 0 <= i < n and block[i] is o and (wave_h or o.placed_h == now)
+                       else -1)
+        return np.asarray(out, np.intp)
+
     def parts(self, order: OrderView, late_per_h: float, margin_h: float,
               on_hand: np.ndarray | None = None, wave_h: float = 0.0
               ) -> list[list[float]] | None:

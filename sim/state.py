@@ -203,6 +203,16 @@ class StateView:
         :meth:`sim.block_prices.BlockPrices.parts`."""
         return self._blocks.parts(order, late_per_h, margin_h, self._on_hand, wave_h)
 
+    def calendar_cost_rows(self, orders: Sequence[OrderView], late_per_h: float,
+                           margin_h: float, wave_h: float = 0.0) -> np.ndarray:
+        """:meth:`calendar_costs` of many orders, shape (orders, FCs), NaN rows where it
+        gives ``None``."""
+        return self._blocks.whole_rows(orders, late_per_h, margin_h, wave_h)
+
+    def calendar_split_bounds(self, orders: Sequence[OrderView]) -> np.ndarray:
+        """:meth:`calendar_split_bound` of many orders (NaN where it gives ``None``)."""
+        return self._blocks.split_bounds_of(orders)
+
     def calendar_split_bound(self, order: OrderView) -> float | None:
         """:meth:`split_lower_bound` of the order, computed with its block's other orders
         (the same bound, rounding aside); ``None`` when it is not at hand so (use
