@@ -97,7 +97,13 @@ def test_part_prices_do_not_depend_on_the_batch(scenario: str,
     """Which orders a batch prices together only saves work: with every order's parts priced
     on its own (none thought likely to be searched), the run is the same."""
     net = build_network(_scenario(scenario, 2))
-    usual = _digest(FulfillmentModel(net).run())
+    m = FulfillmentModel(net)
+    log = m.run()
+    usual = _digest(log)
+    shipped = set(log["shipments"]["order_id"].tolist())  # every order accounted for once
+    assert shipped | set(m.held) == set(range(log.n_rows("orders")))
+    assert not shipped & set(m.held)
+    assert len(shipped) > 0.95 * log.n_rows("orders")
     batches: list[int] = []
     part_costs = block_prices.BlockPrices._part_costs
     init = block_prices._Parts.__init__

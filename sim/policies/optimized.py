@@ -56,12 +56,15 @@ class Optimal:
     estimate : str
         ``"queues"`` (the default): delivery estimated behind the work queued at each FC when
         the order is routed, and splits searched for every multi-line order, as above.
-        ``"calendar"``: faster: the whole-order prices estimate delivery from the staffing
-        calendar and pickups alone, ignoring the work queued, so that each day's orders are
-        priced together when placed (splits are searched as with ``"queues"``).  Its speed,
-        and its cost per order and on-time rate against the exact policy's over 10 seeds,
-        are in ``benchmarks/README.md``
-        (``scenarios/experiments/optimal_estimates.toml``).
+        ``"calendar"``: faster: prices estimate delivery from the staffing calendar and
+        pickups alone, ignoring the work queued, so that each day's orders are priced
+        together when placed (:mod:`sim.block_prices`): shipped whole, and, for orders of
+        up to 6 lines, every part a split could ship (splits are searched among the same
+        candidates as with ``"queues"``; parts of several parcels are priced one by one,
+        behind the queues).  An order routed later than when placed (held, then offered
+        again) is priced as with ``"queues"``.  Its speed, and its cost per order and
+        on-time rate against the exact policy's over 10 seeds, are in
+        ``benchmarks/README.md`` (``scenarios/experiments/optimal_estimates.toml``).
     """
 
     ESTIMATES = ("queues", "calendar")
