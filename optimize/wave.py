@@ -201,6 +201,8 @@ def _cheapest_if_feasible(cost: np.ndarray, hours: np.ndarray, capacity: np.ndar
     ``capacity`` (``hours`` (orders, FCs); to :func:`assign_wave`'s tolerance): then they
     are :func:`assign_wave`'s answer (its ``"TRIVIAL"`` case: no assignment costs less),
     found without building its instance.  ``None`` otherwise.  Most waves are such."""
+    if np.isnan(cost).any() or (cost == -math.inf).any():
+        return None  # let assign_wave refuse it
     n = len(cost)
     best = cost.argmin(axis=1)
     chosen = np.where(cost[np.arange(n), best] <= unassigned, best, -1)
@@ -228,14 +230,11 @@ def _holds(stock: np.ndarray, ptr: np.ndarray, line_sku: np.ndarray, line_units:
            ) -> np.ndarray:
     """For each order (lines ``ptr[i]:ptr[i + 1]``), whether each FC has every line in
     ``stock`` (FCs, SKUs), shape (orders, FCs): :meth:`StateView.has_stock` for a whole wave
-    at once."""
-    n = len(ptr) - 1
-    if not len(line_sku):
-        return np.ones((n, stock.shape[0]), bool)
-    each = stock[:, line_sku] >= line_units  # (F, lines)
-    out = np.logical_and.reduceat(each, ptr[:-1], axis=1).T
-    out[np.diff(ptr) == 0] = True  # an order without lines (reduceat would take a line)
-    return out
+    at once (an order without lines: everywhere)."""
+    short = stock[:, line_sku] < line_units  # (F, lines)
+    count = np.zeros((len(stock), len(line_sku) + 1), np.int64)
+    np.cumsum(short, axis=1, out=count[:, 1:])
+    return (count[:, ptr[1:]] == count[:, ptr[:-1]]).T
 
 
 def _first_holder(holds: np.ndarray, rank: np.ndarray) -> list[int]:

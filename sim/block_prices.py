@@ -1,19 +1,21 @@
 """Prices of a block's orders estimated from the staffing calendar alone (``optimal``'s
 ``estimate = "calendar"``).
 
-The model hands the estimates each block of orders (a day's, in order of arrival) before it
-places them.  On the first question about a block, :class:`BlockPrices` prices all its
-orders shipped whole from every FC at once, with numpy, as if each were released when placed
-with no work queued ahead (:meth:`sim.estimates.Estimates.whole_costs`).  The parts a split
-could ship are priced the same way, in batches: every proper subset of an order's lines at
-every FC, for the orders whose split search is likely to need them.  Which orders those are
-changes nothing but the work done: an order asked about that no batch priced yet starts a new
-batch, and every price is the same whichever batch computed it (each is computed from its
-own order alone).
+The model hands the estimates each block of orders (a day's, in order of arrival, with the
+quotes it made of them) before it places them.  On the first question about a block,
+:class:`BlockPrices` prices all its single-parcel orders shipped whole from every FC at once,
+with numpy, as if each were released when placed (or at its wave) with no work queued ahead
+(:meth:`sim.estimates.Estimates.shipment_costs`).  The parts a split could ship are priced
+the same way, in batches: every proper subset of an order's lines at every FC, for the
+orders whose split search is likely to need them.  Which orders those are changes nothing
+but the work done: an order asked about that no batch priced yet starts a new batch, and
+every price is the same whichever batch computed it (each is computed from its own order
+alone).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import cache
 from itertools import combinations
@@ -90,9 +92,9 @@ class _Parts:
         self.line_ptr = np.concatenate(([0], np.cumsum(n_m)))[:-1].astype(np.intp)
         near = est.net.fc_rank[block.dest[self.multi], 0]
         self.line_near = np.repeat(near, n_m)
-        # the usual cost to beat: the whole order from the nearest FC (less any saving the
-        # policy asks of a split); an order whose split bound exceeds it is usually settled
-        # by the bound, unless that FC cannot ship it
+        # the whole order's cost from the nearest FC: when that FC holds the order, the cost
+        # a split must beat is at most this (less any saving the policy asks of a split), so
+        # an order whose split bound exceeds it is settled by the bound
         if len(self.multi) and bounds is not None:
             cost = whole[self.multi, near]
             bound = bounds[self.multi]
@@ -116,32 +118,34 @@ class BlockPrices:
         self._est = est
         self._block: Sequence[OrderView] = ()
         self._arrays: BlockOrders | None = None
-        self._whole: tuple[_Key, np.ndarray, list[list[float]]] | None = None
-        self._parts: tuple[_Key, _Parts] | None = None
+        # by key (a policy may ask with two: per order, and at waves)
+        self._whole: dict[_Key, tuple[np.ndarray, list[list[float]]]] = {}
+        self._parts: dict[_Key, _Parts] = {}
         self._bounds: tuple[np.ndarray, list[float]] | None = None
 
     def remember(self, views: Sequence[OrderView], arrays: BlockOrders) -> None:
         """The orders of the next block (placed in it, in order of arrival), as the views
         policies get and as arrays."""
         self._block, self._arrays = views, arrays
-        self._whole = self._parts = None
+        self._whole, self._parts = {}, {}
         self._bounds = None
 
     def _index(self, order: OrderView, wave_h: float) -> int:
-        """The order's index in the block if it is the block's and being routed as it is
-        placed (the only moment these prices describe; with ``wave_h``, at any time), else
-        -1."""
+        """The order's index in the block if it is the block's and being routed at the
+        moment these prices describe (as it is placed; with ``wave_h``, at the first wave
+        after that), else -1."""
         block = self._block
         i = order.id - block[0].id if block else -1
         if not 0 <= i < len(block) or block[i] is not order:
             return -1
-        return i if wave_h or order.placed_h == self._est.env.now else -1
+        return i if _on_time(order.placed_h, self._est.env.now, wave_h) else -1
 
     def _whole_table(self, key: _Key) -> tuple[np.ndarray, list[list[float]]]:
-        if self._whole is None or self._whole[0] != key:
+        hit = self._whole.get(key)
+        if hit is None:
             arr = self._whole_costs(*key)
-            self._whole = (key, arr, arr.tolist())
-        return self._whole[1], self._whole[2]
+            hit = self._whole[key] = (arr, arr.tolist())
+        return hit
 
     def _released(self, wave_h: float) -> np.ndarray:
         """When the block's orders are released to an FC: as placed, or at the first wave
@@ -183,17 +187,17 @@ class BlockPrices:
         priced together at their own arrival times (on the first request of a block), or
         with ``wave_h``, each as released at the first wave after it is placed (waves every
         ``wave_h`` hours from the start of the run).  ``None`` for an order this cannot
-        price: not the block's, not being routed as it is placed (unless ``wave_h``), or not
-        a single parcel."""
+        price: not the block's, not being routed at that moment (an order held, then offered
+        again, is priced otherwise), or not a single parcel."""
         block = self._block  # _index, inlined: this is asked once per order
         i = order.id - block[0].id if block else -1
-        if not 0 <= i < len(block) or block[i] is not order \
-                or (order.placed_h != self._est.env.now and not wave_h):
+        if not 0 <= i < len(block) or block[i] is not order or (
+                order.placed_h != self._est.env.now if not wave_h
+                else not _on_time(order.placed_h, self._est.env.now, wave_h)):
             return None
         key = (late_per_h, margin_h, wave_h)
-        w = self._whole
-        rows = w[2] if w is not None and w[0] == key else self._whole_table(key)[1]
-        row = rows[i]
+        w = self._whole.get(key)
+        row = (w[1] if w is not None else self._whole_table(key)[1])[i]
         return None if not row or row[0] != row[0] else row  # NaN: not priced
 
     def whole_rows(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
@@ -212,7 +216,7 @@ class BlockPrices:
         out = np.full(len(orders), np.nan)
         bounds = self._split_bounds()
         if bounds is not None:
-            idx = self._indices(orders, 1.0)  # any time
+            idx = self._indices(orders, math.inf)  # the bound holds at any time
             ok = idx >= 0
             out[ok] = bounds[idx[ok]]
         return out
@@ -226,7 +230,7 @@ class BlockPrices:
         out = []
         for o in orders:
             i = o.id - first
-            out.append(i if 0 <= i < n and block[i] is o and (wave_h or o.placed_h == now)
+            out.append(i if 0 <= i < n and block[i] is o and _on_time(o.placed_h, now, wave_h)
                        else -1)
         return np.asarray(out, np.intp)
 
@@ -249,11 +253,11 @@ class BlockPrices:
         if i < 0 or not 2 <= len(order.skus) <= PART_PRICED_LINES:
             return None
         key = (late_per_h, margin_h, wave_h)
-        if self._parts is None or self._parts[0] != key:
+        kept = self._parts.get(key)
+        if kept is None:
             assert self._arrays is not None
-            self._parts = (key, _Parts(self._est, self._arrays, self._whole_table(key)[0],
-                                       self._split_bounds()))
-        kept = self._parts[1]
+            kept = self._parts[key] = _Parts(self._est, self._arrays,
+                                             self._whole_table(key)[0], self._split_bounds())
         found = kept.index.get(i)
         if found is None:
             self._price_batch(kept, i, key, on_hand)
@@ -370,3 +374,15 @@ def _single(est: Estimates, q: DayQuotes, bill: np.ndarray) -> np.ndarray:
     if q.borderline is not None:
         ok[q.borderline] = False
     return ok
+
+
+def _on_time(placed_h: float, now: float, wave_h: float) -> bool:
+    """Is an order placed at ``placed_h`` routed ``now`` at the moment the block's prices
+    describe: as it is placed, or (``wave_h`` > 0) at the first wave after that, waves every
+    ``wave_h`` hours from the start (to within 1e-6 h: the clock adds up the intervals); any
+    time if ``wave_h`` is inf (what holds at any time)."""
+    if not wave_h:
+        return placed_h == now
+    if wave_h == math.inf:
+        return True
+    return abs((math.floor(placed_h / wave_h) + 1.0) * wave_h - now) <= 1e-6

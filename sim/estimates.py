@@ -319,7 +319,7 @@ class Estimates:
         ``price`` gives, the same numbers, for many orders at once; shape (orders, FCs),
         stock not considered.  Rows are NaN for orders this cannot price (several parcels, or
         not among the current block's quotes): price those one by one."""
-        return self.whole_costs(orders, late_per_h, margin_h, calendar=False)
+        return self._whole_costs(orders, late_per_h, margin_h)
 
     def forget_before(self, t: float) -> None:
         """Drop the kept delivery times of pickups before ``t`` (kept only to save work:
@@ -360,10 +360,8 @@ class Estimates:
         return (2.0 * self._split_fixed + self._split_line * n_lines
                 + self._split_unit * np.add.reduceat(units, ptr) + parcels)
 
-    def whole_costs(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
-                    calendar: bool) -> np.ndarray:
-        """:meth:`whole_order_costs`; with ``calendar``, delivery estimated from the staffing
-        calendar alone, each order released when placed (:meth:`shipment_costs`)."""
+    def _whole_costs(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float
+                     ) -> np.ndarray:
         net = self.net
         n, F = len(orders), net.n_fcs
         out = np.full((n, F), np.nan)
@@ -388,7 +386,7 @@ class Estimates:
             np.array([sum(o.units) for o in sel], float),
             np.array([o.dest for o in sel], np.intp),
             np.array([o.promise_h for o in sel], float),
-            np.array([o.placed_h for o in sel], float) if calendar else None,
+            None,
             bill[ok], np.array([q.carton_cost for _, q in kept], float),
             late_per_h, margin_h)
         return out

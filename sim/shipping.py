@@ -507,7 +507,8 @@ def rate_shop_batch(prices: np.ndarray, arrive: np.ndarray, promise: np.ndarray)
     """:func:`rate_shop` for each row, vectorised (the same choice, ties included): the
     cheapest service meeting the promise, ties to the earlier arrival and then the first;
     where none meets it, the earliest arrival among services that can carry the parcel
-    (any service if none can), ties to the cheaper and then the first."""
+    (any service if none can), ties to the cheaper and then the first.  Rows with a NaN
+    price or arrival go to :func:`rate_shop` itself."""
     # by service, then row: numpy reduces over the few services fast this way round
     p, a = np.ascontiguousarray(prices.T), np.ascontiguousarray(arrive.T)
     ok = (a <= promise) & (p < math.inf)
@@ -523,8 +524,10 @@ def rate_shop_batch(prices: np.ndarray, arrive: np.ndarray, promise: np.ndarray)
     fast = can & (a == a_can.min(axis=0))
     p_fast = np.where(fast, p, math.inf)
     fast &= p_fast == p_fast.min(axis=0)
-    pick = np.where(ok.any(axis=0), on_time, fast)
-    return pick.argmax(axis=0)
+    pick = np.where(ok.any(axis=0), on_time, fast).argmax(axis=0)
+    for j in np.flatnonzero(np.isnan(p).any(axis=0) | np.isnan(a).any(axis=0)).tolist():
+        pick[j] = rate_shop(prices[j].tolist(), arrive[j].tolist(), float(promise[j]))
+    return pick
 
 
 class ShippingRule(NamedTuple):

@@ -251,3 +251,82 @@ def test_no_split_is_priced_when_no_fc_holding_a_line_has_a_pickup_left() -> Non
     assert all(min(etas[f]) == math.inf for f in range(net.n_fcs))
     assert policy._best_split(order, state, math.inf, etas) is None
     assert policy.prices == 0
+
+
+def test_a_wave_prices_by_the_calendar_only_orders_routed_at_their_own_wave(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orders held for review at intake reach a later wave: the calendar prices (as released
+    at the first wave after placement) do not describe them, so they are priced otherwise."""
+    import optimize.wave as wave
+
+    path = tmp_path / "wave_intake.toml"
+    path.write_text(f'extends = "{(ROOT / "scenarios" / "order_errors.toml").as_posix()}"\n'
+                    'name = "wave_intake"\n[routing]\npolicy = "wave"\n'
+                    'params = { interval_min = 10, estimate = "calendar", min_saving = 1.0 }\n')
+    seen = {"late": 0, "on_time": 0, "wrong": 0}
+    route_wave = wave.Wave.route_wave
+
+    def spy(self, orders, state):  # type: ignore[no-untyped-def]
+        wave_h = self.wave_interval_h
+        rows = state.calendar_cost_rows(orders, self.single.late_per_h,
+                                        self.single.ready_margin_h, wave_h)
+        for o, row in zip(orders, rows, strict=True):
+            late = state.now - (math.floor(o.placed_h / wave_h) + 1) * wave_h > 1e-6
+            seen["late" if late else "on_time"] += 1
+            seen["wrong"] += late and not np.isnan(row[0])
+        return route_wave(self, orders, state)
+
+    monkeypatch.setattr(wave.Wave, "route_wave", spy)
+    m = FulfillmentModel(build_network(load_scenario(path).with_overrides(horizon_days=2)))
+    m.run()
+    assert seen["wrong"] == 0
+    assert seen["late"] > 20 and seen["on_time"] > 5_000
+
+
+def test_block_prices_are_computed_once_per_block_and_pricing_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``route_urgent``, orders are priced both when placed and at waves: each table is
+    kept for its key, not recomputed at every switch."""
+    path = tmp_path / "urgent.toml"
+    path.write_text(f'extends = "{(ROOT / "scenarios" / "wave_calendar.toml").as_posix()}"\n'
+                    'name = "urgent"\n[routing]\npolicy = "wave"\n'
+                    'params = { interval_min = 10, estimate = "calendar", min_saving = 1.0, '
+                    'route_urgent = true }\n')
+    keys: list[tuple[float, float, float]] = []
+    whole_costs = block_prices.BlockPrices._whole_costs
+
+    def counted(self, *key):  # type: ignore[no-untyped-def]
+        keys.append(key)
+        return whole_costs(self, *key)
+
+    monkeypatch.setattr(block_prices.BlockPrices, "_whole_costs", counted)
+    FulfillmentModel(build_network(load_scenario(path).with_overrides(horizon_days=2))).run()
+    assert len({k[2] for k in keys}) == 2  # when placed (0) and at waves
+    assert len(keys) <= 4  # 2 days x 2 keys
+
+
+def test_wave_shortcuts_handle_orders_without_lines_and_refuse_bad_costs() -> None:
+    from optimize.wave import _holds
+
+    stock = np.array([[1, 0], [2, 2]])
+    ptr = np.array([0, 1, 1, 2, 2])  # orders: [sku 0], [], [sku 1], []
+    got = _holds(stock, ptr, np.array([0, 1]), np.array([2, 1]))
+    assert got.tolist() == [[False, True], [True, True], [False, True], [True, True]]
+    cost = np.array([[1.0, 2.0], [np.nan, 1.0]])
+    args = (np.ones((2, 2)), np.array([5.0, 5.0]), np.array([0, 1, 2]), np.array([0, 1]),
+            np.array([1, 1]), stock, 1000.0, True)
+    assert _cheapest_if_feasible(cost, *args) is None  # NaN: assign_wave refuses it
+    cost[1, 0] = -math.inf
+    assert _cheapest_if_feasible(cost, *args) is None
+    with pytest.raises(ValueError, match="NaN or -inf"):
+        assign_wave(cost, *args[:6], overflow_cost_per_h=60.0, unassigned_cost=1000.0)
+
+
+def test_vectorised_rate_shopping_sends_rows_with_nan_to_the_scalar_rule() -> None:
+    rng = np.random.default_rng(12)
+    prices = rng.choice([1.0, 2.0, math.nan, math.inf], size=(500, 3))
+    arrive = rng.choice([10.0, 20.0, math.nan, math.inf], size=(500, 3))
+    promise = rng.choice([5.0, 15.0, 25.0], size=500)
+    want = [rate_shop(prices[i].tolist(), arrive[i].tolist(), float(promise[i]))
+            for i in range(500)]
+    assert rate_shop_batch(prices, arrive, promise).tolist() == want
