@@ -80,7 +80,7 @@ class _Parts:
 
     def __init__(self, est: Estimates, block: BlockOrders, whole: np.ndarray,
                  bounds: np.ndarray | None) -> None:
-        self.index: dict[int, tuple[np.ndarray, int]] = {}
+        self.index: dict[int, tuple[np.ndarray, int, float]] = {}  # table, first row, bound
         n = block.n_lines
         is_multi = (n >= 2) & (n <= PART_PRICED_LINES)
         self.multi = np.flatnonzero(is_multi)
@@ -249,10 +249,28 @@ class BlockPrices:
         in the same batch as this one's: the later orders of the block whose split bound
         does not settle them at their nearest FC's whole cost, or whose nearest FC lacks
         one of their lines."""
-        i = self._index(order, wave_h)
+        found = self._priced(order, (late_per_h, margin_h, wave_h), on_hand)
+        if found is None:
+            return None
+        table, first, _ = found
+        rows: list[list[float]] = table[first:first + (1 << len(order.skus)) - 2].tolist()
+        return rows
+
+    def pair_bound(self, order: OrderView, late_per_h: float, margin_h: float,
+                   on_hand: np.ndarray | None = None, wave_h: float = 0.0) -> float | None:
+        """A lower bound on any split of the order into two shipments priced by
+        :meth:`parts`: the least, over the ways to split its lines in two, of each half's
+        least price over the FCs (stock and distinct FCs ignored); ``-inf`` if a part is
+        not priced (NaN), ``None`` when :meth:`parts` gives ``None``."""
+        found = self._priced(order, (late_per_h, margin_h, wave_h), on_hand)
+        return None if found is None else found[2]
+
+    def _priced(self, order: OrderView, key: _Key, on_hand: np.ndarray | None
+                ) -> tuple[np.ndarray, int, float] | None:
+        """The order's entry in its batch of parts (pricing a batch if needed)."""
+        i = self._index(order, key[2])
         if i < 0 or not 2 <= len(order.skus) <= PART_PRICED_LINES:
             return None
-        key = (late_per_h, margin_h, wave_h)
         kept = self._parts.get(key)
         if kept is None:
             assert self._arrays is not None
@@ -262,9 +280,7 @@ class BlockPrices:
         if found is None:
             self._price_batch(kept, i, key, on_hand)
             found = kept.index[i]
-        table, first = found
-        rows: list[list[float]] = table[first:first + (1 << len(order.skus)) - 2].tolist()
-        return rows
+        return found
 
     def split_bound(self, order: OrderView) -> float | None:
         """:meth:`~sim.estimates.Estimates.split_lower_bound` of an order of the block with
@@ -314,8 +330,10 @@ class BlockPrices:
         kept.done[chosen] = True
         rows = multi[chosen]
         first, table = self._part_costs(rows, *key)
-        for j, start in zip(rows.tolist(), first, strict=True):
-            kept.index[j] = (table, start)
+        assert self._arrays is not None
+        bounds = _pair_bounds(table, np.asarray(first, np.intp), self._arrays.n_lines[rows])
+        for j, start, low in zip(rows.tolist(), first, bounds.tolist(), strict=True):
+            kept.index[j] = (table, start, low)
 
     def _part_costs(self, orders: np.ndarray, late_per_h: float, margin_h: float,
                     wave_h: float) -> tuple[list[int], np.ndarray]:
@@ -374,6 +392,23 @@ def _single(est: Estimates, q: DayQuotes, bill: np.ndarray) -> np.ndarray:
     if q.borderline is not None:
         ok[q.borderline] = False
     return ok
+
+
+def _pair_bounds(table: np.ndarray, first: np.ndarray, n_lines: np.ndarray) -> np.ndarray:
+    """:meth:`BlockPrices.pair_bound` of orders whose parts are ``table``'s rows from
+    ``first`` on (in :func:`line_subsets` order), ``n_lines`` lines each."""
+    out = np.full(len(first), -math.inf)
+    for n in np.unique(n_lines).tolist():
+        group = np.flatnonzero(n_lines == n)
+        subs = line_subsets(n)
+        least = table[first[group][:, None] + np.arange(len(subs))].min(axis=2)  # NaN stays
+        index = {sub: j for j, sub in enumerate(subs)}
+        half = [(j, index[tuple(k for k in range(n) if k not in sub)])
+                for j, sub in enumerate(subs) if 0 in sub]
+        a, b = (np.array(x, np.intp) for x in zip(*half, strict=True))
+        low = (least[:, a] + least[:, b]).min(axis=1)
+        out[group] = np.where(np.isnan(low), -math.inf, low)
+    return out
 
 
 def _on_time(placed_h: float, now: float, wave_h: float) -> bool:

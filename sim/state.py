@@ -213,6 +213,13 @@ class StateView:
         """:meth:`calendar_split_bound` of many orders (NaN where it gives ``None``)."""
         return self._blocks.split_bounds_of(orders)
 
+    def calendar_pair_bound(self, order: OrderView, late_per_h: float, margin_h: float,
+                            wave_h: float = 0.0) -> float | None:
+        """A lower bound on the cost of splitting the order into two shipments priced by
+        :meth:`calendar_part_costs` (``-inf`` if a part is priced otherwise, ``None`` when
+        that gives ``None``).  See :meth:`sim.block_prices.BlockPrices.pair_bound`."""
+        return self._blocks.pair_bound(order, late_per_h, margin_h, self._on_hand, wave_h)
+
     def calendar_split_bound(self, order: OrderView) -> float | None:
         """:meth:`split_lower_bound` of the order, computed with its block's other orders
         (the same bound, rounding aside); ``None`` when it is not at hand so (use

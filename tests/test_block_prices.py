@@ -330,3 +330,42 @@ def test_vectorised_rate_shopping_sends_rows_with_nan_to_the_scalar_rule() -> No
     want = [rate_shop(prices[i].tolist(), arrive[i].tolist(), float(promise[i]))
             for i in range(500)]
     assert rate_shop_batch(prices, arrive, promise).tolist() == want
+
+
+class PairBoundChecking(Optimal):
+    """``optimal`` with the calendar estimate that checks, for each multi-line order, the
+    two-shipment bound against its parts' prices worked out by hand."""
+
+    def __init__(self) -> None:
+        super().__init__(estimate="calendar")
+        self.checked = self.unpriced = 0
+        self.wrong: list[tuple[int, float, float]] = []
+
+    def route(self, order: OrderView, state: StateView):  # type: ignore[no-untyped-def]
+        rows = state.calendar_part_costs(order, self.late_per_h, self.ready_margin_h)
+        if rows is not None:
+            subs = line_subsets(len(order.skus))
+            index = {sub: j for j, sub in enumerate(subs)}
+            n = len(order.skus)
+            want = math.inf
+            for j, sub in enumerate(subs):
+                if 0 in sub:
+                    rest = index[tuple(k for k in range(n) if k not in sub)]
+                    want = min(want, min(rows[j]) + min(rows[rest]))
+            if any(c != c for row in rows for c in row):
+                want = -math.inf
+                self.unpriced += 1
+            got = state.calendar_pair_bound(order, self.late_per_h, self.ready_margin_h)
+            self.checked += 1
+            if got != want:
+                self.wrong.append((order.id, got, want))  # type: ignore[arg-type]
+        return super().route(order, state)
+
+
+def test_pair_bound_is_the_least_two_shipment_price_of_the_parts() -> None:
+    """Every two-shipment split costs at least this (each half at least its least price
+    over the FCs), so a split search it rules out could not have found a split."""
+    policy = PairBoundChecking()
+    FulfillmentModel(build_network(_scenario("optimal_routing", 2)), policy=policy).run()
+    assert policy.wrong == []
+    assert policy.checked > 1_000 and 0 < policy.unpriced < policy.checked

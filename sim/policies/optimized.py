@@ -175,8 +175,14 @@ class Optimal:
             low = state.calendar_split_bound(order) if calendar else None
             if low is None:
                 low = state.split_lower_bound(order.dest, order.skus, order.units)
-            if low > to_beat + _BOUND_TOL * max(1.0, abs(to_beat)):
+            tol = _BOUND_TOL * max(1.0, abs(to_beat))
+            if low > to_beat + tol:
                 return None  # no split can cost less than to_beat (rounding allowed for)
+            if calendar and self.max_shipments == 2:  # the same with the parts' prices
+                pair = state.calendar_pair_bound(order, self.late_per_h, self.ready_margin_h,
+                                                 wave_h)
+                if pair is not None and pair > to_beat + tol:
+                    return None
         oh = state.on_hand
         rank = state.network.fc_rank_lists[order.dest]
         holders = [[f for f in rank if oh[f, k] >= u] for k, u in
