@@ -48,6 +48,16 @@ def line_subsets(n: int) -> tuple[tuple[int, ...], ...]:
     return tuple(sub for size in range(1, n) for sub in combinations(range(n), size))
 
 
+@cache
+def line_halves(n: int) -> tuple[tuple[int, int], ...]:
+    """The ways to split lines ``0..n-1`` in two, each once: the index in
+    :func:`line_subsets` of the half holding line 0 and of the other half."""
+    subs = line_subsets(n)
+    index = {sub: j for j, sub in enumerate(subs)}
+    return tuple((j, index[tuple(k for k in range(n) if k not in sub)])
+                 for j, sub in enumerate(subs) if 0 in sub)
+
+
 class BlockOrders(NamedTuple):
     """A block's orders as the model draws them, as arrays (in order of arrival)."""
 
@@ -130,15 +140,16 @@ class BlockPrices:
         self._whole, self._parts = {}, {}
         self._bounds = None
 
-    def _index(self, order: OrderView, wave_h: float) -> int:
+    def _index(self, order: OrderView, wave_h: float | None) -> int:
         """The order's index in the block if it is the block's and being routed at the
         moment these prices describe (as it is placed; with ``wave_h``, at the first wave
-        after that), else -1."""
+        after that; ``None``: at any time), else -1."""
         block = self._block
         i = order.id - block[0].id if block else -1
         if not 0 <= i < len(block) or block[i] is not order:
             return -1
-        return i if _on_time(order.placed_h, self._est.env.now, wave_h) else -1
+        return i if wave_h is None or _on_time(order.placed_h, self._est.env.now, wave_h) \
+            else -1
 
     def _whole_table(self, key: _Key) -> tuple[np.ndarray, list[list[float]]]:
         hit = self._whole.get(key)
@@ -191,9 +202,8 @@ class BlockPrices:
         again, is priced otherwise), or not a single parcel."""
         block = self._block  # _index, inlined: this is asked once per order
         i = order.id - block[0].id if block else -1
-        if not 0 <= i < len(block) or block[i] is not order or (
-                order.placed_h != self._est.env.now if not wave_h
-                else not _on_time(order.placed_h, self._est.env.now, wave_h)):
+        if not 0 <= i < len(block) or block[i] is not order \
+                or not _on_time(order.placed_h, self._est.env.now, wave_h):
             return None
         key = (late_per_h, margin_h, wave_h)
         w = self._whole.get(key)
@@ -216,12 +226,12 @@ class BlockPrices:
         out = np.full(len(orders), np.nan)
         bounds = self._split_bounds()
         if bounds is not None:
-            idx = self._indices(orders, math.inf)  # the bound holds at any time
+            idx = self._indices(orders, None)  # the bound holds at any time
             ok = idx >= 0
             out[ok] = bounds[idx[ok]]
         return out
 
-    def _indices(self, orders: Sequence[OrderView], wave_h: float) -> np.ndarray:
+    def _indices(self, orders: Sequence[OrderView], wave_h: float | None) -> np.ndarray:
         """:meth:`_index` of each order."""
         block = self._block
         if not block:
@@ -230,8 +240,8 @@ class BlockPrices:
         out = []
         for o in orders:
             i = o.id - first
-            out.append(i if 0 <= i < n and block[i] is o and _on_time(o.placed_h, now, wave_h)
-                       else -1)
+            out.append(i if 0 <= i < n and block[i] is o and (
+                wave_h is None or _on_time(o.placed_h, now, wave_h)) else -1)
         return np.asarray(out, np.intp)
 
     def parts(self, order: OrderView, late_per_h: float, margin_h: float,
@@ -286,12 +296,8 @@ class BlockPrices:
         """:meth:`~sim.estimates.Estimates.split_lower_bound` of an order of the block with
         several lines, computed for the whole block at once (the same bound, rounding
         aside); ``None`` for other orders, or where the bound does not apply."""
-        block = self._block
-        i = order.id - block[0].id if block else -1
-        if not 0 <= i < len(block) or block[i] is not order:
-            return None
-        bounds = self._split_bounds()
-        if bounds is None:
+        i = self._index(order, None)
+        if i < 0 or self._split_bounds() is None:
             return None
         low = self._bounds[1][i]  # type: ignore[index]
         return None if low != low else low
@@ -402,10 +408,7 @@ def _pair_bounds(table: np.ndarray, first: np.ndarray, n_lines: np.ndarray) -> n
         group = np.flatnonzero(n_lines == n)
         subs = line_subsets(n)
         least = table[first[group][:, None] + np.arange(len(subs))].min(axis=2)  # NaN stays
-        index = {sub: j for j, sub in enumerate(subs)}
-        half = [(j, index[tuple(k for k in range(n) if k not in sub)])
-                for j, sub in enumerate(subs) if 0 in sub]
-        a, b = (np.array(x, np.intp) for x in zip(*half, strict=True))
+        a, b = np.array(line_halves(n), np.intp).T
         low = (least[:, a] + least[:, b]).min(axis=1)
         out[group] = np.where(np.isnan(low), -math.inf, low)
     return out
@@ -414,10 +417,7 @@ def _pair_bounds(table: np.ndarray, first: np.ndarray, n_lines: np.ndarray) -> n
 def _on_time(placed_h: float, now: float, wave_h: float) -> bool:
     """Is an order placed at ``placed_h`` routed ``now`` at the moment the block's prices
     describe: as it is placed, or (``wave_h`` > 0) at the first wave after that, waves every
-    ``wave_h`` hours from the start (to within 1e-6 h: the clock adds up the intervals); any
-    time if ``wave_h`` is inf (what holds at any time)."""
+    ``wave_h`` hours from the start (to within 1e-6 h: the clock adds up the intervals)."""
     if not wave_h:
         return placed_h == now
-    if wave_h == math.inf:
-        return True
     return abs((math.floor(placed_h / wave_h) + 1.0) * wave_h - now) <= 1e-6

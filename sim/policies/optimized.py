@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import combinations, product
 from typing import Literal
 
-from sim.block_prices import line_subsets
+from sim.block_prices import line_halves, line_subsets
 from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
 from sim.policies.builtin import Assigned, planned_rank
@@ -300,16 +300,14 @@ def _order_key(holders: Sequence[Sequence[int]], mask: int, fa: int, fb: int
 
 @lru_cache(maxsize=16)
 def _halves(n: int) -> tuple[tuple[int, int, int, int], ...]:
-    """The ways to split lines ``0..n-1`` in two, each once: the half with line 0 and the
-    other, each as a bitmask and as its index in :func:`~sim.block_prices.line_subsets`."""
-    full = (1 << n) - 1
-    index = {sub: j for j, sub in enumerate(line_subsets(n))}
-    out = []
-    for mask in range(1, full, 2):  # odd: holds line 0; below full: the other half not empty
-        rest = full ^ mask
-        out.append((mask, index[tuple(j for j in range(n) if mask >> j & 1)],
-                    rest, index[tuple(j for j in range(n) if rest >> j & 1)]))
-    return tuple(out)
+    """:func:`~sim.block_prices.line_halves` with each half's bitmask of lines: (mask of
+    the half with line 0, its subset index, mask of the other, its index)."""
+    subs = line_subsets(n)
+    return tuple((_mask(subs[a]), a, _mask(subs[b]), b) for a, b in line_halves(n))
+
+
+def _mask(lines: Sequence[int]) -> int:
+    return sum(1 << j for j in lines)
 
 
 def _with_parts(assignments: Sequence[Sequence[int]], most: int
