@@ -46,13 +46,62 @@ def push_event(env: simpy.Environment, t: float, event: Any) -> None:
     heappush(queue, (t, NORMAL, next(env._eid), event))
 
 
+def _calling(fn: Callable[[Any], None], value: Any) -> Wake:
+    """An event that calls ``fn(value)``."""
+    return Wake(value, lambda ev: fn(ev._value))
+
+
 def call_at(env: simpy.Environment, t: float, fn: Callable[[Any], None],
             value: Any = None) -> None:
     """Call ``fn(value)`` at time ``t`` (not before now)."""
     now = env._now
     if t < now:
         raise ValueError(f"cannot schedule at {t} h, before now ({now} h)")
-    push_event(env, now + (t - now), Wake(value, lambda ev: fn(ev._value)))
+    push_event(env, now + (t - now), _calling(fn, value))
+
+
+class Agenda:
+    """Calls known from the start of a run (shift changes, carrier pickups), put on SimPy's
+    queue a day or more ahead rather than all at once.
+
+    Each call takes its event id when it is added, as :func:`call_at` would have given it
+    then, and is queued (:meth:`feed`) before the clock can reach it: SimPy processes every
+    event in the same order as if all had been queued at the start, ties included, while its
+    queue stays short (a few dozen calendar events instead of every pickup and shift change
+    of the horizon), which makes each of the run's events cheaper to queue and pop.
+    """
+
+    __slots__ = ("_env", "_i", "_items", "_sorted")
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self._env = env
+        self._items: list[tuple[float, int, int, Callable[[Any], None], Any]] = []
+        self._i = 0
+        self._sorted = True
+
+    def add(self, t: float, fn: Callable[[Any], None], value: Any = None) -> None:
+        """Call ``fn(value)`` at time ``t`` (not before now)."""
+        now = self._env._now
+        if t < now:
+            raise ValueError(f"cannot schedule at {t} h, before now ({now} h)")
+        self._items.append((now + (t - now), NORMAL, next(self._env._eid), fn, value))
+        self._sorted = False
+
+    def feed(self, until: float) -> None:
+        """Queue the calls due before ``until`` (hours), which must be later than any event
+        SimPy has processed."""
+        items = self._items
+        if not self._sorted:  # by time, then id: the order of SimPy's queue
+            items[self._i:] = sorted(items[self._i:], key=lambda it: (it[0], it[2]))
+            self._sorted = True
+        queue: list[Any] = self._env._queue
+        i, n = self._i, len(items)
+        while i < n and items[i][0] < until:
+            t, prio, eid, fn, value = items[i]
+            heappush(queue, (t, prio, eid, _calling(fn, value)))
+            items[i] = None  # type: ignore[call-overload]  # (queued: let it go)
+            i += 1
+        self._i = i
 
 
 def wake_at(env: simpy.Environment, t: float, callback: Callable[[Any], None]) -> None:

@@ -40,7 +40,7 @@ from sim.estimates import Estimates
 from sim.eventlog import EventLog, Status
 from sim.intake import INTAKE_TABLES, IntakeProcesses
 from sim.international import INTERNATIONAL_TABLES, InternationalProcesses
-from sim.labor import LaborPool, StaffingPlan, call_at, due_now, wake_at
+from sim.labor import Agenda, LaborPool, StaffingPlan, call_at, due_now, wake_at
 from sim.network import DIST_CODES, Network
 from sim.policies import Decision, RoutingPolicy, build_policies
 from sim.policies.base import PolicyError, Urgent, WavePolicy
@@ -115,6 +115,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         self.net = net
         self.replication = replication
         self.env = simpy.Environment()
+        self._agenda = Agenda(self.env)  # shift changes and pickups (_schedule_calendar)
         self.policy, self.replenishment = build_policies(net, policy)
         self.progress = progress
         # a wave policy routes queued orders jointly (see _wave)
@@ -287,16 +288,18 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
             for col, v in zip(("fc", "start_h", "end_h", "pickers", "packers"), row,
                               strict=True):
                 shifts[col].append(v)
+        agenda = self._agenda
         for t, f, pickers, packers in self.staffing.changes:
-            self._at(t, self._set_staff, (f, pickers, packers))
+            agenda.add(t, self._set_staff, (f, pickers, packers))
         horizon = self.net.horizon_h
         for f, by_service in enumerate(self.estimates.pickup_times):
             for s, times in enumerate(by_service):
                 for t in times:
                     if t < horizon:
-                        self._at(t, self._pickup, (f, s))
+                        agenda.add(t, self._pickup, (f, s))
                 self._pickup_idx[f][s] = -1
                 self._advance_pickup(f, s)
+        agenda.feed(48.0)  # then a day ahead, each day (_start_day)
 
     def _set_staff(self, value: tuple[int, int, int]) -> None:
         f, pickers, packers = value
@@ -309,6 +312,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
             self.progress(24.0 * day, net.horizon_h, self.n_orders)
         if 24.0 * (day + 1) < net.horizon_h:
             self._at(24.0 * (day + 1), self._start_day, day + 1)
+        self._agenda.feed(24.0 * (day + 2))  # the calendar of tomorrow, ahead of it
         self.estimates.forget_before(self.env.now)
         blk = generate_day(net, day, self.rngs)
         n = len(blk)
@@ -631,12 +635,15 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         zone = _gather(sh["zone"], ids).astype(np.intp)
         parcels = np.fromiter(map(_parcels, quotes), np.int64, n)
         carton = np.fromiter(map(_carton_cost, quotes), np.float64, n)
-        bill = np.array(list(map(_billable, quotes)), dtype=np.float64).reshape(n, S)
+        bill = np.fromiter(itertools.chain.from_iterable(map(_billable, quotes)), np.float64,
+                           n * S).reshape(n, S)
         prices = self.shipper.prices_batch(zone, bill)
-        plans = [j for j, q in enumerate(quotes) if type(q) is Plan]
-        if len(plans):  # several parcels (or a split order): priced when the plan was made
-            prices[plans] = [quotes[j].prices for j in plans]  # type: ignore[union-attr]
-            parcels[plans] = [quotes[j].parcels for j in plans]
+        # several parcels (or a split order): a Plan, priced when it was made (a Plan has one
+        # field more than a Quote)
+        plans = np.flatnonzero(np.fromiter(map(len, quotes), np.intp, n) == _PLAN_FIELDS)
+        if len(plans):
+            prices[plans] = [quotes[j].prices for j in plans.tolist()]  # type: ignore[union-attr]
+            parcels[plans] = [quotes[j].parcels for j in plans.tolist()]
         rows = np.arange(n)
         choice = self.net.shipping_choice
         if choice.fixed >= 0:
@@ -701,8 +708,8 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         """Schedule the returns of the parcels just shipped: each comes back to ``f`` its
         delay after delivery (parcels lost in an exception never do)."""
         to_return = self._to_return
-        mine = np.array([j for j, sid in enumerate(ids.tolist()) if sid in to_return],
-                        dtype=np.int64)
+        mine = np.flatnonzero(np.fromiter(map(to_return.__contains__, ids.tolist()), bool,
+                                          len(ids)))
         if not len(mine):
             return
         ret = self.net.returns
@@ -715,15 +722,17 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         back_h = t[mine] + 24.0 * delay
         day = np.ceil((back_h - ret.dock_hour) / 24.0).astype(np.int64)
         bucket = self._return_bucket
-        for j, d in zip(mine.tolist(), day.tolist(), strict=True):
-            lines = to_return.pop(int(ids[j]))
-            if exception[j]:
+        for sid, o, lost, d in zip(ids[mine].tolist(), oid[mine].tolist(),
+                                   exception[mine].tolist(), day.tolist(), strict=True):
+            lines = to_return.pop(sid)
+            if lost:
                 continue
             key = (f, d)
-            if key not in bucket:
-                bucket[key] = []
+            waiting = bucket.get(key)
+            if waiting is None:
+                waiting = bucket[key] = []
                 self._at(24.0 * d + ret.dock_hour, self._returns_dock, key)
-            bucket[key].append((int(ids[j]), int(oid[j]), lines))
+            waiting.append((sid, o, lines))
 
     def _record_stock(self) -> None:
         st = self.rec.cols["stock"]
@@ -739,7 +748,9 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
 
 _parcels, _billable, _carton_cost = (attrgetter("parcels"), attrgetter("billable_lb"),
                                      attrgetter("carton_cost"))
-"""Reorder point of SKUs without continuous review: no position is ever that low."""
+_PLAN_FIELDS = len(Plan._fields)
+"""A Plan has one field more than a Quote: :meth:`FulfillmentModel._label` tells a batch's
+plans from its quotes by their length, in one C loop (tested)."""
 
 
 def _factors_by_fc(u: np.ndarray, dist: np.ndarray, cv: np.ndarray) -> np.ndarray:

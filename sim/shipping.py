@@ -714,8 +714,9 @@ class Shipper:
                                    for i, s in enumerate(self.services)) if a else math.inf
                                for a in range(heaviest + 1)]
                               for c in range(len(cartons.names))]
-            self._ref_cost = np.array([[cartons.costs[c] + p for p in row]
-                                       for c, row in enumerate(self._ref_post)])
+            # by whole pound (rows) and carton (columns): a day's orders take their rows
+            self._ref_cost_by_lb = np.ascontiguousarray(np.array(
+                [[cartons.costs[c] + p for p in row] for c, row in enumerate(self._ref_post)]).T)
 
     @classmethod
     def for_network(cls, net: Network) -> Shipper:
@@ -906,9 +907,10 @@ def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
                 & (big[:, 0:1] <= cd[:, 0]) & (big[:, 1:2] <= cd[:, 1])
                 & (big[:, 2:3] <= cd[:, 2]))
         # carton cost + cheapest postage at the reference zone, by carton and whole pound
-        ref = shipper._ref_cost  # (C, A + 1)
-        a = np.minimum(actual, ref.shape[1] - 1).astype(np.int64)
-        total = np.where(fits, ref[:, a].T, np.inf)
+        ref = shipper._ref_cost_by_lb  # (A + 1, C)
+        a = np.minimum(actual, ref.shape[0] - 1).astype(np.int64)
+        total = ref.take(a, axis=0)
+        np.copyto(total, np.inf, where=~fits)
         carton = np.argmin(total, axis=1)
         rows = np.arange(n)
         single = np.isfinite(total[rows, carton])

@@ -37,6 +37,7 @@ TRANSFER_REVIEWS: dict[str, str | None] = {"none": None, "rebalance": "_rebalanc
 scenario schema lists the same names: ``Transfers.policy``)."""
 
 _NEVER = -(2**62)
+"""Reorder point of SKUs without continuous review: no position is ever that low."""
 
 
 class SupplyProcesses:

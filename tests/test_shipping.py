@@ -209,3 +209,12 @@ def test_day_level_packing_matches_per_shipment_packing() -> None:
             assert q.billable[i] == pytest.approx(list(plan.billable_lb))
         else:
             assert plan.parcels > 1
+
+
+def test_labels_tell_plans_from_quotes_by_length() -> None:
+    """``FulfillmentModel._label`` finds a batch's plans by their number of fields."""
+    from sim.model import _PLAN_FIELDS
+    from sim.shipping import Plan, Quote
+
+    quote, plan = Quote(1, [3, 3], 0.5), Plan(2, (3.0, 4.0), (9.0, 8.0), 1.0)
+    assert len(plan) == _PLAN_FIELDS != len(quote)
