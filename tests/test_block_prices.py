@@ -8,7 +8,8 @@
   assignment picks, ties included;
 - a wave whose cheapest choices fit stock and labor is answered without the solver, as the
   solver answers it;
-- splits are not priced when no FC holding a line has a pickup left.
+- splits are not priced when no FC holding a line has a pickup left, whole shipments not
+  when their FC has none, and past an FC's last pickup no delivery is worked out.
 """
 
 from __future__ import annotations
@@ -251,6 +252,33 @@ def test_no_split_is_priced_when_no_fc_holding_a_line_has_a_pickup_left() -> Non
     assert all(min(etas[f]) == math.inf for f in range(net.n_fcs))
     assert policy._best_split(order, state, math.inf, etas) is None
     assert policy.prices == 0
+
+
+def test_after_the_last_pickup_deliveries_are_never_and_whole_orders_not_priced() -> None:
+    """Past an FC's last pickup its delivery estimates are inf without being worked out (the
+    same as working them out), and ``optimal`` routes an order without pricing the shipments
+    that would cost inf: to the first FC holding it, as pricing each at inf would."""
+    net = build_network(_scenario("optimal_routing", 1))
+    m = FulfillmentModel(net)
+    est = m.estimates
+    last = max(t[-1] for by_service in est.pickup_times for t in by_service if t)
+    m.env.run(until=last + 0.5)
+    assert m.env.now > last
+    for f in range(net.n_fcs):
+        worked = [math.inf if row is None else row[0]
+                  for row in est._delivery_rows(f, 0.2, 0.1)]
+        assert est.etas(f, 0, 0.2, 0.1) == worked == [math.inf] * len(net.services)
+    state = m.state
+    policy = PriceCounting()
+    k = int(np.flatnonzero(state.on_hand.min(axis=0) >= 1)[0])
+    order = OrderView(0, m.env.now, 0, 3, (k,), (1,), m.env.now + 48.0)
+    expected = net.fc_rank_lists[3][0]  # every FC holds it; all cost inf: the nearest
+    assert policy.route(order, state) == expected
+    assert policy.prices == 0
+    plain = Optimal()  # the same answer with nothing skipped: a subclass pricing its own way
+    plain.price = lambda *a, **k: math.inf  # type: ignore[method-assign]
+    assert not plain._prices_bounded()
+    assert plain.route(order, state) == expected
 
 
 def test_a_wave_prices_by_the_calendar_only_orders_routed_at_their_own_wave(

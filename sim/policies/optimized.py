@@ -124,7 +124,11 @@ class Optimal:
                         f, skus, units, order.dest) > best_cost + _BOUND_TOL * max(
                         1.0, abs(best_cost)):
                     continue  # it cannot cost less than best_cost: pricing it changes nothing
-                c = self.price(f, skus, units, order, state, etas[f])
+                e = etas[f]
+                # no delivery before the end of the run from f: price would give inf (late by
+                # inf hours) after packing and pricing the parcel for nothing
+                c = math.inf if bound and order.promise_h < math.inf and min(e) == math.inf \
+                    else self.price(f, skus, units, order, state, e)
                 if best is None:
                     best, best_cost = f, c - self.min_saving
                 elif c < best_cost:
