@@ -122,7 +122,7 @@ class BlockPrices:
         Their numbers (:meth:`~sim.estimates.Estimates.shipment_costs`).
     """
 
-    __slots__ = ("_arrays", "_block", "_bounds", "_est", "_parts", "_whole")
+    __slots__ = ("_arrays", "_block", "_bounds", "_est", "_lows", "_parts", "_whole")
 
     def __init__(self, est: Estimates) -> None:
         self._est = est
@@ -132,6 +132,7 @@ class BlockPrices:
         self._whole: dict[_Key, tuple[np.ndarray, list[list[float]]]] = {}
         self._parts: dict[_Key, _Parts] = {}
         self._bounds: tuple[np.ndarray, list[float]] | None = None
+        self._lows: list[list[float]] | None = None
 
     def remember(self, views: Sequence[OrderView], arrays: BlockOrders) -> None:
         """The orders of the next block (placed in it, in order of arrival), as the views
@@ -139,6 +140,7 @@ class BlockPrices:
         self._block, self._arrays = views, arrays
         self._whole, self._parts = {}, {}
         self._bounds = None
+        self._lows = None
 
     def _index(self, order: OrderView, wave_h: float | None) -> int:
         """The order's index in the block if it is the block's and being routed at the
@@ -187,6 +189,47 @@ class BlockPrices:
                 n[idx].astype(float), units[idx].astype(float), b.dest[idx],
                 b.promise_h[idx], self._released(wave_h)[idx], bill[idx],
                 np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h)
+        return out
+
+    def whole_bounds(self, order: OrderView) -> list[float] | None:
+        """:meth:`~sim.estimates.Estimates.shipment_lower_bound` of the order shipped whole
+        from each FC (the same numbers: its labor, carton and least price over the
+        services), worked out for the whole block at once; ``None`` for an order not of the
+        block, not a single parcel as :meth:`whole` prices them, or where no bound applies
+        (use that method)."""
+        i = self._index(order, None)  # the bound holds at any time
+        if i < 0:
+            return None
+        lows = self._lows
+        if lows is None:
+            lows = self._lows = self._whole_bounds().tolist()
+        row = lows[i]
+        return None if not row or row[0] != row[0] else row  # NaN: not at hand
+
+    def _whole_bounds(self) -> np.ndarray:
+        """:meth:`whole_bounds` of the block's orders (orders, FCs), NaN rows where none."""
+        b = self._arrays
+        assert b is not None
+        est = self._est
+        F = est.net.n_fcs
+        out = np.full((len(b.placed_h), F), np.nan)
+        if est.split_bounds_apply and F:
+            q = b.quotes
+            bill = np.asarray(q.billable, np.intp).reshape(len(out), -1)
+            idx = np.flatnonzero(_single(est, q, bill))
+            n = b.n_lines[idx].astype(float)
+            units = (np.add.reduceat(b.line_units, b.line_ptr[:-1])[idx] if len(b.line_units)
+                     else np.zeros(len(idx))).astype(float)
+            pick, pack = est.net.pick_coef_h, est.net.pack_coef_h
+            # as shipment_lower_bound: ((pick hours) + (pack hours)) * rate + carton + least
+            labor = ((pick[:, 0] + n[:, None] * pick[:, 1] + units[:, None] * pick[:, 2])
+                     + (pack[:, 0] + n[:, None] * pack[:, 1] + units[:, None] * pack[:, 2])) \
+                * np.asarray(est.net.labor_cost_per_hour, float)
+            zone = est.net.zone[:, b.dest[idx]].T  # (orders, FCs)
+            least = np.full(zone.shape, np.inf)
+            for s, table in enumerate(est.shipper._by_pound_arr):
+                np.minimum(least, table[zone, bill[idx, s][:, None]], out=least)
+            out[idx] = labor + np.asarray(q.carton_cost, float)[idx, None] + least
         return out
 
     def whole(self, order: OrderView, late_per_h: float, margin_h: float,

@@ -182,6 +182,13 @@ class StateView:
         one by one.  See :meth:`sim.estimates.Estimates.whole_order_costs`."""
         return self._est.whole_order_costs(orders, late_per_h, margin_h)
 
+    def whole_lower_bounds(self, order: OrderView) -> list[float] | None:
+        """:meth:`shipment_lower_bound` of the whole order from each FC, worked out with the
+        rest of its day's orders (the same numbers); ``None`` when not at hand so (use
+        :meth:`shipment_lower_bound`).  See :meth:`sim.block_prices.BlockPrices.whole_bounds`.
+        """
+        return self._blocks.whole_bounds(order)
+
     def calendar_costs(self, order: OrderView, late_per_h: float, margin_h: float,
                        wave_h: float = 0.0) -> list[float] | None:
         """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour

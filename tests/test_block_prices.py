@@ -143,6 +143,31 @@ def test_vectorised_split_bounds_equal_the_scalar_bound() -> None:
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("scenario", ["optimal_routing", "olist_products"])
+def test_day_table_of_whole_order_bounds_is_the_scalar_bound(scenario: str) -> None:
+    """``optimal`` skips FCs by their lower bound, read from the day's table: the very
+    numbers of ``shipment_lower_bound``, for every order of the day it covers."""
+    m = FulfillmentModel(build_network(_scenario(scenario, 1)))
+    m._schedule_calendar()
+    m._review_all()
+    m._at(0.0, m._start_day, 0)
+    m.env.run(until=1.0)  # the day's block is placed
+    est, state = m.estimates, m.state
+    views = m._day_views
+    covered = 0
+    for v in views:
+        row = state.whole_lower_bounds(v)
+        if row is None:
+            continue
+        covered += 1
+        assert row == [est.shipment_lower_bound(f, v.skus, v.units, v.dest)
+                       for f in range(m.net.n_fcs)], v
+    assert covered > 0.8 * len(views) > 1000
+    v = views[5]
+    stranger = OrderView(v.id, v.placed_h, v.channel, v.dest, v.skus, v.units, v.promise_h)
+    assert state.whole_lower_bounds(stranger) is None  # not the block's own order
+
+
 def test_vectorised_rate_shopping_is_the_scalar_rule_ties_included() -> None:
     rng = np.random.default_rng(11)
     for _ in range(200):

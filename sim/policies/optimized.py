@@ -118,12 +118,16 @@ class Optimal:
                 return self._route_priced(order, state, row)
         etas = self.order_etas(order, state)
         best, best_cost = None, math.inf
+        lows: Sequence[float] | None = None  # the bounds of the day's table, if at hand
         for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
             if state.has_stock(f, skus, units):
-                if bound and best is not None and state.shipment_lower_bound(
-                        f, skus, units, order.dest) > best_cost + _BOUND_TOL * max(
-                        1.0, abs(best_cost)):
-                    continue  # it cannot cost less than best_cost: pricing it changes nothing
+                if bound and best is not None:
+                    if lows is None:
+                        lows = state.whole_lower_bounds(order) or ()
+                    low = lows[f] if lows else state.shipment_lower_bound(f, skus, units,
+                                                                          order.dest)
+                    if low > best_cost + _BOUND_TOL * max(1.0, abs(best_cost)):
+                        continue  # it cannot cost less than best_cost: pricing it is useless
                 e = etas[f]
                 # no delivery before the end of the run from f: price would give inf (late by
                 # inf hours) after packing and pricing the parcel for nothing
