@@ -71,20 +71,26 @@ class Agenda:
     of the horizon), which makes each of the run's events cheaper to queue and pop.
     """
 
-    __slots__ = ("_env", "_i", "_items", "_sorted")
+    __slots__ = ("_env", "_i", "_items", "_sorted", "_until")
 
     def __init__(self, env: simpy.Environment) -> None:
         self._env = env
         self._items: list[tuple[float, int, int, Callable[[Any], None], Any]] = []
         self._i = 0
         self._sorted = True
+        self._until = -math.inf  # calls due before this are queued
 
     def add(self, t: float, fn: Callable[[Any], None], value: Any = None) -> None:
         """Call ``fn(value)`` at time ``t`` (not before now)."""
         now = self._env._now
         if t < now:
             raise ValueError(f"cannot schedule at {t} h, before now ({now} h)")
-        self._items.append((now + (t - now), NORMAL, next(self._env._eid), fn, value))
+        t, eid = now + (t - now), next(self._env._eid)
+        if t < self._until:  # due within what was fed already: queued now
+            queue: list[Any] = self._env._queue
+            heappush(queue, (t, NORMAL, eid, _calling(fn, value)))
+            return
+        self._items.append((t, NORMAL, eid, fn, value))
         self._sorted = False
 
     def feed(self, until: float) -> None:
@@ -102,6 +108,7 @@ class Agenda:
             items[i] = None  # type: ignore[call-overload]  # (queued: let it go)
             i += 1
         self._i = i
+        self._until = max(self._until, until)
 
 
 def wake_at(env: simpy.Environment, t: float, callback: Callable[[Any], None]) -> None:

@@ -95,3 +95,17 @@ def test_model_queue_holds_two_days_of_calendar(make_scenario: MakeScenario) -> 
     assert n_pickups > 40 * net.n_fcs and len(m.staffing.changes) > 40
     m.run()
     assert made == {"pickup": n_pickups, "staff": len(m.staffing.changes)}
+
+
+def test_a_call_added_within_what_was_fed_is_queued_at_once() -> None:
+    env = simpy.Environment()
+    agenda = Agenda(env)
+    seen: list[tuple[float, str]] = []
+    agenda.add(10.0, lambda v: seen.append((env.now, v)), "a")
+    agenda.feed(48.0)
+    agenda.add(5.0, lambda v: seen.append((env.now, v)), "b")  # before the fed horizon
+    agenda.add(60.0, lambda v: seen.append((env.now, v)), "c")  # after it: waits for a feed
+    assert sorted(item[0] for item in env._queue) == [5.0, 10.0]
+    agenda.feed(72.0)
+    env.run()
+    assert seen == [(5.0, "b"), (10.0, "a"), (60.0, "c")]
