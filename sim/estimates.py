@@ -64,7 +64,6 @@ class Estimates:
         "_done_at",
         "_done_now",
         "_labor_rate",
-        "_last_pickup",
         "_mats",
         "_n_services",
         "_on_time",
@@ -105,9 +104,6 @@ class Estimates:
         self.pickers, self.packers = pickers, packers
         self.staffing = staffing
         self.pickup_times = pickup_times(net)
-        # each FC's last pickup of any service: after it, nothing released there ships
-        self._last_pickup = [max((t[-1] for t in by_service if t), default=-math.inf)
-                             for by_service in self.pickup_times]
         self._arrivals: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray]] = {}
         self._on_time: dict[tuple[int, int, float], list[float]] = {}  # arrival()[0] as list
         self._done_now = -math.inf  # the clock time _done_at holds results for
@@ -262,8 +258,6 @@ class Estimates:
         """Expected delivery by service of a shipment released to FC ``f`` now (see
         :meth:`ready_h`, :meth:`delivery_h`; the same arithmetic, with the pickers' part,
         which does not depend on the shipment, kept while the clock and queue stay)."""
-        if self.env.now > self._last_pickup[f]:  # no pickup left: never delivered (as below)
-            return [math.inf] * self._n_services
         rows = self._delivery_rows(f, pick_h, pack_h)
         zone = self._zone[f][dest]
         return [math.inf if row is None else row[zone] for row in rows]

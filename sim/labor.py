@@ -95,7 +95,8 @@ class Agenda:
 
     def feed(self, until: float) -> None:
         """Queue the calls due before ``until`` (hours), which must be later than any event
-        SimPy has processed."""
+        SimPy has processed.  The owner feeds ahead of the clock until every call added is
+        queued (the model: two days at the start, then a day ahead at each day's start)."""
         items = self._items
         if not self._sorted:  # by time, then id: the order of SimPy's queue
             items[self._i:] = sorted(items[self._i:], key=lambda it: (it[0], it[2]))

@@ -3,15 +3,22 @@ would have run had every one been queued at the start, ties included."""
 
 from __future__ import annotations
 
+import hashlib
+import math
 import random
+from pathlib import Path
 
 import pytest
 import simpy
 
+from sim.eventlog import EventLog
 from sim.labor import Agenda, call_at
-from sim.model import FulfillmentModel
+from sim.model import FulfillmentModel, simulate
 from sim.network import build_network
+from sim.scenario import load_scenario
 from tests.conftest import MakeScenario
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _calls(lazy: bool, seed: int) -> list[tuple[float, str]]:
@@ -65,8 +72,8 @@ def test_agenda_queues_only_what_is_due_before_the_feed() -> None:
     assert sorted(item[0] for item in env._queue) == [5.0, 30.0, 47.9]
     agenda.feed(100.0)
     assert sorted(item[0] for item in env._queue) == [5.0, 30.0, 47.9, 48.0, 50.0]
+    env.run(until=10.0)
     with pytest.raises(ValueError, match="before now"):
-        env.run(until=10.0)
         agenda.add(9.0, print)
 
 
@@ -109,3 +116,29 @@ def test_a_call_added_within_what_was_fed_is_queued_at_once() -> None:
     agenda.feed(72.0)
     env.run()
     assert seen == [(5.0, "b"), (10.0, "a"), (60.0, "c")]
+
+
+def _digest(log: EventLog) -> dict[str, str]:
+    out = {}
+    for table in log.names:
+        for col, arr in log.table(table).items():
+            out[f"{table}.{col}"] = hashlib.sha256(arr.tobytes()).hexdigest()
+    return out
+
+
+def test_model_keeps_ties_of_midnight_pickups_with_day_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A carrier pickup at midnight ties with the day's start (new orders, prices): the run
+    with the calendar fed a day ahead is the run with every call queued at the start."""
+    sc = tmp_path / "midnight.toml"
+    sc.write_text(
+        f'extends = "{(ROOT / "scenarios" / "optimal_calendar.toml").as_posix()}"\n'
+        'name = "midnight"\nreplace = ["services"]\n[services.next_day]\ncarrier = "UPS"\n'
+        f'rates = "{(ROOT / "scenarios" / "data" / "rates_next_day.csv").as_posix()}"\n'
+        "dim_divisor = 139\ntransit_days_by_zone = [1, 1, 1, 1, 1, 1, 1, 1]\n"
+        "pickup_cutoffs_h = [0.0]\n")
+    net = build_network(load_scenario(sc).with_overrides(horizon_days=3.5))
+    lazy = _digest(simulate(net))
+    feed = Agenda.feed
+    monkeypatch.setattr(Agenda, "feed", lambda self, until: feed(self, math.inf))
+    assert _digest(simulate(net)) == lazy  # everything queued at the start, as before

@@ -9,7 +9,7 @@
 - a wave whose cheapest choices fit stock and labor is answered without the solver, as the
   solver answers it;
 - splits are not priced when no FC holding a line has a pickup left, whole shipments not
-  when their FC has none, and past an FC's last pickup no delivery is worked out.
+  when their FC has none.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def test_vectorised_split_bounds_equal_the_scalar_bound() -> None:
 def test_day_table_of_whole_order_bounds_is_the_scalar_bound(scenario: str) -> None:
     """``optimal`` skips FCs by their lower bound, read from the day's table: the very
     numbers of ``shipment_lower_bound``, for every order of the day it covers."""
-    m = FulfillmentModel(build_network(_scenario(scenario, 1)))
+    m = FulfillmentModel(build_network(_scenario(scenario, 2)))
     m._schedule_calendar()
     m._review_all()
     m._at(0.0, m._start_day, 0)
@@ -166,6 +166,15 @@ def test_day_table_of_whole_order_bounds_is_the_scalar_bound(scenario: str) -> N
     v = views[5]
     stranger = OrderView(v.id, v.placed_h, v.channel, v.dest, v.skus, v.units, v.promise_h)
     assert state.whole_lower_bounds(stranger) is None  # not the block's own order
+    m.env.run(until=25.0)  # the next day's block: its own table
+    assert m._day_views[0].id > views[-1].id
+    tomorrow = [state.whole_lower_bounds(v) for v in m._day_views[:300]]
+    assert state.whole_lower_bounds(views[5]) is None  # yesterday's: no longer at hand
+    assert sum(r is not None for r in tomorrow) > 200
+    for v, row in zip(m._day_views, tomorrow, strict=False):
+        if row is not None:
+            assert row == [est.shipment_lower_bound(f, v.skus, v.units, v.dest)
+                           for f in range(m.net.n_fcs)]
 
 
 def test_vectorised_rate_shopping_is_the_scalar_rule_ties_included() -> None:
@@ -279,20 +288,17 @@ def test_no_split_is_priced_when_no_fc_holding_a_line_has_a_pickup_left() -> Non
     assert policy.prices == 0
 
 
-def test_after_the_last_pickup_deliveries_are_never_and_whole_orders_not_priced() -> None:
-    """Past an FC's last pickup its delivery estimates are inf without being worked out (the
-    same as working them out), and ``optimal`` routes an order without pricing the shipments
-    that would cost inf: to the first FC holding it, as pricing each at inf would."""
+def test_whole_shipments_without_a_delivery_before_the_end_are_not_priced() -> None:
+    """``optimal`` routes an order without pricing the shipments that cannot be delivered
+    before the end of the run (they would cost inf): to the first FC holding it, as pricing
+    each at inf would."""
     net = build_network(_scenario("optimal_routing", 1))
     m = FulfillmentModel(net)
     est = m.estimates
     last = max(t[-1] for by_service in est.pickup_times for t in by_service if t)
-    m.env.run(until=last + 0.5)
-    assert m.env.now > last
+    m.env.run(until=last + 0.5)  # past every pickup the run lists: no delivery anywhere
     for f in range(net.n_fcs):
-        worked = [math.inf if row is None else row[0]
-                  for row in est._delivery_rows(f, 0.2, 0.1)]
-        assert est.etas(f, 0, 0.2, 0.1) == worked == [math.inf] * len(net.services)
+        assert est.etas(f, 3, 0.2, 0.1) == [math.inf] * len(net.services)
     state = m.state
     policy = PriceCounting()
     k = int(np.flatnonzero(state.on_hand.min(axis=0) >= 1)[0])

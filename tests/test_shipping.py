@@ -211,10 +211,42 @@ def test_day_level_packing_matches_per_shipment_packing() -> None:
             assert plan.parcels > 1
 
 
-def test_labels_tell_plans_from_quotes_by_length() -> None:
-    """``FulfillmentModel._label`` finds a batch's plans by their number of fields."""
-    from sim.model import _PLAN_FIELDS
+def test_labels_price_plans_as_planned_and_quotes_by_their_weight() -> None:
+    """``FulfillmentModel._label`` tells a batch's plans (several parcels, or split parts)
+    from its quotes by their number of fields: a shipment of several parcels is labelled with
+    its plan's price for the service chosen, a quoted one with that service's price of its
+    billable weight."""
+    from pathlib import Path
+
+    from sim.model import _PLAN_FIELDS, FulfillmentModel
+    from sim.network import build_network
+    from sim.scenario import load_scenario
     from sim.shipping import Plan, Quote
 
-    quote, plan = Quote(1, [3, 3], 0.5), Plan(2, (3.0, 4.0), (9.0, 8.0), 1.0)
-    assert len(plan) == _PLAN_FIELDS != len(quote)
+    assert len(Plan(2, (3.0, 4.0), (9.0, 8.0), 1.0)) == _PLAN_FIELDS != len(Quote(1, [3], 0.5))
+    root = Path(__file__).resolve().parents[1]
+    net = build_network(load_scenario(root / "scenarios" / "baseline.toml")
+                        .with_overrides(horizon_days=3))
+    m = FulfillmentModel(net)
+    log = m.run()
+    lab, sh = log.table("labels"), log.table("shipments")
+    lines = log.table("shipment_lines")
+    by_sid: dict[int, tuple[list[int], list[int]]] = {}
+    for sid, k, u in zip(lines["shipment_id"].tolist(), lines["sku"].tolist(),
+                         lines["units"].tolist(), strict=True):
+        by_sid.setdefault(sid, ([], []))[0].append(k)
+        by_sid[sid][1].append(u)
+    zone = sh["zone"].tolist()
+    several = 0
+    for sid, s, post, parcels, bill in zip(lab["shipment_id"].tolist(), lab["service"].tolist(),
+                                           lab["postage"].tolist(), lab["parcels"].tolist(),
+                                           lab["billable_lb"].tolist(), strict=True):
+        skus, units = by_sid[sid]
+        if parcels > 1:
+            several += 1
+            plan = m.shipper.plan(tuple(skus), tuple(units), zone[sid])
+            assert post == np.float32(plan.prices[s]) and parcels == plan.parcels
+        else:  # (the table keeps postage as float32)
+            assert post == np.float32(
+                m.shipper.prices(zone[sid], [int(bill)] * len(net.services))[s])
+    assert several > 10
