@@ -73,6 +73,11 @@ class BlockOrders(NamedTuple):
     def n_lines(self) -> np.ndarray:
         return np.diff(self.line_ptr)
 
+    @property
+    def n_units(self) -> np.ndarray:
+        return np.add.reduceat(self.line_units, self.line_ptr[:-1]) if len(self.line_units) \
+            else np.zeros(len(self.placed_h), np.int64)
+
     def lines(self, orders: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """SKUs and units (len(orders), n) of these orders, each of ``n`` lines."""
         at = self.line_ptr[orders][:, None] + np.arange(n)
@@ -182,11 +187,8 @@ class BlockPrices:
         ok = _single(est, q, bill)
         idx = np.flatnonzero(ok)
         if idx.size and est.net.n_fcs:
-            n = b.n_lines
-            units = np.add.reduceat(b.line_units, b.line_ptr[:-1]) if len(b.line_units) \
-                else np.zeros(len(n), np.int64)
             out[idx] = est.shipment_costs(
-                n[idx].astype(float), units[idx].astype(float), b.dest[idx],
+                b.n_lines[idx].astype(float), b.n_units[idx].astype(float), b.dest[idx],
                 b.promise_h[idx], self._released(wave_h)[idx], bill[idx],
                 np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h)
         return out
@@ -217,14 +219,10 @@ class BlockPrices:
             q = b.quotes
             bill = np.asarray(q.billable, np.intp).reshape(len(out), -1)
             idx = np.flatnonzero(_single(est, q, bill))
-            n = b.n_lines[idx].astype(float)
-            units = (np.add.reduceat(b.line_units, b.line_ptr[:-1])[idx] if len(b.line_units)
-                     else np.zeros(len(idx))).astype(float)
-            pick, pack = est.net.pick_coef_h, est.net.pack_coef_h
-            # as shipment_lower_bound: ((pick hours) + (pack hours)) * rate + carton + least
-            labor = ((pick[:, 0] + n[:, None] * pick[:, 1] + units[:, None] * pick[:, 2])
-                     + (pack[:, 0] + n[:, None] * pack[:, 1] + units[:, None] * pack[:, 2])) \
-                * np.asarray(est.net.labor_cost_per_hour, float)
+            pick, pack = est.task_hours_of(b.n_lines[idx].astype(float),
+                                           b.n_units[idx].astype(float))
+            # as shipment_lower_bound: (pick hours + pack hours) * rate + carton + least
+            labor = (pick + pack) * np.asarray(est.net.labor_cost_per_hour, float)
             zone = est.net.zone[:, b.dest[idx]].T  # (orders, FCs)
             least = np.full(zone.shape, np.inf)
             for s, table in enumerate(est.shipper._by_pound_arr):

@@ -391,6 +391,14 @@ class Estimates:
             late_per_h, margin_h)
         return out
 
+    def task_hours_of(self, n_lines: np.ndarray, n_units: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`task_hours` of many shipments (their lines and units, as floats) at every
+        FC: mean pick and pack hours, each shape (shipments, FCs)."""
+        pk, pc = self.net.pick_coef_h, self.net.pack_coef_h
+        return (pk[:, 0] + n_lines[:, None] * pk[:, 1] + n_units[:, None] * pk[:, 2],
+                pc[:, 0] + n_lines[:, None] * pc[:, 1] + n_units[:, None] * pc[:, 2])
+
     def shipment_costs(self, n_lines: np.ndarray, n_units: np.ndarray, dest: np.ndarray,
                         promise: np.ndarray, placed: np.ndarray | None, bill: np.ndarray,
                         carton: np.ndarray, late_per_h: float, margin_h: float) -> np.ndarray:
@@ -402,9 +410,7 @@ class Estimates:
         net = self.net
         m, F, S = len(n_lines), net.n_fcs, self._n_services
         tables = self._shipper._by_pound_arr
-        pk, pc = net.pick_coef_h, net.pack_coef_h
-        pick = pk[:, 0] + n_lines[:, None] * pk[:, 1] + n_units[:, None] * pk[:, 2]  # (m, F)
-        pack = pc[:, 0] + n_lines[:, None] * pc[:, 1] + n_units[:, None] * pc[:, 2]
+        pick, pack = self.task_hours_of(n_lines, n_units)  # (m, F)
         ready_pack = pack + margin_h
         zone = net.zone[:, dest].T  # (m, F)
         arrive = np.empty((m, F, S))

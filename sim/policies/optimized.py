@@ -163,12 +163,9 @@ class Optimal:
                 best, best_cost = f, row[f]
         if (state.network.hold_mode is HoldMode.SPLIT and len(skus) > 1
                 and self.max_shipments > 1):
-            # _best_split's first test, without the call: most orders end here
-            low = state.calendar_split_bound(order) if best_cost < math.inf else None
-            if low is None or low <= best_cost + _BOUND_TOL * max(1.0, abs(best_cost)):
-                split = self._best_split(order, state, best_cost, calendar=True)
-                if split is not None:
-                    return split
+            split = self._best_split(order, state, best_cost, calendar=True)
+            if split is not None:
+                return split
         if best is not None:
             return best
         return self._fallback.route(order, state)
