@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import cast
 
@@ -64,7 +64,6 @@ class Estimates:
         "_done_at",
         "_done_now",
         "_labor_rate",
-        "_mats",
         "_n_services",
         "_on_time",
         "_pack_coef",
@@ -79,6 +78,7 @@ class Estimates:
         "_split_line",
         "_split_post",
         "_split_unit",
+        "_staff_np",
         "_staffed",
         "_start_day64",
         "_unit_post",
@@ -110,9 +110,9 @@ class Estimates:
         self._done_at: dict[tuple[int, float], float] = {}  # (FC, queued pick h) -> done
         # (FC, queued pick h, queued pack h, pick h, pack h) -> delivery by zone per service
         self._rows_at: dict[tuple[int, float, float, float, float], list[list[float] | None]] = {}
-        self._mats: dict[tuple[int, ...], np.ndarray] = {}  # ids of _on_time rows -> array
         self.blocks = BlockPrices(self)
         self._pickups_np: dict[tuple[int, int], np.ndarray] = {}
+        self._staff_np: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._staffed: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._shipper = shipper
         self._choice = net.shipping_choice
@@ -210,6 +210,12 @@ class Estimates:
         """When the pickers (``pool`` 0) or packers (1) of FC ``f``, working as the staffing
         plan allows from ``start_h``, have got through ``work_h`` hours of work and a worker is
         free (``inf`` if not before the end of the run)."""
+        times = self.staffing.times[f]
+        i = bisect_right(times, start_h)  # the staffing segment of start_h, + 1
+        if 0 < i < len(times):  # done within it: the walk below's first step, by itself
+            level = self.staffing.levels[f][pool][i - 1]
+            if level > 0 and work_h <= level * (times[i] - start_h):
+                return start_h + work_h / level
         left = work_h
         for t, end, level in self.staffing.segments(f, pool, start_h):
             if level > 0:
@@ -298,18 +304,6 @@ class Estimates:
                 rows.append(row)
             self._rows_at[rows_key] = rows
         return rows
-
-    def _delivery_matrix(self, f: int, pick_h: float, pack_h: float) -> np.ndarray:
-        """:meth:`_delivery_rows` as an array (services, zones), ``inf`` for ``None``; kept
-        for the run by the rows it is made of (each row is one pickup's, and kept)."""
-        rows = self._delivery_rows(f, pick_h, pack_h)
-        key = tuple(map(id, rows))  # None has one id: "no pickup left" for that service
-        mat = self._mats.get(key)
-        if mat is None:
-            n_zones = self.net.services[0].n_zones
-            mat = self._mats[key] = np.array(
-                [[math.inf] * n_zones if row is None else row for row in rows], float)
-        return mat
 
     def whole_order_costs(self, orders: Sequence[OrderView], late_per_h: float,
                           margin_h: float) -> np.ndarray:
@@ -415,19 +409,13 @@ class Estimates:
         zone = net.zone[:, dest].T  # (m, F)
         arrive = np.empty((m, F, S))
         price = np.empty((m, F, S))
-        if placed is None:
-            pick_l, pack_l = pick.tolist(), ready_pack.tolist()
         for f in range(F):
             if placed is not None:
                 self._calendar_arrivals(f, placed, pick[:, f], ready_pack[:, f], zone[:, f],
                                         arrive[:, f, :])
             else:
-                groups: dict[tuple[float, float], list[int]] = {}
-                for i in range(m):
-                    groups.setdefault((pick_l[i][f], pack_l[i][f]), []).append(i)
-                for (p, q), rows in groups.items():
-                    mat = self._delivery_matrix(f, p, q)
-                    arrive[rows, f, :] = mat[:, zone[rows, f]].T
+                self._queue_arrivals(f, pick[:, f], ready_pack[:, f], zone[:, f],
+                                     arrive[:, f, :])
             for s in range(S):
                 price[:, f, s] = tables[s][zone[:, f], bill[:, s]]
         flat_p, flat_a = price.reshape(m * F, S), arrive.reshape(m * F, S)
@@ -448,8 +436,60 @@ class Estimates:
         staffed moment, packed from the first staffed moment after that, then the first
         pickup and the service's transit to the zone (:meth:`etas` with empty queues)."""
         ready = self._next_staffed(f, 1, self._next_staffed(f, 0, start_h) + pick_h) + pack_h
+        self._arrivals_by_ready(f, ready, zone, out)
+
+    def _queue_arrivals(self, f: int, pick_h: np.ndarray, pack_h: np.ndarray,
+                        zone: np.ndarray, out: np.ndarray) -> None:
+        """:meth:`etas` of shipments released to FC ``f`` now (their task hours), by
+        service, into ``out`` (shipments, services): the same floats, with numpy."""
+        self._arrivals_by_ready(f, self.ready_now(f, pick_h, pack_h), zone, out)
+
+    def ready_now(self, f: int, pick_h: np.ndarray, pack_h: np.ndarray) -> np.ndarray:
+        """When shipments released to FC ``f`` now, of these pick and pack hours, would be
+        packed, as :meth:`etas` estimates it, the same floats, with numpy: the packers' queue
+        is done within the segment of the staffing plan where each pick ends, as
+        :meth:`work_done_h` finds first, or is walked one by one."""
+        start = self.work_done_h(f, 0, self.env.now, self.pickers[f].queued_h)
+        q_pack = self.packers[f].queued_h
+        picked = start + pick_h
+        times, levels = self._staff_arr(f, 1)
+        i = np.searchsorted(times, picked, side="right")  # the segment, + 1
+        inside = (i > 0) & (i < len(times))
+        i = np.where(inside, i, 1)  # (a valid index; those rows are not used)
+        level = levels[i - 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inside &= (level > 0) & (q_pack <= level * (times[i] - picked))
+            done = np.where(inside, picked + q_pack / level, math.nan)
+        for j in np.flatnonzero(~inside).tolist():
+            done[j] = self.work_done_h(f, 1, float(picked[j]), q_pack)
+        return done + pack_h
+
+    def _staff_arr(self, f: int, pool: int) -> tuple[np.ndarray, np.ndarray]:
+        """FC ``f``'s staffing changes and the pickers' (``pool`` 0) or packers' (1) level
+        from each, as arrays."""
+        key = (f, pool)
+        arrs = self._staff_np.get(key)
+        if arrs is None:
+            arrs = self._staff_np[key] = (np.asarray(self.staffing.times[f], float),
+                                          np.asarray(self.staffing.levels[f][pool], float))
+        return arrs
+
+    def _arrivals_by_ready(self, f: int, ready: np.ndarray, zone: np.ndarray,
+                           out: np.ndarray) -> None:
+        """Expected delivery by service (into ``out``) of parcels ready at ``ready`` at FC
+        ``f`` for ``zone``: the first pickup at or after it, then the service's transit
+        (:meth:`delivery_h`); ``inf`` with no pickup left."""
+        if not len(ready):
+            return
         for s, times in enumerate(self.pickup_times[f]):
             j = np.searchsorted(self._pickup_arr(f, s), ready, side="left")
+            lo, hi = int(j.min()), int(j.max())
+            if hi - lo < 32:  # a few pickups: their rows by zone, one gather
+                never = np.full(self.net.services[0].n_zones, math.inf)
+                rows = np.array([self.arrival(f, s, times[k])[0] if k < len(times) else never
+                                 for k in range(lo, hi + 1)])
+                out[:, s] = rows[j - lo, zone]
+                continue
             col = np.full(len(ready), math.inf)
             for k in np.unique(j[j < len(times)]).tolist():
                 hit = j == k

@@ -491,10 +491,15 @@ def fastest(prices: Sequence[float], arrive_h: Sequence[float], promise_h: float
 def rate_shop(prices: Sequence[float], arrive_h: Sequence[float], promise_h: float) -> int:
     """The cheapest service whose expected delivery meets the promise (ties to the earlier
     arrival), else the fastest."""
-    ok = [s for s in range(len(prices)) if arrive_h[s] <= promise_h and prices[s] < math.inf]
-    if ok:
-        return min(ok, key=lambda s: (prices[s], arrive_h[s]))
-    return fastest(prices, arrive_h, promise_h)
+    # one pass, as ``min`` over the services on time by (price, arrival) would choose (the
+    # first of equals): they have no NaN, so the tuple order is these comparisons (tested)
+    best, best_p, best_a = -1, math.inf, math.inf
+    for s, p in enumerate(prices):
+        a = arrive_h[s]
+        if a <= promise_h and p < math.inf and (
+                best < 0 or p < best_p or (p == best_p and a < best_a)):
+            best, best_p, best_a = s, p, a
+    return best if best >= 0 else fastest(prices, arrive_h, promise_h)
 
 
 def _fixed(service: int, prices: Sequence[float], arrive_h: Sequence[float],

@@ -31,7 +31,7 @@ from sim.network import build_network
 from sim.policies import Optimal
 from sim.policies.optimized import _best_pair
 from sim.scenario import load_scenario
-from sim.shipping import rate_shop, rate_shop_batch
+from sim.shipping import fastest, rate_shop, rate_shop_batch
 from sim.state import OrderView, StateView
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,6 +187,33 @@ def test_vectorised_rate_shopping_is_the_scalar_rule_ties_included() -> None:
         want = [rate_shop(prices[i].tolist(), arrive[i].tolist(), float(promise[i]))
                 for i in range(n)]
         assert rate_shop_batch(prices, arrive, promise).tolist() == want
+
+
+def _rate_shop_by_definition(prices: list[float], arrive: list[float], promise: float) -> int:
+    """The rate-shopping rule as its docstring says it: among services on time that can
+    carry the parcel, the least (price, arrival), the first of equals; else the fastest."""
+    ok = [s for s in range(len(prices)) if arrive[s] <= promise and prices[s] < math.inf]
+    if ok:
+        return min(ok, key=lambda s: (prices[s], arrive[s]))
+    return fastest(prices, arrive, promise)
+
+
+def test_rate_shopping_is_its_definition_ties_nan_and_signed_zero_included() -> None:
+    rng = np.random.default_rng(13)
+    values_p = [0.0, -0.0, 1.0, 2.0, math.nan, math.inf]
+    values_a = [-0.0, 0.0, 10.0, 20.0, math.nan, math.inf]
+    seen_on_time = seen_tie = 0
+    for _ in range(20000):
+        S = int(rng.integers(1, 6))
+        prices = [values_p[i] for i in rng.integers(0, 6, S)]
+        arrive = [values_a[i] for i in rng.integers(0, 6, S)]
+        promise = float(rng.choice([-1.0, 0.0, 15.0, 25.0, math.inf, math.nan]))
+        want = _rate_shop_by_definition(prices, arrive, promise)
+        assert rate_shop(prices, arrive, promise) == want, (prices, arrive, promise)
+        on_time = [s for s in range(S) if arrive[s] <= promise and prices[s] < math.inf]
+        seen_on_time += bool(on_time)
+        seen_tie += len({prices[s] for s in on_time}) < len(on_time)
+    assert seen_on_time > 5000 and seen_tie > 1000  # the cases that matter were drawn
 
 
 def _search_every_assignment(holders: list[list[int]], rows: list[list[float]],

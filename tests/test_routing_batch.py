@@ -7,6 +7,7 @@ bit, what ``Optimal.price`` and a fresh packing give (decisions and event logs d
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.estimates import Estimates
 from sim.model import FulfillmentModel
 from sim.network import build_network
 from sim.policies import Optimal
@@ -150,6 +152,107 @@ def test_next_staffed_is_work_done_of_no_work() -> None:
             got = est._next_staffed(f, pool, times).tolist()
             want = [est.work_done_h(f, pool, float(t), 0.0) for t in times]
             assert got == want
+
+
+def _work_done_by_walk(est: Estimates, f: int, pool: int, start_h: float,
+                       work_h: float) -> float:
+    """``work_done_h`` as the plain walk over the staffing segments."""
+    left = work_h
+    for t, end, level in est.staffing.segments(f, pool, start_h):
+        if level > 0:
+            if left <= level * (end - t):
+                return t + left / level
+            left -= level * (end - t)
+    return math.inf
+
+
+def test_work_done_is_the_walk_over_the_staffing_segments() -> None:
+    # the shortcut for work done within the current segment gives the walk's very floats:
+    # at and around every staffing change, before the first and past the last, with work
+    # ending exactly at a segment's end and crossing several segments
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=9)
+    est = FulfillmentModel(build_network(sc)).estimates
+    rng = np.random.default_rng(8)
+    shortcut = 0
+    for f in range(est.net.n_fcs):
+        changes = est.staffing.times[f]
+        starts = np.concatenate((rng.uniform(-5.0, 24 * 10, 600), changes,
+                                 np.nextafter(changes, -math.inf))).tolist()
+        for pool in (0, 1):
+            levels = est.staffing.levels[f][pool]
+            for t in starts:
+                i = bisect.bisect_right(changes, t)
+                room = levels[i - 1] * (changes[i] - t) if 0 < i < len(changes) else 0.0
+                for work in (0.0, room, room * 0.5, room + 1e-9, float(rng.uniform(0, 200))):
+                    want = _work_done_by_walk(est, f, pool, t, work)
+                    assert est.work_done_h(f, pool, t, work) == want, (f, pool, t, work)
+                    shortcut += 0 < work <= room
+    assert shortcut > 1000
+
+
+def test_ready_times_by_numpy_are_the_scalar_estimate() -> None:
+    # the ready times wave batches price by (Estimates.ready_now) are those of etas, float
+    # for float: clocks inside and outside shifts and at staffing changes, queues from
+    # empty to days of work, tasks of any length
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=9)
+    m = FulfillmentModel(build_network(sc))
+    est = m.estimates
+    rng = np.random.default_rng(9)
+    walked = shortcut = 0
+    for _ in range(300):
+        f = int(rng.integers(est.net.n_fcs))
+        changes = est.staffing.times[f]
+        m.env._now = float(rng.choice([rng.uniform(0, 24 * 9), rng.choice(changes[:-1])]))
+        m.pickers[f].queued_h = float(rng.choice([0.0, rng.exponential(5.0),
+                                                  rng.exponential(200.0)]))
+        m.packers[f].queued_h = float(rng.choice([0.0, rng.exponential(5.0),
+                                                  rng.exponential(200.0)]))
+        pick = rng.exponential(rng.choice([0.05, 2.0, 20.0]), 50)
+        pack = rng.exponential(rng.choice([0.05, 2.0, 20.0]), 50)
+        start = est.work_done_h(f, 0, m.env.now, m.pickers[f].queued_h)
+        want = [est.work_done_h(f, 1, start + p, m.packers[f].queued_h) + q
+                for p, q in zip(pick.tolist(), pack.tolist(), strict=True)]
+        assert est.ready_now(f, pick, pack).tolist() == want
+        for p in (start + pick).tolist():  # which way each went
+            i = bisect.bisect_right(changes, p)
+            level = est.staffing.levels[f][1][i - 1] if 0 < i < len(changes) else 0
+            inside = level > 0 and m.packers[f].queued_h <= level * (changes[i] - p)
+            shortcut += inside
+            walked += not inside
+    assert shortcut > 1000 and walked > 1000
+
+
+def test_arrivals_by_ready_time_are_each_pickups_delivery() -> None:
+    # a few pickups apart (gathered from their rows) or many (looked up pickup by pickup),
+    # with no pickup left (inf), at a pickup's very time (that pickup) and just after it
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=20)
+    est = FulfillmentModel(build_network(sc)).estimates
+    rng = np.random.default_rng(10)
+    n_zones = est.net.services[0].n_zones
+    spans = set()
+    for f in range(est.net.n_fcs):
+        times = est.pickup_times[f][0]
+        last = times[-1]
+        for lo, hi, n_inf in ((24.0, 27.0, 0), (0.0, 24.0, 0), (last - 30.0, last, 5),
+                              (0.0, 24.0 * 30, 5)):
+            ready = rng.uniform(lo, hi, 200)
+            near = [t for t in times if lo <= t <= hi] or [times[-1]]
+            ready[:20] = rng.choice(near, 20)
+            ready[20:30] = np.nextafter(ready[:10], math.inf)
+            ready[30:30 + n_inf] = math.inf
+            j = np.searchsorted(np.asarray(times), ready, side="left")
+            spans.add(int(j.max() - j.min()) < 32)
+            zone = rng.integers(1, n_zones, 200)
+            out = np.empty((200, len(est.pickup_times[f])))
+            est._arrivals_by_ready(f, ready, zone, out)
+            for s, ts in enumerate(est.pickup_times[f]):
+                want = []
+                for r, z in zip(ready.tolist(), zone.tolist(), strict=True):
+                    j = bisect.bisect_left(ts, r)
+                    want.append(math.inf if j == len(ts) else
+                                float(est.arrival(f, s, ts[j])[0][z]))
+                assert out[:, s].tolist() == want
+    assert spans == {True, False}  # both ways (service 0's span; the others' are alike)
 
 
 def test_unknown_estimate_is_refused() -> None:
