@@ -227,6 +227,12 @@ class Estimates:
     def labor_hours(self, f: int, start_h: float, end_h: float) -> tuple[float, float]:
         """Picker-hours and packer-hours the staffing plan of FC ``f`` gives in
         ``[start_h, end_h)``."""
+        times = self.staffing.times[f]
+        i = bisect_right(times, start_h)  # the staffing segment of start_h, + 1
+        if start_h < end_h and (i == len(times) or times[i] >= end_h):  # within it: the
+            levels = self.staffing.levels[f]  # walk below's first step, by itself
+            return ((0.0 + levels[0][i - 1] * (end_h - start_h), 0.0 + levels[1][i - 1]
+                     * (end_h - start_h)) if i else (0.0, 0.0))
         out = [0.0, 0.0]
         for pool in (0, 1):
             for t, end, level in self.staffing.segments(f, pool, start_h):

@@ -190,6 +190,35 @@ def test_work_done_is_the_walk_over_the_staffing_segments() -> None:
     assert shortcut > 1000
 
 
+def test_labor_hours_are_the_walk_over_the_staffing_segments() -> None:
+    # windows within one segment (the shortcut), across several, empty, reversed, before
+    # the first change and past the last: the walk's very floats
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=9)
+    est = FulfillmentModel(build_network(sc)).estimates
+    rng = np.random.default_rng(11)
+    inside = 0
+    for f in range(est.net.n_fcs):  # packers unlike pickers, so a mix-up shows
+        pickers, packers = est.staffing.levels[f]
+        est.staffing.levels[f] = (pickers, [3 * n + (i % 2) for i, n in enumerate(packers)])
+    for f in range(est.net.n_fcs):
+        changes = est.staffing.times[f]
+        starts = np.concatenate((rng.uniform(-5.0, 24 * 10, 400), changes)).tolist()
+        for t in starts:
+            for length in (0.0, -1.0, 0.25, 2.0, 8.0, 30.0, float(rng.uniform(0, 300))):
+                want = []
+                for pool in (0, 1):
+                    total = 0.0
+                    for a, b, level in est.staffing.segments(f, pool, t):
+                        if a >= t + length:
+                            break
+                        total += level * (min(b, t + length) - a)
+                    want.append(total)
+                assert est.labor_hours(f, t, t + length) == tuple(want), (f, t, length)
+                i = bisect.bisect_right(changes, t)
+                inside += length > 0 and (i == len(changes) or changes[i] >= t + length)
+    assert inside > 500
+
+
 def test_ready_times_by_numpy_are_the_scalar_estimate() -> None:
     # the ready times wave batches price by (Estimates.ready_now) are those of etas, float
     # for float: clocks inside and outside shifts and at staffing changes, queues from
