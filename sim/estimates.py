@@ -231,8 +231,8 @@ class Estimates:
         i = bisect_right(times, start_h)  # the staffing segment of start_h, + 1
         if start_h < end_h and (i == len(times) or times[i] >= end_h):  # within it: the
             levels = self.staffing.levels[f]  # walk below's first step, by itself
-            return ((0.0 + levels[0][i - 1] * (end_h - start_h), 0.0 + levels[1][i - 1]
-                     * (end_h - start_h)) if i else (0.0, 0.0))
+            pickers, packers = (levels[0][i - 1], levels[1][i - 1]) if i else (0, 0)
+            return 0.0 + pickers * (end_h - start_h), 0.0 + packers * (end_h - start_h)
         out = [0.0, 0.0]
         for pool in (0, 1):
             for t, end, level in self.staffing.segments(f, pool, start_h):
@@ -461,11 +461,13 @@ class Estimates:
         times, levels = self._staff_arr(f, 1)
         i = np.searchsorted(times, picked, side="right")  # the segment, + 1
         inside = (i > 0) & (i < len(times))
-        i = np.where(inside, i, 1)  # (a valid index; those rows are not used)
-        level = levels[i - 1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            inside &= (level > 0) & (q_pack <= level * (times[i] - picked))
-            done = np.where(inside, picked + q_pack / level, math.nan)
+        done = np.full(len(picked), math.nan)
+        if inside.any():  # (then there are two staffing times or more)
+            i = np.where(inside, i, 1)  # (a valid index; those rows are not used)
+            level = levels[i - 1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                inside &= (level > 0) & (q_pack <= level * (times[i] - picked))
+                done = np.where(inside, picked + q_pack / level, math.nan)
         for j in np.flatnonzero(~inside).tolist():
             done[j] = self.work_done_h(f, 1, float(picked[j]), q_pack)
         return done + pack_h

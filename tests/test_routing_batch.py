@@ -219,36 +219,82 @@ def test_labor_hours_are_the_walk_over_the_staffing_segments() -> None:
     assert inside > 500
 
 
-def test_ready_times_by_numpy_are_the_scalar_estimate() -> None:
+def _ready_one_by_one(est: Estimates, f: int, q_pick: float, q_pack: float,
+                      pick: np.ndarray, pack: np.ndarray) -> list[float]:
+    """The ready times ``etas`` estimates, shipment by shipment."""
+    start = est.work_done_h(f, 0, est.env.now, q_pick)
+    return [est.work_done_h(f, 1, start + p, q_pack) + q
+            for p, q in zip(pick.tolist(), pack.tolist(), strict=True)]
+
+
+@pytest.mark.parametrize("days", [9, 0.2])  # 0.2: the run ends before any shift starts
+def test_ready_times_by_numpy_are_the_scalar_estimate(days: float) -> None:
     # the ready times wave batches price by (Estimates.ready_now) are those of etas, float
     # for float: clocks inside and outside shifts and at staffing changes, queues from
-    # empty to days of work, tasks of any length
-    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=9)
+    # empty to days of work, tasks of any length, picks ending at a staffing change
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=days)
     m = FulfillmentModel(build_network(sc))
     est = m.estimates
     rng = np.random.default_rng(9)
-    walked = shortcut = 0
+    walked = shortcut = at_change = 0
     for _ in range(300):
         f = int(rng.integers(est.net.n_fcs))
         changes = est.staffing.times[f]
-        m.env._now = float(rng.choice([rng.uniform(0, 24 * 9), rng.choice(changes[:-1])]))
-        m.pickers[f].queued_h = float(rng.choice([0.0, rng.exponential(5.0),
-                                                  rng.exponential(200.0)]))
-        m.packers[f].queued_h = float(rng.choice([0.0, rng.exponential(5.0),
-                                                  rng.exponential(200.0)]))
+        m.env._now = float(rng.choice([rng.uniform(0, 24 * days), rng.choice(changes)]))
+        q_pick = m.pickers[f].queued_h = float(rng.choice([0.0, rng.exponential(5.0),
+                                                           rng.exponential(200.0)]))
+        q_pack = m.packers[f].queued_h = float(rng.choice([0.0, rng.exponential(5.0),
+                                                           rng.exponential(200.0)]))
         pick = rng.exponential(rng.choice([0.05, 2.0, 20.0]), 50)
         pack = rng.exponential(rng.choice([0.05, 2.0, 20.0]), 50)
-        start = est.work_done_h(f, 0, m.env.now, m.pickers[f].queued_h)
-        want = [est.work_done_h(f, 1, start + p, m.packers[f].queued_h) + q
-                for p, q in zip(pick.tolist(), pack.tolist(), strict=True)]
+        start = est.work_done_h(f, 0, m.env.now, q_pick)
+        later = [c for c in changes if c > start]
+        if later:  # picks that end exactly at a staffing change (a shift's end or start)
+            pick[:10] = rng.choice(later, 10) - start
+            at_change += sum(start + p in changes for p in pick[:10].tolist())
+        want = _ready_one_by_one(est, f, q_pick, q_pack, pick, pack)
         assert est.ready_now(f, pick, pack).tolist() == want
         for p in (start + pick).tolist():  # which way each went
             i = bisect.bisect_right(changes, p)
             level = est.staffing.levels[f][1][i - 1] if 0 < i < len(changes) else 0
-            inside = level > 0 and m.packers[f].queued_h <= level * (changes[i] - p)
+            inside = level > 0 and q_pack <= level * (changes[i] - p)
             shortcut += inside
             walked += not inside
-    assert shortcut > 1000 and walked > 1000
+    if days > 1:
+        assert shortcut > 1000 and walked > 1000 and at_change > 500
+    else:  # no staffing change before the end: every shipment is walked (and never ready)
+        assert all(len(est.staffing.times[f]) == 1 for f in range(est.net.n_fcs))
+        assert shortcut == 0 and walked == 300 * 50
+
+
+def test_a_wave_run_ending_before_any_shift_prices_behind_the_queues() -> None:
+    # no FC has a staffing change before the end (its plan is one time: the end): the
+    # wave's batch prices walk the plan; every order is released or held, none lost
+    sc = load_scenario(ROOT / "scenarios" / "wave_routing.toml").with_overrides(
+        horizon_days=0.2)
+    m = FulfillmentModel(build_network(sc))
+    log = m.run()
+    assert all(len(m.staffing.times[f]) == 1 for f in range(m.net.n_fcs))
+    shipped = set(log["shipments"]["order_id"].tolist())
+    assert log.n_rows("orders") > 100
+    assert shipped | set(m.held) | {int(v.id) for v, _ in m._wave_buf} == set(
+        range(log.n_rows("orders")))
+
+
+def test_ready_time_of_a_pick_ending_at_a_shift_end_waits_for_the_next_shift() -> None:
+    # by hand: a pick that ends exactly when the packers' shift ends is packed when the
+    # next shift starts, not at once
+    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=9)
+    m = FulfillmentModel(build_network(sc))
+    est = m.estimates
+    f = 0
+    times, packers = est.staffing.times[f], est.staffing.levels[f][1]
+    k = next(i for i in range(1, len(times) - 1) if packers[i - 1] > 0 and packers[i] == 0)
+    nxt = next(t for t, n in zip(times[k:], packers[k:], strict=False) if n > 0)
+    m.env._now = times[k] - 1.0  # staffed now; the pickers' queue is empty
+    pick, pack = np.array([1.0]), np.array([0.1])
+    assert est.work_done_h(f, 0, m.env.now, 0.0) + 1.0 == times[k]
+    assert est.ready_now(f, pick, pack).tolist() == [nxt + 0.1]
 
 
 def test_arrivals_by_ready_time_are_each_pickups_delivery() -> None:
@@ -262,17 +308,19 @@ def test_arrivals_by_ready_time_are_each_pickups_delivery() -> None:
     for f in range(est.net.n_fcs):
         times = est.pickup_times[f][0]
         last = times[-1]
-        for lo, hi, n_inf in ((24.0, 27.0, 0), (0.0, 24.0, 0), (last - 30.0, last, 5),
-                              (0.0, 24.0 * 30, 5)):
-            ready = rng.uniform(lo, hi, 200)
-            near = [t for t in times if lo <= t <= hi] or [times[-1]]
-            ready[:20] = rng.choice(near, 20)
-            ready[20:30] = np.nextafter(ready[:10], math.inf)
-            ready[30:30 + n_inf] = math.inf
+        for lo, hi, n_inf, m in ((24.0, 27.0, 0, 200), (0.0, 24.0, 0, 200),
+                                 (last - 30.0, last, 5, 200), (0.0, 24.0 * 30, 5, 200),
+                                 (0.0, 24.0, 0, 1)):  # and one shipment alone
+            ready = rng.uniform(lo, hi, m)
+            if m > 1:
+                near = [t for t in times if lo <= t <= hi] or [times[-1]]
+                ready[:20] = rng.choice(near, 20)
+                ready[20:30] = np.nextafter(ready[:10], math.inf)
+                ready[30:30 + n_inf] = math.inf
             j = np.searchsorted(np.asarray(times), ready, side="left")
             spans.add(int(j.max() - j.min()) < 32)
-            zone = rng.integers(1, n_zones, 200)
-            out = np.empty((200, len(est.pickup_times[f])))
+            zone = rng.integers(1, n_zones, m)
+            out = np.full((m, len(est.pickup_times[f])), -1.0)  # (all overwritten)
             est._arrivals_by_ready(f, ready, zone, out)
             for s, ts in enumerate(est.pickup_times[f]):
                 want = []
