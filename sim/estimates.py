@@ -212,10 +212,14 @@ class Estimates:
         free (``inf`` if not before the end of the run)."""
         times = self.staffing.times[f]
         i = bisect_right(times, start_h)  # the staffing segment of start_h, + 1
-        if 0 < i < len(times):  # done within it: the walk below's first step, by itself
+        if 0 < i < len(times):  # done within it: the walk's first step, by itself
             level = self.staffing.levels[f][pool][i - 1]
             if level > 0 and work_h <= level * (times[i] - start_h):
                 return start_h + work_h / level
+        return self._work_done_walk(f, pool, start_h, work_h)
+
+    def _work_done_walk(self, f: int, pool: int, start_h: float, work_h: float) -> float:
+        """:meth:`work_done_h`, walking the staffing plan segment by segment."""
         left = work_h
         for t, end, level in self.staffing.segments(f, pool, start_h):
             if level > 0:
@@ -230,9 +234,13 @@ class Estimates:
         times = self.staffing.times[f]
         i = bisect_right(times, start_h)  # the staffing segment of start_h, + 1
         if start_h < end_h and (i == len(times) or times[i] >= end_h):  # within it: the
-            levels = self.staffing.levels[f]  # walk below's first step, by itself
+            levels = self.staffing.levels[f]  # walk's first step, by itself
             pickers, packers = (levels[0][i - 1], levels[1][i - 1]) if i else (0, 0)
             return 0.0 + pickers * (end_h - start_h), 0.0 + packers * (end_h - start_h)
+        return self._labor_hours_walk(f, start_h, end_h)
+
+    def _labor_hours_walk(self, f: int, start_h: float, end_h: float) -> tuple[float, float]:
+        """:meth:`labor_hours`, walking the staffing plan segment by segment."""
         out = [0.0, 0.0]
         for pool in (0, 1):
             for t, end, level in self.staffing.segments(f, pool, start_h):
@@ -468,8 +476,8 @@ class Estimates:
             with np.errstate(invalid="ignore", divide="ignore"):
                 inside &= (level > 0) & (q_pack <= level * (times[i] - picked))
                 done = np.where(inside, picked + q_pack / level, math.nan)
-        for j in np.flatnonzero(~inside).tolist():
-            done[j] = self.work_done_h(f, 1, float(picked[j]), q_pack)
+        for j in np.flatnonzero(~inside).tolist():  # (work_done_h's shortcut fails too)
+            done[j] = self._work_done_walk(f, 1, float(picked[j]), q_pack)
         return done + pack_h
 
     def _staff_arr(self, f: int, pool: int) -> tuple[np.ndarray, np.ndarray]:
@@ -489,11 +497,11 @@ class Estimates:
         (:meth:`delivery_h`); ``inf`` with no pickup left."""
         if not len(ready):
             return
+        never = np.full(self.net.services[0].n_zones, math.inf)  # no pickup left
         for s, times in enumerate(self.pickup_times[f]):
             j = np.searchsorted(self._pickup_arr(f, s), ready, side="left")
             lo, hi = int(j.min()), int(j.max())
             if hi - lo < 32:  # a few pickups: their rows by zone, one gather
-                never = np.full(self.net.services[0].n_zones, math.inf)
                 rows = np.array([self.arrival(f, s, times[k])[0] if k < len(times) else never
                                  for k in range(lo, hi + 1)])
                 out[:, s] = rows[j - lo, zone]
@@ -517,8 +525,7 @@ class Estimates:
         key = (f, pool)
         plan = self._staffed.get(key)
         if plan is None:
-            times = np.asarray(self.staffing.times[f], float)
-            levels = np.asarray(self.staffing.levels[f][pool], float)
+            times, levels = self._staff_arr(f, pool)
             # for segment i (-1: before the first change), the start of the first staffed
             # segment at or after it
             nxt = np.full(len(times) + 1, math.inf)

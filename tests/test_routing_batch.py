@@ -154,18 +154,6 @@ def test_next_staffed_is_work_done_of_no_work() -> None:
             assert got == want
 
 
-def _work_done_by_walk(est: Estimates, f: int, pool: int, start_h: float,
-                       work_h: float) -> float:
-    """``work_done_h`` as the plain walk over the staffing segments."""
-    left = work_h
-    for t, end, level in est.staffing.segments(f, pool, start_h):
-        if level > 0:
-            if left <= level * (end - t):
-                return t + left / level
-            left -= level * (end - t)
-    return math.inf
-
-
 def test_work_done_is_the_walk_over_the_staffing_segments() -> None:
     # the shortcut for work done within the current segment gives the walk's very floats:
     # at and around every staffing change, before the first and past the last, with work
@@ -184,7 +172,7 @@ def test_work_done_is_the_walk_over_the_staffing_segments() -> None:
                 i = bisect.bisect_right(changes, t)
                 room = levels[i - 1] * (changes[i] - t) if 0 < i < len(changes) else 0.0
                 for work in (0.0, room, room * 0.5, room + 1e-9, float(rng.uniform(0, 200))):
-                    want = _work_done_by_walk(est, f, pool, t, work)
+                    want = est._work_done_walk(f, pool, t, work)
                     assert est.work_done_h(f, pool, t, work) == want, (f, pool, t, work)
                     shortcut += 0 < work <= room
     assert shortcut > 1000
@@ -205,15 +193,8 @@ def test_labor_hours_are_the_walk_over_the_staffing_segments() -> None:
         starts = np.concatenate((rng.uniform(-5.0, 24 * 10, 400), changes)).tolist()
         for t in starts:
             for length in (0.0, -1.0, 0.25, 2.0, 8.0, 30.0, float(rng.uniform(0, 300))):
-                want = []
-                for pool in (0, 1):
-                    total = 0.0
-                    for a, b, level in est.staffing.segments(f, pool, t):
-                        if a >= t + length:
-                            break
-                        total += level * (min(b, t + length) - a)
-                    want.append(total)
-                assert est.labor_hours(f, t, t + length) == tuple(want), (f, t, length)
+                want = est._labor_hours_walk(f, t, t + length)
+                assert est.labor_hours(f, t, t + length) == want, (f, t, length)
                 i = bisect.bisect_right(changes, t)
                 inside += length > 0 and (i == len(changes) or changes[i] >= t + length)
     assert inside > 500
