@@ -3,15 +3,18 @@
     git worktree add /tmp/old <commit>
     python benchmarks/bench_ab_sim.py --old /tmp/old --new . --days 28 --rounds 8
     python benchmarks/bench_ab_sim.py --old . --new . --new-scenario optimal_calendar
+    python benchmarks/bench_ab_sim.py --old . --new . --days 60 --scenario peak_season \
+        --new-scenario benchmarks/experiments/peak_optimal.toml
 
 Each checkout gets one long-lived process, with that checkout first on ``sys.path``, that
-builds the scenario's network once (``scenarios/<name>.toml`` of its own checkout, at
-``--days``; ``--new-scenario`` gives B another scenario, to compare two policies), runs
-``simulate`` once untimed, then again each time it is asked, and reports the process's CPU
-time (``time.process_time``) of that run.  Rounds alternate the order (A, B; B, A; ...).  It
-prints the medians, their ratio old/new (above 1: B is faster) and the median and range of
-the rounds' own ratios.  Steadier than ``bench_ab.py`` for small differences: no imports,
-no writing, no process start per run.  It measures; it asserts nothing.
+builds the scenario's network once (``scenarios/<name>.toml`` of its own checkout, or a
+scenario file given by its path, at ``--days``; ``--new-scenario`` gives B another scenario,
+to compare two policies), runs ``simulate`` once untimed, then again each time it is asked,
+and reports the process's CPU time (``time.process_time``) of that run.  Rounds alternate
+the order (A, B; B, A; ...).  It prints the medians, their ratio old/new (above 1: B is
+faster) and the median and range of the rounds' own ratios.  Steadier than ``bench_ab.py``
+for small differences: no imports, no writing, no process start per run.  It measures; it
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ sys.path.insert(0, root)
 from sim.model import simulate
 from sim.network import build_network
 from sim.scenario import load_scenario
-sc = load_scenario(f"{root}/scenarios/{sys.argv[2]}.toml")
+name = sys.argv[2]
+sc = load_scenario(name if name.endswith(".toml") else f"{root}/scenarios/{name}.toml")
 net = build_network(sc.with_overrides(horizon_days=float(sys.argv[3])))
 simulate(net)
 print("ready", flush=True)
@@ -45,13 +49,18 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--old", type=Path, required=True, help="checkout A (the reference)")
     ap.add_argument("--new", type=Path, required=True, help="checkout B")
-    ap.add_argument("--scenario", default="baseline", help="bundled scenario name")
-    ap.add_argument("--new-scenario", help="B's scenario, if not --scenario")
+    ap.add_argument("--scenario", default="baseline",
+                    help="bundled scenario name (each checkout's own), or a scenario "
+                         "file (ending in .toml: the same file for both)")
+    ap.add_argument("--new-scenario", help="B's scenario (name or file), if not --scenario")
     ap.add_argument("--days", type=float, default=28.0)
     ap.add_argument("--rounds", type=int, default=8)
     args = ap.parse_args()
     procs = {}
     scenarios = {"old": args.scenario, "new": args.new_scenario or args.scenario}
+    for name, sc in scenarios.items():  # a file (e.g. benchmarks/experiments/...): absolute
+        if sc.endswith(".toml"):
+            scenarios[name] = str(Path(sc).resolve())
     for name, root in (("old", args.old), ("new", args.new)):
         p = subprocess.Popen([sys.executable, "-c", WORKER, str(root.resolve()),
                               scenarios[name], str(args.days)], stdin=subprocess.PIPE,

@@ -17,6 +17,7 @@ Usage::
 
     python benchmarks/bench_routing.py                  # 7 days, 3 repeats
     python benchmarks/bench_routing.py --days 28 --repeat 3
+    python benchmarks/bench_routing.py --base scenarios/peak_season.toml --days 60
 """
 
 from __future__ import annotations
@@ -44,10 +45,18 @@ SCENARIOS = {
 TARGETS = {"optimal": 2.0, "calendar": 2.0, "wave": 3.0, "wave_cal": 3.0}
 
 
-def networks(days: float) -> dict[str, Network]:
+def networks(days: float, base: Path | None = None) -> dict[str, Network]:
+    """The five policies' networks at ``days``; with ``base`` (a scenario file), that
+    scenario with each policy's ``[routing]`` section instead of the baseline."""
     out = {}
+    base_sc = None if base is None else load_scenario(base)
     for name, file in SCENARIOS.items():
-        sc = load_scenario(ROOT / "scenarios" / file).with_overrides(horizon_days=days)
+        sc = load_scenario(ROOT / "scenarios" / file)
+        if base_sc is not None:
+            data = base_sc.model_dump()
+            data["routing"] = sc.model_dump()["routing"]
+            sc = base_sc.with_data(data)
+        sc = sc.with_overrides(horizon_days=days)
         if name == "nearest":
             data = sc.model_dump()
             data["routing"]["policy"] = "nearest"
@@ -62,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--days", type=float, default=7.0, help="horizon in days (default 7)")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of each (default 3)")
     ap.add_argument("--no-warmup", action="store_true", help="skip the untimed first runs")
+    ap.add_argument("--base", type=Path, default=None,
+                    help="run the policies on this scenario instead of the baseline (e.g. "
+                         "scenarios/peak_season.toml with --days 60)")
     args = ap.parse_args(argv)
-    nets = networks(args.days)
+    nets = networks(args.days, args.base)
     names = list(nets)
     if not args.no_warmup:
         for name in names:

@@ -29,7 +29,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -45,13 +45,7 @@ from reports.experiment import calibration_table, experiment_table
 from reports.tables import comparison_table, kpi_table, zone_confusion_table
 from reports.text import markup_safe
 from sim.cli_parser import DEFAULT_REPS, build_parser
-from sim.experiments import (
-    Experiment,
-    ExperimentError,
-    ExperimentResult,
-    ExperimentSpec,
-    Variant,
-)
+from sim.experiments.spec import ExperimentError, ExperimentSpec, Variant
 from sim.geo import USPS_ZONE_MAX_MILES, GeoError, load_zip3, read_zone_chart, zone_agreement
 from sim.kpis import kpi_doc, open_orders_by_status
 from sim.model import PolicyError
@@ -61,6 +55,9 @@ from sim.policies.loading import USER_POLICY_PREFIX
 from sim.results import ResultsError, default_results_dir, load_kpis
 from sim.runner import RunResult, run_scenario, save_run
 from sim.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:  # the engine (and SciPy's statistics) is imported by the commands that run
+    from sim.experiments.engine import Experiment, ExperimentResult  # experiments only
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
@@ -214,6 +211,8 @@ def _scenarios_experiment(name: str, scenarios: list[Scenario], seed: int | None
                           kpis: Sequence[str] = ()) -> Experiment:
     """Scenario files as the variants of an in-memory experiment (the first is the base), all
     on one seed so that replication r of each sees the same orders."""
+    from sim.experiments.engine import Experiment
+
     seed = scenarios[0].run.seed if seed is None else seed
     names: list[str] = []
     variants = []
@@ -526,6 +525,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_experiment(args: argparse.Namespace) -> int:
+    from sim.experiments.engine import Experiment
+
     exp = Experiment.from_file(args.file)
     res = _run_experiment(exp, args, args.store, exp.spec.name)
     _show_experiment(exp, res, f"experiment {exp.spec.name}")

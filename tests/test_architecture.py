@@ -202,3 +202,23 @@ def test_reports_do_not_load_the_model_at_run_time() -> None:
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_the_cli_loads_the_experiment_engine_only_for_experiments() -> None:
+    """Every command pays for what ``sim.cli`` imports (about 0.6 s of SciPy's statistics and
+    the engine, measured in benchmarks/README.md): ``run`` and ``validate`` load neither;
+    ``compare`` and ``experiment`` import the engine when they start one."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nimport sim.cli\nfrom sim.cli_parser import build_parser\n"
+            "build_parser()\n"
+            "bad = [m for m in ('scipy.stats', 'sim.experiments.engine', "
+            "'sim.experiments.selection', 'sim.experiments.stats') if m in sys.modules]\n"
+            "print(bad)\nassert not bad, bad\n"
+            "from sim.cli import _scenarios_experiment\nfrom sim.scenario import load_scenario\n"
+            "exp = _scenarios_experiment('x', [load_scenario('scenarios/baseline.toml')], "
+            "None, 2)\nassert type(exp).__module__ == 'sim.experiments.engine', exp\n")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stdout + res.stderr

@@ -307,3 +307,24 @@ def test_store_refuses_a_folder_that_is_not_a_store(tmp_path: Path) -> None:
     with pytest.raises(ExperimentError, match="not a run store"):
         exp.run(mine)
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "experiments").glob("*.toml"))
+                         + sorted((ROOT / "benchmarks" / "experiments").glob("estimates_*.toml")),
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_bundled_experiment_files_load(path: Path) -> None:
+    spec, variants = load_experiment(path)
+    assert spec.replications >= 2 and len(variants) >= 2, path
+    if "estimates" in path.stem:  # exact against calendar: nothing else may differ
+        (base, calendar) = variants
+        a, b = base.scenario.model_dump(), calendar.scenario.model_dump()
+        assert a["routing"]["policy"] in ("optimal", "wave")
+        assert "estimate" not in a["routing"]["params"]
+        assert b["routing"]["params"].pop("estimate") == "calendar"
+        for d in (a, b):
+            for key in ("name", "description", "extends"):
+                d.pop(key, None)
+        assert a == b

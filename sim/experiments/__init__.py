@@ -12,11 +12,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.experiments.engine import Experiment, ExperimentResult, default_jobs, run_tasks
+    from sim.experiments.engine import Experiment, ExperimentResult, run_tasks
+    from sim.experiments.runs import default_jobs
     from sim.experiments.spec import ExperimentError, ExperimentSpec, Variant, load_experiment
     from sim.experiments.stats import Interval, direction, t_interval, verdict
 
-_WHERE = {"Experiment": "engine", "ExperimentResult": "engine", "default_jobs": "engine",
+_WHERE = {"Experiment": "engine", "ExperimentResult": "engine", "default_jobs": "runs",
           "run_tasks": "engine", "ExperimentError": "spec", "ExperimentSpec": "spec",
           "Variant": "spec", "load_experiment": "spec", "Interval": "stats",
           "direction": "stats", "t_interval": "stats", "verdict": "stats"}

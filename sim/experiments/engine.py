@@ -9,7 +9,6 @@ because each depends only on its scenario, seed and replication.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import pandas as pd
 from sim.experiments.runs import (
     RunTask,
     code_version,
+    default_jobs,
     execute,
     policy_digests,
     policy_sources,
@@ -373,11 +373,6 @@ class Experiment:
                           "zero: no detectable difference between them")
         return best, (f"{best} is best on {kpi}: {d.mean:+.4g} ± {d.half_width:.3g} against "
                       f"the runner-up {second} (95 % paired interval over {d.n} replications)")
-
-
-def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else (os.cpu_count() or 1))
 
 
 __all__ = ["Experiment", "ExperimentResult", "default_jobs", "run_tasks"]

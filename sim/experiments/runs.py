@@ -30,6 +30,12 @@ from sim.series import run_series
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def default_jobs() -> int:
+    """Runs at once by default: the CPUs this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else (os.cpu_count() or 1))
+
+
 @cache
 def code_version() -> str:
     """SHA-256 (16 hex digits) of every ``.py`` file of ``sim/`` and ``optimize/``."""
