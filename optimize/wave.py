@@ -88,6 +88,8 @@ class Wave:
             raise ValueError(f"route_urgent must be true or false, got {route_urgent!r}")
         self.route_urgent = route_urgent
 
+    route_is_pure = True  # ``route`` is its Optimal's (see Optimal.route_is_pure)
+
     def route(self, order: OrderView, state: StateView) -> Decision:
         """Held orders offered again (stock arrived), and urgent ones, are routed alone."""
         return self.single.route(order, state)

@@ -8,7 +8,8 @@ follows from the ship time by arithmetic.
 
 Stock is allocated when an order is released to its FCs: an order is released only when every
 line can be allocated from stock on hand, otherwise it is held (status ``ON_HOLD``) and offered
-to the routing policy again whenever stock of one of its SKUs arrives.
+to the routing policy again whenever stock of one of its SKUs arrives (unless some line is
+short at every FC and the policy declares ``route_is_pure``: no answer could release it).
 
 Shipping: each shipment is packed (cartons, billable weight per service) when it is released —
 whole orders a day at a time, vectorised — and labelled when packing ends, with the service the
@@ -43,13 +44,13 @@ from sim.international import INTERNATIONAL_TABLES, InternationalProcesses
 from sim.labor import Agenda, LaborPool, StaffingPlan, call_at, due_now, wake_at
 from sim.network import DIST_CODES, Network
 from sim.policies import Decision, RoutingPolicy, build_policies
-from sim.policies.base import PolicyError, Urgent, WavePolicy
+from sim.policies.base import PolicyError, Urgent, WavePolicy, declares_pure
 from sim.quality import QUALITY_TABLES, OrderErrors, QualityProcesses
 from sim.recorder import Column, Recorder
 from sim.rng import stream
 from sim.shipping import Plan, Quote, Shipper, quote_orders, records
 from sim.state import OrderView, StateView
-from sim.supply import MAX_ORDER_UNITS, TRANSFER_REVIEWS, SupplyProcesses
+from sim.supply import MAX_ORDER_UNITS, TRANSFER_REVIEWS, SupplyProcesses, in_stock_somewhere
 
 __all__ = ["MAX_ORDER_UNITS", "TRANSFER_REVIEWS", "FulfillmentModel", "Placed", "PolicyError",
            "ProgressFn", "Quote", "simulate"]
@@ -121,6 +122,9 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         # a wave policy routes queued orders jointly (see _wave)
         self._wave_h, self._route_now = _wave_settings(self.policy, net.routing_policy)
         self._wave_buf: list[tuple[OrderView, Placed]] = []
+        # a policy without side effects is not asked about held orders no answer can release
+        # (worked out again when the run starts, after any change to the policy)
+        self._skip_hopeless = declares_pure(self.policy)
         self.rec = Recorder(net.expected_orders(),
                             (QUALITY_TABLES if net.quality is not None else frozenset())
                             | (INTAKE_TABLES if net.intake is not None else frozenset())
@@ -230,6 +234,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         """Run to the horizon and return the event log."""
         t0 = time.perf_counter()
         net = self.net
+        self._skip_hopeless = declares_pure(self.policy)
         self._schedule_calendar()
         self._review_all()
         if self._wave_h is not None:
@@ -436,9 +441,10 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
             self._route(view, placed, False)
 
     def _route(self, view: OrderView, placed: Placed, held: bool,
-               decision: Decision | None = None) -> bool:
+               decision: Decision | None = None, unhold: bool = False) -> bool:
         """Ask the policy (unless a wave decided already), allocate and release if stock
-        allows, else hold. True if released."""
+        allows, else hold. True if released.  ``unhold``: the order is on hold (offered
+        again) and leaves the hold only if released."""
         if decision is None:
             decision = self.policy.route(view, self.state)
         skus, units = view.skus, view.units
@@ -449,6 +455,8 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
                 if row[k] < u:
                     break
             else:
+                if unhold:
+                    self._unhold(view.id)
                 self._ship(view, decision, skus, units, placed, held)
                 return True
             first = decision
@@ -459,6 +467,8 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
                 if rows[f][k] < u:
                     break
             else:
+                if unhold:
+                    self._unhold(view.id)
                 by_fc: dict[int, tuple[list[int], list[int]]] = {}
                 for f, k, u in zip(assign, skus, units, strict=True):
                     ks, us = by_fc.setdefault(f, ([], []))
@@ -597,18 +607,25 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
             self._log(self.env.now, Status.CANCELLED, oid, -1, -1)
 
     def _retry_held(self, sku: int) -> None:
-        """Offer held orders containing ``sku`` to the policy again, first come first served."""
+        """Offer held orders containing ``sku`` to the policy again, first come first served.
+
+        An order stays on hold, where it is, unless released: the policy cannot see holds or
+        backorders (:class:`sim.state.StateView`), and a release takes the order off hold
+        before its stock is allocated, as if it had left the hold first.  A policy whose
+        ``route_is_pure`` is true is not asked about an order that no answer could release
+        (a line short at every FC): it would answer the same, with no effect (nor would a
+        wrong answer about such an order raise :class:`PolicyError`).
+        """
         waiting = self.held_by_sku.get(sku)
         if not waiting:
             return
+        held, route = self.held, self._route
+        rows = self.on_hand_rows if self._skip_hopeless else None
         for oid in sorted(waiting):
-            view, f, placed = self._unhold(oid)
-            if not self._route(view, placed, held=True):
-                # still short: back on hold where it was, keeping its place in the queue
-                self.held[oid] = (view, f, placed)
-                for k, u in zip(view.skus, view.units, strict=True):
-                    self.held_by_sku[k][oid] = None
-                    self.backordered[f][k] += u
+            view, _, placed = held[oid]
+            if rows is not None and not in_stock_somewhere(rows, view.skus, view.units):
+                continue
+            route(view, placed, True, None, True)
 
     def _packed(self, sid: int, f: int) -> None:
         """Packed: the label waits for the FC's next pickup event (see :meth:`_label`)."""

@@ -20,7 +20,7 @@ from sim.network import DIST_CODES, Review
 from sim.policies.base import PolicyError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import simpy
 
@@ -277,3 +277,16 @@ class SupplyProcesses:
                     self.in_inspection[f][k] += b
         for k, b in sorted(restock.items()):
             self._at(ready, self._receive, (f, k, b, Source.RETURN, -1))
+
+
+def in_stock_somewhere(rows: Sequence[memoryview], skus: Sequence[int],
+                        units: Sequence[int]) -> bool:
+    """True if every line (``skus``, ``units``) is on hand in full at some FC (``rows``: on
+    hand by FC): else no routing decision can release the order now."""
+    for k, u in zip(skus, units):  # noqa: B905  (an order's lines: equal lengths)
+        for row in rows:
+            if row[k] >= u:
+                break
+        else:
+            return False
+    return True

@@ -26,6 +26,15 @@ class RoutingPolicy(Protocol):
     or a sequence with one FC id per line (one shipment per distinct FC).  If the chosen FCs
     cannot allocate every line from stock on hand, the order goes on hold and is offered to the
     policy again later; the policy never moves stock itself.
+
+    A policy may set the class attribute ``route_is_pure = True`` when ``route`` has no side
+    effects and its answer depends only on the order and the state view (caches allowed if
+    they never change a later answer; every built-in policy sets it): the model then does
+    not ask it about a held order that no answer could release (a line short at every FC).
+    The attribute counts only on the policy's own class, not inherited, and not for an
+    instance that replaces one of its class's methods (:func:`declares_pure`): a subclass
+    that may add effects (counting, learning) is asked every time unless it sets it itself.
+    Without it, every held order is offered whenever its stock arrives.
     """
 
     def route(self, order: OrderView, state: StateView) -> Decision:
@@ -71,3 +80,20 @@ def checked_number(name: str, value: object, *, lo: float = 0.0, hi: float = 1e9
         low = f"above {lo:g}" if lo_open else f"at least {lo:g}"
         raise ValueError(f"{name} must be {kind} {low} and at most {hi:g}, got {value!r}")
     return x
+
+
+def declares_pure(policy: object, _seen: frozenset[int] = frozenset()) -> bool:
+    """True if ``policy``'s own class sets ``route_is_pure = True`` (a subclass may add
+    effects: it is not inherited), the instance replaces none of the class's methods (a
+    ``price`` of its own, say), and every policy it keeps and may hand an order to (an
+    attribute with a ``route``, such as ``Wave.single`` or a fallback) declares it too:
+    see :class:`RoutingPolicy`."""
+    cls = type(policy)
+    if id(policy) in _seen or vars(cls).get("route_is_pure", False) is not True:
+        return False
+    own = getattr(policy, "__dict__", {})
+    if any(callable(v) and hasattr(cls, k) for k, v in own.items()):
+        return False
+    seen = _seen | {id(policy)}
+    return all(declares_pure(v, seen) for v in own.values()
+               if not isinstance(v, type) and callable(getattr(v, "route", None)))

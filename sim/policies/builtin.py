@@ -49,6 +49,8 @@ class Nearest:
     always waits at the nearest FC.
     """
 
+    route_is_pure = True  # reads the state view only (see RoutingPolicy)
+
     def __init__(self, max_shipments: int = 10) -> None:
         self.max_shipments = int(checked_number("max_shipments", max_shipments, lo=1, hi=1000,
                                                 integer=True))
@@ -107,6 +109,8 @@ class Assigned(Nearest):
     can ship it.  Without a plan it is :class:`Nearest`.
     """
 
+    route_is_pure = True  # reads the state view only (see RoutingPolicy)
+
     def rank(self, order: OrderView, state: StateView) -> tuple[int, ...]:
         """The planned FC first, then the others nearest first (:func:`planned_rank`)."""
         return planned_rank(order, state)
@@ -114,6 +118,8 @@ class Assigned(Nearest):
 
 class NearestIgnoringStock:
     """Always the nearest FC; the order waits there if stock is short (no split, no re-route)."""
+
+    route_is_pure = True  # reads the state view only (see RoutingPolicy)
 
     def route(self, order: OrderView, state: StateView) -> Decision:
         return int(state.network.fc_rank[order.dest, 0])
@@ -125,6 +131,8 @@ class LeastLoaded:
     Ties go to the nearer FC; ``max_zone`` (optional) excludes FCs too far from the customer.
     Falls back to :class:`Nearest` when no eligible FC holds the whole order.
     """
+
+    route_is_pure = True  # reads the state view only (see RoutingPolicy)
 
     def __init__(self, max_zone: int = 8, max_shipments: int = 10) -> None:
         self.max_zone = int(checked_number("max_zone", max_zone, lo=1, hi=8, integer=True))

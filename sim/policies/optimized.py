@@ -68,6 +68,13 @@ class Optimal:
     """
 
     ESTIMATES = ("queues", "calendar")
+    # reads the order and the state view only: the estimates it prices with are memos
+    # whose values do not depend on when they are first asked for (delivery rows keyed by
+    # the clock, the queued pick and pack hours and the shipment's task hours; the day's
+    # block prices).  One exception: shipment_lower_bound tightens once the shipper has
+    # packed a plan, and is safe here only because it prunes candidates that cannot win
+    # (keep it that way).  See RoutingPolicy.
+    route_is_pure = True
 
     def __init__(self, max_shipments: int = 2, late_penalty_per_day: float = 25.0,
                  max_assignments: int = 256, ready_margin_h: float = 1.0,
