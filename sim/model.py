@@ -123,8 +123,8 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
         self._wave_h, self._route_now = _wave_settings(self.policy, net.routing_policy)
         self._wave_buf: list[tuple[OrderView, Placed]] = []
         # a policy without side effects is not asked about held orders no answer can release
-        # (worked out again when the run starts, after any change to the policy)
-        self._skip_hopeless = declares_pure(self.policy)
+        # (worked out when the run starts, after any change to the policy)
+        self._skip_hopeless = False
         self.rec = Recorder(net.expected_orders(),
                             (QUALITY_TABLES if net.quality is not None else frozenset())
                             | (INTAKE_TABLES if net.intake is not None else frozenset())
@@ -441,10 +441,10 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
             self._route(view, placed, False)
 
     def _route(self, view: OrderView, placed: Placed, held: bool,
-               decision: Decision | None = None, unhold: bool = False) -> bool:
+               decision: Decision | None = None) -> bool:
         """Ask the policy (unless a wave decided already), allocate and release if stock
-        allows, else hold. True if released.  ``unhold``: the order is on hold (offered
-        again) and leaves the hold only if released."""
+        allows, else hold. True if released.  ``held``: the order is on hold (offered again)
+        and leaves the hold only if released."""
         if decision is None:
             decision = self.policy.route(view, self.state)
         skus, units = view.skus, view.units
@@ -455,7 +455,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
                 if row[k] < u:
                     break
             else:
-                if unhold:
+                if held:
                     self._unhold(view.id)
                 self._ship(view, decision, skus, units, placed, held)
                 return True
@@ -467,7 +467,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
                 if rows[f][k] < u:
                     break
             else:
-                if unhold:
+                if held:
                     self._unhold(view.id)
                 by_fc: dict[int, tuple[list[int], list[int]]] = {}
                 for f, k, u in zip(assign, skus, units, strict=True):
@@ -625,7 +625,7 @@ class FulfillmentModel(InternationalProcesses, IntakeProcesses, QualityProcesses
             view, _, placed = held[oid]
             if rows is not None and not in_stock_somewhere(rows, view.skus, view.units):
                 continue
-            route(view, placed, True, None, True)
+            route(view, placed, True)
 
     def _packed(self, sid: int, f: int) -> None:
         """Packed: the label waits for the FC's next pickup event (see :meth:`_label`)."""

@@ -99,6 +99,10 @@ class LeaveAndComeBack(FulfillmentModel):
     """The model as it was: every held order offered again leaves the hold, and goes back
     on it where it was if it is still short."""
 
+    def _unhold(self, oid: int) -> Any:
+        # the model's release takes a held order off hold: here it has left already
+        return super()._unhold(oid) if oid in self.held else None
+
     def _retry_held(self, sku: int) -> None:
         waiting = self.held_by_sku.get(sku)
         if not waiting:
@@ -130,14 +134,14 @@ def test_staying_on_hold_is_leaving_and_coming_back(make_scenario: MakeScenario,
 def test_a_subclass_is_asked_every_time_unless_it_declares_it(make_scenario: MakeScenario
                                                              ) -> None:
     net = build_network(make_scenario(SHORT))
-    assert FulfillmentModel(net, policy=Nearest())._skip_hopeless
-    assert not FulfillmentModel(net, policy=counting(Nearest, False)())._skip_hopeless
-    assert FulfillmentModel(net, policy=counting(Nearest, True)())._skip_hopeless
+    assert declares_pure(FulfillmentModel(net, policy=Nearest()).policy)
+    assert not declares_pure(counting(Nearest, False)())
+    assert declares_pure(counting(Nearest, True)())
     for name in ("optimal", "wave", "least_loaded"):  # as the scenario names them
         sc = make_scenario(SHORT, routing={"policy": name})
-        assert FulfillmentModel(build_network(sc))._skip_hopeless
+        assert declares_pure(FulfillmentModel(build_network(sc)).policy)
     sc = load_scenario(ROOT / "scenarios" / "cheapest_zone.toml")  # a user's policy file
-    assert not FulfillmentModel(build_network(sc))._skip_hopeless  # asked, unless it says
+    assert not declares_pure(FulfillmentModel(build_network(sc)).policy)  # asked, unless it says
     # an instance that replaces a method of its class (a price with a counter, say) is asked
     opt = Optimal()
     assert declares_pure(opt)
