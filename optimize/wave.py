@@ -56,7 +56,9 @@ class Wave:
         ``min_saving`` is added to the cost of every FC but the nearest holding the order).
     estimate : str
         ``"queues"`` (the default): each wave's orders are priced behind the work queued
-        at each FC when the wave is routed.  ``"calendar"``: faster: as
+        at each FC when the wave is routed (the prices the queues leave as the day's
+        calendar prices assume them are taken from those, the same numbers, as
+        :class:`Optimal` does).  ``"calendar"``: faster: as
         :class:`Optimal`'s ``"calendar"`` estimate, from the staffing calendar and pickups
         alone, each order as released at its wave, the day's orders priced together when
         placed (whole, and the parts of their splits).  Its speed, and its cost per order
@@ -142,8 +144,11 @@ class Wave:
         late, margin, wave_h = single.late_per_h, single.ready_margin_h, self.wave_interval_h
         if calendar:
             whole = state.calendar_cost_rows(orders, late, margin, wave_h)
-        elif bounded:
-            whole = state.whole_order_costs(orders, late, margin)
+        elif bounded:  # from the day's table where the queues keep its pickups
+            whole = state.queue_cost_rows(orders, late, margin, wave_h)
+            redo = np.flatnonzero(np.isnan(whole).any(axis=1)).tolist()
+            if redo:
+                whole[redo] = state.whole_order_costs([orders[i] for i in redo], late, margin)
         else:
             whole = np.full((n, F), np.nan)
         # min_saving on every FC but the nearest holding the order; inf where it cannot ship
@@ -159,13 +164,17 @@ class Wave:
             # would take it, outside the joint problem (which ships orders whole)
             to_beat = cost.min(axis=1) - self.min_saving
             ask = (n_lines > 1) & (near >= 0)
-            if calendar:  # skip what the split bound settles (as _best_split would)
+            if bounded:  # skip what the split bound settles (as _best_split would)
                 low = state.calendar_split_bounds(orders)
                 ask &= ~((to_beat < math.inf) & (low > to_beat + _BOUND_TOL * np.maximum(
                     1.0, np.abs(to_beat))))
             for i in np.flatnonzero(ask).tolist():
                 o = orders[i]
-                split = single._best_split(o, state, float(to_beat[i]), None, calendar, wave_h)
+                # exact: parts priced from the day's table where the queues keep the pickups
+                known = None if calendar or not bounded else state.queue_costs(
+                    o, late, margin, wave_h)
+                split = single._best_split(o, state, float(to_beat[i]), None, calendar, wave_h,
+                                           known)
                 if split is not None and all(stock[f, k] >= u for f, k, u in
                                              zip(split, o.skus, o.units, strict=True)):
                     splits[i] = split

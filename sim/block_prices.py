@@ -11,12 +11,21 @@ orders whose split search is likely to need them.  Which orders those are change
 but the work done: an order asked about that no batch priced yet starts a new batch, and
 every price is the same whichever batch computed it (each is computed from its own order
 alone).
+
+The exact policies (``estimate = "queues"``) use the same table where it gives their numbers:
+a shipment's price depends on when it would be packed only through the pickup each service
+would take it to, so where the work queued at an FC leaves every service's pickup where the
+table put it (the ready time behind the queues lies within the order's window at that FC,
+:meth:`sim.estimates.Estimates.calendar_windows`), the table's price is the price behind the
+queues, the same float (:meth:`BlockPrices.queue_whole`, :meth:`BlockPrices.queue_rows`; split
+parts with the whole order's delivery estimates, as those policies price them,
+:meth:`BlockPrices.queue_parts`).  Elsewhere they price as before.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from itertools import combinations
 from typing import TYPE_CHECKING, NamedTuple
@@ -39,6 +48,20 @@ Part = tuple[int, tuple[int, ...]]
 _Key = tuple[float, float, float]
 """What the prices depend on besides the orders: lateness cost per hour, the ready margin
 and the wave interval (0: released when placed)."""
+
+_Arrays4 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+PARTS_WHEN_HELD = 0.5
+""":meth:`BlockPrices.queue_parts` prices split parts from the day's table, and
+:meth:`BlockPrices.queue_rows` takes whole orders' prices from it, while at least this share
+of the recent checks against the queues held (:meth:`BlockPrices.queue_whole`)."""
+
+_MIN_CHECKS = 200
+"""Checks needed before that share is trusted."""
+
+_PartKey = tuple[float, float, float, bool]
+""":data:`_Key`, and whether parts are priced with the whole order's delivery estimates
+(:meth:`BlockPrices.queue_parts`) rather than their own (:meth:`BlockPrices.parts`)."""
 
 
 @cache
@@ -127,7 +150,8 @@ class BlockPrices:
         Their numbers (:meth:`~sim.estimates.Estimates.shipment_costs`).
     """
 
-    __slots__ = ("_arrays", "_block", "_bounds", "_est", "_lows", "_parts", "_whole")
+    __slots__ = ("_arrays", "_block", "_bounds", "_checked_rows", "_est", "_held", "_lows",
+                 "_parts", "_whole", "_window_arr")
 
     def __init__(self, est: Estimates) -> None:
         self._est = est
@@ -135,9 +159,15 @@ class BlockPrices:
         self._arrays: BlockOrders | None = None
         # by key (a policy may ask with two: per order, and at waves)
         self._whole: dict[_Key, tuple[np.ndarray, list[list[float]]]] = {}
-        self._parts: dict[_Key, _Parts] = {}
+        self._parts: dict[_PartKey, _Parts] = {}
         self._bounds: tuple[np.ndarray, list[float]] | None = None
         self._lows: list[list[float]] | None = None
+        # by _Key: each order's _QueueCosts inputs (None: no row)
+        self._checked_rows: dict[_Key, list[_QueueRow | None]] = {}
+        self._window_arr: dict[tuple[float, float], _Arrays4] = {}
+        # of the whole-order checks of queue_whole lately: how many, how many held (the
+        # counts are halved at each block, so they tell of the last few days)
+        self._held = [0, 0]
 
     def remember(self, views: Sequence[OrderView], arrays: BlockOrders) -> None:
         """The orders of the next block (placed in it, in order of arrival), as the views
@@ -146,6 +176,10 @@ class BlockPrices:
         self._whole, self._parts = {}, {}
         self._bounds = None
         self._lows = None
+        self._checked_rows = {}
+        self._window_arr = {}
+        self._held[0] //= 2
+        self._held[1] //= 2
 
     def _index(self, order: OrderView, wave_h: float | None) -> int:
         """The order's index in the block if it is the block's and being routed at the
@@ -251,6 +285,91 @@ class BlockPrices:
         row = (w[1] if w is not None else self._whole_table(key)[1])[i]
         return None if not row or row[0] != row[0] else row  # NaN: not priced
 
+    def queue_whole(self, order: OrderView, late_per_h: float, margin_h: float,
+                    wave_h: float = 0.0) -> Sequence[float] | None:
+        """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour
+        late, with delivery estimated behind the work queued at each FC now, as
+        :meth:`~sim.estimates.Estimates.landed_cost` and
+        :meth:`~sim.estimates.Estimates.etas` (``margin_h`` added to the pack time) give it,
+        the same floats: :meth:`whole`'s cost at the FCs where the queues leave every
+        service's first pickup where the calendar put it (the price depends on the ready
+        time only through them), NaN at the others (price those one by one), and where the
+        cost is inf (no pickup left) but the order has no promise (then
+        :meth:`~sim.estimates.Estimates.landed_cost` finds it on time).  ``None`` when
+        :meth:`whole` gives ``None``.  ``wave_h``: as for :meth:`whole` (the order is
+        being routed at its wave)."""
+        i = self._index(order, wave_h)
+        if i < 0:
+            return None
+        key = (late_per_h, margin_h, wave_h)
+        rows = self._checked_rows.get(key)
+        if rows is None:
+            rows = self._checked_rows[key] = self._queue_rows(*key)
+        entry = rows[i]
+        return None if entry is None else _QueueCosts(entry, self._est.queue_ready_h,
+                                                      self._held)
+
+    def _queue_rows(self, late_per_h: float, margin_h: float, wave_h: float
+                    ) -> list[_QueueRow | None]:
+        """What :meth:`queue_whole` checks, for each order of the block: :meth:`whole`'s
+        costs (released when placed, or at the wave), the ready times ``(lo, hi]`` at each
+        FC within which every service's first pickup is the one they assume
+        (:meth:`~sim.estimates.Estimates.calendar_windows`), the pick and pack hours (with
+        ``margin_h``) whose ready time behind the queues is compared with them, and the
+        promise; ``None`` for the orders :meth:`whole` does not price."""
+        b = self._arrays
+        assert b is not None
+        costs = self._whole_table((late_per_h, margin_h, wave_h))[1]
+        lo, hi, pick, pack = self._windows(margin_h, wave_h)
+        return [None if not row or row[0] != row[0] else _QueueRow(row, *rest)
+                for row, *rest in zip(costs, lo.tolist(), hi.tolist(), pick.tolist(),
+                                      pack.tolist(), b.promise_h.tolist(), strict=True)]
+
+    def _windows(self, margin_h: float, wave_h: float) -> _Arrays4:
+        """The block's orders' ready-time windows ``lo``, ``hi`` and their pick and pack
+        hours (with ``margin_h``), each (orders, FCs): see :meth:`_queue_rows`."""
+        key = (margin_h, wave_h)
+        hit = self._window_arr.get(key)
+        if hit is None:
+            b = self._arrays
+            assert b is not None
+            est = self._est
+            pick, pack = est.task_hours_of(b.n_lines.astype(float), b.n_units.astype(float))
+            pack = pack + margin_h
+            lo, hi = est.calendar_windows(self._released(wave_h), pick, pack)
+            hit = self._window_arr[key] = (lo, hi, pick, pack)
+        return hit
+
+    def queue_rows(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
+                   wave_h: float = 0.0) -> np.ndarray:
+        """:meth:`queue_whole` of many orders routed at one moment (a wave), shape (orders,
+        FCs), NaN where it gives NaN or ``None``; the ready times behind the queues with
+        numpy (:meth:`~sim.estimates.Estimates.ready_now`, the same floats).  All NaN
+        while the checks lately failed too often (see :meth:`queue_parts`): a row with a NaN
+        is priced anew, whole."""
+        est = self._est
+        F = est.net.n_fcs
+        out = np.full((len(orders), F), np.nan)
+        idx = self._indices(orders, wave_h)
+        ok = np.flatnonzero(idx >= 0)
+        if not ok.size or not F or not self._checks_hold():
+            return out
+        rows = idx[ok]
+        b = self._arrays
+        assert b is not None
+        cost = self._whole_table((late_per_h, margin_h, wave_h))[0][rows]
+        lo, hi, pick, pack = (a[rows] for a in self._windows(margin_h, wave_h))
+        # inf (no pickup left) only with a promise, as _QueueCosts takes it
+        take = (cost < math.inf) | ((cost == math.inf) & (b.promise_h[rows] < math.inf)[:, None])
+        checked = int(take.sum())
+        for f in range(F):
+            ready = est.ready_now(f, pick[:, f], pack[:, f])
+            take[:, f] &= (lo[:, f] < ready) & (ready <= hi[:, f])
+        self._held[0] += checked
+        self._held[1] += int(take.sum())
+        out[ok] = np.where(take, cost, np.nan)
+        return out
+
     def whole_rows(self, orders: Sequence[OrderView], late_per_h: float, margin_h: float,
                    wave_h: float = 0.0) -> np.ndarray:
         """:meth:`whole` of many orders at once, shape (orders, FCs): NaN rows for the
@@ -300,7 +419,39 @@ class BlockPrices:
         in the same batch as this one's: the later orders of the block whose split bound
         does not settle them at their nearest FC's whole cost, or whose nearest FC lacks
         one of their lines."""
-        found = self._priced(order, (late_per_h, margin_h, wave_h), on_hand)
+        return self._part_rows(order, (late_per_h, margin_h, wave_h, False), on_hand)
+
+    def queue_parts(self, order: OrderView, late_per_h: float, margin_h: float,
+                    on_hand: np.ndarray | None = None, wave_h: float = 0.0
+                    ) -> list[list[float]] | None:
+        """:meth:`parts`, but each part priced with the delivery estimates of the whole
+        order (its pick and pack hours), as :class:`~sim.policies.optimized.Optimal` prices
+        a split's parts behind the queues: at an FC where :meth:`queue_whole` gives the
+        whole order's cost, the queues leave the whole order's pickups, so these
+        estimates, where the calendar put them, and these are the parts' costs behind the
+        queues, the same floats; not at the others (the caller checks).  ``None`` and
+        ``wave_h`` as for :meth:`parts`; ``None`` too while fewer than
+        :data:`PARTS_WHEN_HELD` of the whole orders checked lately kept their pickups (then
+        most of these prices would go unused, and pricing them in batches, cartons
+        included, costs more than it saves: in peak season's last weeks the queues moved
+        nearly every pickup, and the 60 days ran 17 % slower with these prices than
+        without, against 12 % faster at 7 days of the baseline, where 2 % of the checks
+        failed; the baseline's worst days, after a weekend, kept about 65 %).  Only the
+        work done depends on it, not the prices."""
+        if not self._checks_hold():
+            return None
+        return self._part_rows(order, (late_per_h, margin_h, wave_h, True), on_hand)
+
+    def _checks_hold(self) -> bool:
+        """Whether the queues lately left the table's pickups for at least
+        :data:`PARTS_WHEN_HELD` of the whole orders checked (or too few were checked to
+        tell)."""
+        checked, held = self._held
+        return checked < _MIN_CHECKS or held >= PARTS_WHEN_HELD * checked
+
+    def _part_rows(self, order: OrderView, key: _PartKey, on_hand: np.ndarray | None
+                   ) -> list[list[float]] | None:
+        found = self._priced(order, key, on_hand)
         if found is None:
             return None
         table, first, _ = found
@@ -313,10 +464,10 @@ class BlockPrices:
         :meth:`parts`: the least, over the ways to split its lines in two, of each half's
         least price over the FCs (stock and distinct FCs ignored); ``-inf`` if a part is
         not priced (NaN), ``None`` when :meth:`parts` gives ``None``."""
-        found = self._priced(order, (late_per_h, margin_h, wave_h), on_hand)
+        found = self._priced(order, (late_per_h, margin_h, wave_h, False), on_hand)
         return None if found is None else found[2]
 
-    def _priced(self, order: OrderView, key: _Key, on_hand: np.ndarray | None
+    def _priced(self, order: OrderView, key: _PartKey, on_hand: np.ndarray | None
                 ) -> tuple[np.ndarray, int, float] | None:
         """The order's entry in its batch of parts (pricing a batch if needed)."""
         i = self._index(order, key[2])
@@ -326,7 +477,8 @@ class BlockPrices:
         if kept is None:
             assert self._arrays is not None
             kept = self._parts[key] = _Parts(self._est, self._arrays,
-                                             self._whole_table(key)[0], self._split_bounds())
+                                             self._whole_table(key[:3])[0],
+                                             self._split_bounds())
         found = kept.index.get(i)
         if found is None:
             self._price_batch(kept, i, key, on_hand)
@@ -360,7 +512,7 @@ class BlockPrices:
             self._bounds = (out, out.tolist())
         return self._bounds[0]
 
-    def _price_batch(self, kept: _Parts, i: int, key: _Key, on_hand: np.ndarray | None
+    def _price_batch(self, kept: _Parts, i: int, key: _PartKey, on_hand: np.ndarray | None
                      ) -> None:
         """Price the parts of order ``i`` and of the later orders of the block likely to
         need theirs (see :meth:`parts`) that are not priced yet."""
@@ -383,11 +535,12 @@ class BlockPrices:
             kept.index[j] = (table, start, low)
 
     def _part_costs(self, orders: np.ndarray, late_per_h: float, margin_h: float,
-                    wave_h: float) -> tuple[list[int], np.ndarray]:
+                    wave_h: float, whole_eta: bool = False) -> tuple[list[int], np.ndarray]:
         """The parts of these orders of the block (indices; each of
         2..:data:`PART_PRICED_LINES` lines): for each order, the index of its first part's
         row, and the rows (parts, FCs), in the order of :func:`line_subsets`, NaN where not
-        priced."""
+        priced.  ``whole_eta``: delivery estimated from the whole order's pick and pack
+        hours (:meth:`queue_parts`), not the part's."""
         b = self._arrays
         assert b is not None
         est = self._est
@@ -422,12 +575,60 @@ class BlockPrices:
         idx = np.flatnonzero(_single(est, q, bill))
         if idx.size:
             owner = np.concatenate(owners)[idx]
+            eta = (b.n_lines[owner].astype(float), b.n_units[owner].astype(float)) \
+                if whole_eta else None
             out[idx] = est.shipment_costs(
                 size[idx].astype(float),
                 np.add.reduceat(line_units, ptr[:-1])[idx].astype(float),
                 b.dest[owner], b.promise_h[owner], self._released(wave_h)[owner],
-                bill[idx], np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h)
+                bill[idx], np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h,
+                eta)
         return first.tolist(), out
+
+
+class _QueueRow(NamedTuple):
+    """One order's entry of :meth:`BlockPrices._queue_rows`."""
+
+    cost: list[float]  # by FC
+    lo: list[float]
+    hi: list[float]
+    pick: list[float]
+    pack: list[float]
+    promise_h: float
+
+
+class _QueueCosts(Sequence[float]):
+    """:meth:`BlockPrices.queue_whole`, each FC's cost checked when first read (``held``:
+    the count of checks and of those that held, added to)."""
+
+    __slots__ = ("_held", "_out", "_ready", "_row")
+
+    def __init__(self, row: _QueueRow, ready: Callable[[int, float, float], float],
+                 held: list[int]) -> None:
+        self._row, self._ready, self._held = row, ready, held
+        self._out: list[float | None] = [None] * len(row.cost)
+
+    def __len__(self) -> int:
+        return len(self._out)
+
+    def __getitem__(self, f: int) -> float:  # type: ignore[override]
+        c = self._out[f]
+        if c is None:
+            row = self._row
+            c = row.cost[f]
+            # inf (no pickup left) is the same cost only with a promise: without one,
+            # landed_cost finds such a shipment late by no hours (inf - inf), the table by NaN
+            if not (c < math.inf or (c == math.inf and row.promise_h < math.inf)):
+                c = math.nan
+            else:
+                held = self._held
+                held[0] += 1
+                if row.lo[f] < self._ready(f, row.pick[f], row.pack[f]) <= row.hi[f]:
+                    held[1] += 1
+                else:
+                    c = math.nan
+            self._out[f] = c
+        return c
 
 
 def _single(est: Estimates, q: DayQuotes, bill: np.ndarray) -> np.ndarray:

@@ -69,6 +69,7 @@ class Estimates:
         "_pack_coef",
         "_pick_coef",
         "_pickups_np",
+        "_ready_at",
         "_rows_at",
         "_set_post",
         "_set_unit",
@@ -110,6 +111,7 @@ class Estimates:
         self._done_at: dict[tuple[int, float], float] = {}  # (FC, queued pick h) -> done
         # (FC, queued pick h, queued pack h, pick h, pack h) -> delivery by zone per service
         self._rows_at: dict[tuple[int, float, float, float, float], list[list[float] | None]] = {}
+        self._ready_at: dict[tuple[int, float, float, float, float], float] = {}  # same key
         self.blocks = BlockPrices(self)
         self._pickups_np: dict[tuple[int, int], np.ndarray] = {}
         self._staff_np: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -287,21 +289,12 @@ class Estimates:
         pickup left).  They depend on the destination only through its zone, so they are
         kept for the shipment's size while the clock and queues stay (a wave prices all its
         orders at one instant)."""
-        now = self.env.now
-        if now != self._done_now:
-            self._done_now = now
-            self._done_at.clear()
-            self._rows_at.clear()
-        q_pick = self.pickers[f].queued_h
-        q_pack = self.packers[f].queued_h
-        rows_key = (f, q_pick, q_pack, pick_h, pack_h)
+        if self.env.now != self._done_now:
+            self._new_now()
+        rows_key = (f, self.pickers[f].queued_h, self.packers[f].queued_h, pick_h, pack_h)
         rows = self._rows_at.get(rows_key)
         if rows is None:
-            key = (f, q_pick)
-            start = self._done_at.get(key)
-            if start is None:
-                start = self._done_at[key] = self.work_done_h(f, 0, now, q_pick)
-            ready = self.work_done_h(f, 1, start + pick_h, q_pack) + pack_h
+            ready = self.queue_ready_h(f, pick_h, pack_h)
             rows = []
             on_time = self._on_time
             pickups = self.pickup_times[f]
@@ -318,6 +311,35 @@ class Estimates:
                 rows.append(row)
             self._rows_at[rows_key] = rows
         return rows
+
+    def _new_now(self) -> None:
+        """The clock moved: what :meth:`_delivery_rows` and :meth:`queue_ready_h` keep is
+        for another time."""
+        self._done_now = self.env.now
+        self._done_at.clear()
+        self._rows_at.clear()
+        self._ready_at.clear()
+
+    def queue_ready_h(self, f: int, pick_h: float, pack_h: float) -> float:
+        """:meth:`ready_h` as :meth:`etas` works it out (the same float), kept while the
+        clock and queues stay, for :meth:`etas` too (a check of the day's calendar prices
+        against the queues, :meth:`sim.block_prices.BlockPrices.queue_whole`, and a price
+        worked out behind the queues where the check fails, share it); the pickers' part,
+        which does not depend on the shipment, kept for every shipment."""
+        now = self.env.now
+        if now != self._done_now:
+            self._new_now()
+        q_pick = self.pickers[f].queued_h
+        q_pack = self.packers[f].queued_h
+        key = (f, q_pick, q_pack, pick_h, pack_h)
+        ready = self._ready_at.get(key)
+        if ready is None:
+            start = self._done_at.get((f, q_pick))
+            if start is None:
+                start = self._done_at[(f, q_pick)] = self.work_done_h(f, 0, now, q_pick)
+            ready = self._ready_at[key] = self.work_done_h(f, 1, start + pick_h, q_pack) \
+                + pack_h
+        return ready
 
     def whole_order_costs(self, orders: Sequence[OrderView], late_per_h: float,
                           margin_h: float) -> np.ndarray:
@@ -409,26 +431,30 @@ class Estimates:
 
     def shipment_costs(self, n_lines: np.ndarray, n_units: np.ndarray, dest: np.ndarray,
                         promise: np.ndarray, placed: np.ndarray | None, bill: np.ndarray,
-                        carton: np.ndarray, late_per_h: float, margin_h: float) -> np.ndarray:
+                        carton: np.ndarray, late_per_h: float, margin_h: float,
+                        eta_of: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Landed cost plus ``late_per_h`` per hour late (``inf`` when it cannot be
         delivered) of single-parcel shipments (their lines and units, destinations,
         promises, billable pounds by service and carton cost) from each FC, shape
         (shipments, FCs): delivery estimated behind the work queued now, or, given the
-        times ``placed``, from the staffing calendar alone as if released then."""
+        times ``placed``, from the staffing calendar alone as if released then.  ``eta_of``:
+        the lines and units whose pick and pack hours the delivery is estimated with, if
+        not the shipments' own (a split's part, estimated as its whole order)."""
         net = self.net
         m, F, S = len(n_lines), net.n_fcs, self._n_services
         tables = self._shipper._by_pound_arr
         pick, pack = self.task_hours_of(n_lines, n_units)  # (m, F)
-        ready_pack = pack + margin_h
+        e_pick, e_pack = (pick, pack) if eta_of is None else self.task_hours_of(*eta_of)
+        ready_pack = e_pack + margin_h
         zone = net.zone[:, dest].T  # (m, F)
         arrive = np.empty((m, F, S))
         price = np.empty((m, F, S))
         for f in range(F):
             if placed is not None:
-                self._calendar_arrivals(f, placed, pick[:, f], ready_pack[:, f], zone[:, f],
+                self._calendar_arrivals(f, placed, e_pick[:, f], ready_pack[:, f], zone[:, f],
                                         arrive[:, f, :])
             else:
-                self._queue_arrivals(f, pick[:, f], ready_pack[:, f], zone[:, f],
+                self._queue_arrivals(f, e_pick[:, f], ready_pack[:, f], zone[:, f],
                                      arrive[:, f, :])
             for s in range(S):
                 price[:, f, s] = tables[s][zone[:, f], bill[:, s]]
@@ -451,6 +477,26 @@ class Estimates:
         pickup and the service's transit to the zone (:meth:`etas` with empty queues)."""
         ready = self._next_staffed(f, 1, self._next_staffed(f, 0, start_h) + pick_h) + pack_h
         self._arrivals_by_ready(f, ready, zone, out)
+
+    def calendar_windows(self, start_h: np.ndarray, pick_h: np.ndarray, pack_h: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """For shipments released at ``start_h`` (shipments,) with these pick and pack hours
+        (shipments, FCs), the ready times ``(lo, hi]`` at each FC in which every service's
+        first pickup is the one :meth:`shipment_costs` finds from the staffing calendar
+        (``placed``): a shipment ready within them, behind whatever queue, gets the same
+        pickups, so the same delivery estimates and price.  Two arrays (shipments, FCs)."""
+        m, F = len(start_h), self.net.n_fcs
+        lo, hi = np.full((m, F), -math.inf), np.full((m, F), math.inf)
+        for f in range(F):
+            ready = self._next_staffed(f, 1, self._next_staffed(f, 0, start_h)
+                                       + pick_h[:, f]) + pack_h[:, f]
+            for s in range(self._n_services):
+                times = self._pickup_arr(f, s)
+                j = np.searchsorted(times, ready, side="left")  # as _arrivals_by_ready
+                ext = np.concatenate(([-math.inf], times, [math.inf]))  # ext[j] = times[j-1]
+                np.maximum(lo[:, f], ext[j], out=lo[:, f])
+                np.minimum(hi[:, f], ext[j + 1], out=hi[:, f])
+        return lo, hi
 
     def _queue_arrivals(self, f: int, pick_h: np.ndarray, pack_h: np.ndarray,
                         zone: np.ndarray, out: np.ndarray) -> None:

@@ -200,6 +200,38 @@ class StateView:
         :meth:`sim.block_prices.BlockPrices.whole`."""
         return self._blocks.whole(order, late_per_h, margin_h, wave_h)
 
+    def queue_costs(self, order: OrderView, late_per_h: float, margin_h: float,
+                    wave_h: float = 0.0) -> Sequence[float] | None:
+        """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour
+        late, delivery estimated behind the work queued now with ``margin_h`` added to the
+        pack time: what :meth:`landed_cost` with :meth:`etas` gives, the same floats, at
+        the FCs where it is at hand cheaply (from the day's calendar prices, where the
+        queues do not change which pickups the shipment makes), NaN at the others (use
+        :meth:`landed_cost`); ``None`` when not at hand for any FC; stock not considered.
+        ``wave_h``: the order is routed at the first of the waves every ``wave_h`` hours
+        after it is placed, as for :meth:`calendar_costs`.  See
+        :meth:`sim.block_prices.BlockPrices.queue_whole`."""
+        return self._blocks.queue_whole(order, late_per_h, margin_h, wave_h)
+
+    def queue_cost_rows(self, orders: Sequence[OrderView], late_per_h: float,
+                        margin_h: float, wave_h: float = 0.0) -> np.ndarray:
+        """:meth:`queue_costs` of many orders routed now, shape (orders, FCs): NaN where it
+        gives NaN or ``None`` (use :meth:`whole_order_costs`).  See
+        :meth:`sim.block_prices.BlockPrices.queue_rows`."""
+        return self._blocks.queue_rows(orders, late_per_h, margin_h, wave_h)
+
+    def queue_part_costs(self, order: OrderView, late_per_h: float, margin_h: float,
+                         wave_h: float = 0.0) -> list[list[float]] | None:
+        """What the parts of a split of the order cost behind the queues, each with the
+        whole order's delivery estimates (as :class:`~sim.policies.optimized.Optimal`
+        prices them), for each subset of its lines (in the order of
+        :func:`sim.block_prices.line_subsets`) and FC: the same floats as
+        :meth:`landed_cost` with the whole order's :meth:`etas`, but only at the FCs where
+        :meth:`queue_costs` gives a number (others, and NaN, price with
+        :meth:`landed_cost`); ``None`` when not at hand; ``wave_h`` as for
+        :meth:`queue_costs`.  See :meth:`sim.block_prices.BlockPrices.queue_parts`."""
+        return self._blocks.queue_parts(order, late_per_h, margin_h, self._on_hand, wave_h)
+
     def calendar_part_costs(self, order: OrderView, late_per_h: float, margin_h: float,
                             wave_h: float = 0.0) -> list[list[float]] | None:
         """What a split of the order costs part by part: for each subset of its lines (in

@@ -55,7 +55,11 @@ class Optimal:
         about half the time (then rate shopping may buy a faster, dearer service).
     estimate : str
         ``"queues"`` (the default): delivery estimated behind the work queued at each FC when
-        the order is routed, and splits searched for every multi-line order, as above.
+        the order is routed, and splits searched for every multi-line order, as above.  (A
+        price depends on when the shipment would be packed only through the pickup each
+        service would take it to: where the queues leave those as the day's calendar
+        prices assume them, those prices are taken, the same numbers; see
+        :meth:`StateView.queue_costs`.)
         ``"calendar"``: faster: prices estimate delivery from the staffing calendar and
         pickups alone, ignoring the work queued, so that each day's orders are priced
         together when placed (:mod:`sim.block_prices`): shipped whole, and, for orders of
@@ -123,29 +127,37 @@ class Optimal:
             row = state.calendar_costs(order, self.late_per_h, self.ready_margin_h)
             if row is not None:
                 return self._route_priced(order, state, row)
-        etas = self.order_etas(order, state)
+        etas: Sequence[list[float]] | None = None  # made when first needed
+        # the same prices, where the day's calendar prices give them (NaN: price here)
+        known = state.queue_costs(order, self.late_per_h, self.ready_margin_h) if bound \
+            else None
         best, best_cost = None, math.inf
         lows: Sequence[float] | None = None  # the bounds of the day's table, if at hand
         for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
-            if state.has_stock(f, skus, units):
-                if bound and best is not None:
-                    if lows is None:
-                        lows = state.whole_lower_bounds(order) or ()
-                    low = lows[f] if lows else state.shipment_lower_bound(f, skus, units,
-                                                                          order.dest)
-                    if low > best_cost + _BOUND_TOL * max(1.0, abs(best_cost)):
-                        continue  # it cannot cost less than best_cost: pricing it is useless
+            if not state.has_stock(f, skus, units):
+                continue
+            if bound and best is not None:
+                if lows is None:
+                    lows = state.whole_lower_bounds(order) or ()
+                low = lows[f] if lows else state.shipment_lower_bound(f, skus, units,
+                                                                      order.dest)
+                if low > best_cost + _BOUND_TOL * max(1.0, abs(best_cost)):
+                    continue  # it cannot cost less than best_cost: pricing it is useless
+            c = math.nan if known is None else known[f]
+            if c != c:  # not at hand: priced here
+                if etas is None:
+                    etas = self.order_etas(order, state)
                 e = etas[f]
                 # no delivery before the end of the run from f: price would give inf (late by
                 # inf hours) after packing and pricing the parcel for nothing
                 c = math.inf if bound and order.promise_h < math.inf and min(e) == math.inf \
                     else self.price(f, skus, units, order, state, e)
-                if best is None:
-                    best, best_cost = f, c - self.min_saving
-                elif c < best_cost:
-                    best, best_cost = f, c
+            if best is None:
+                best, best_cost = f, c - self.min_saving
+            elif c < best_cost:
+                best, best_cost = f, c
         if (net.hold_mode is HoldMode.SPLIT and len(skus) > 1 and self.max_shipments > 1):
-            split = self._best_split(order, state, best_cost, etas)
+            split = self._best_split(order, state, best_cost, etas, known=known)
             if split is not None:
                 return split
         if best is not None:
@@ -179,15 +191,18 @@ class Optimal:
 
     def _best_split(self, order: OrderView, state: StateView, to_beat: float,
                     etas: Sequence[Sequence[float]] | None = None, calendar: bool = False,
-                    wave_h: float = 0.0) -> list[int] | None:
+                    wave_h: float = 0.0, known: Sequence[float] | None = None
+                    ) -> list[int] | None:
         """The cheapest assignment of lines to 2..max_shipments FCs, if cheaper than
         ``to_beat``.  ``etas``: :meth:`order_etas`, made here if not given.  ``calendar``:
         parts priced as :meth:`StateView.calendar_part_costs` prices them where it can
         (``estimate = "calendar"``; ``wave_h`` is passed on), the others with
-        :meth:`price`."""
+        :meth:`price`.  ``known``: :meth:`StateView.queue_costs` of the order, if at hand:
+        parts at the FCs where it gives a number are priced by
+        :meth:`StateView.queue_part_costs` (the same prices as :meth:`price`'s)."""
         bound = self._prices_bounded()
         if bound and to_beat < math.inf:
-            low = state.calendar_split_bound(order) if calendar else None
+            low = state.calendar_split_bound(order)  # (the same bound, for the block at once)
             if low is None:
                 low = state.split_lower_bound(order.dest, order.skus, order.units)
             tol = _BOUND_TOL * max(1.0, abs(to_beat))
@@ -204,8 +219,19 @@ class Optimal:
                    zip(order.skus, order.units, strict=True)]
         if any(not h for h in holders):
             return None
-        rows = (state.calendar_part_costs(order, self.late_per_h, self.ready_margin_h,
-                                          wave_h) if calendar else None)
+        rows: Sequence[Sequence[float]] | None = None
+        if calendar:
+            rows = state.calendar_part_costs(order, self.late_per_h, self.ready_margin_h,
+                                             wave_h)
+        elif known is not None and bound:
+            rows = state.queue_part_costs(order, self.late_per_h, self.ready_margin_h,
+                                          wave_h)
+            if rows is not None:  # only at the FCs where the whole order's estimates hold
+                # (those holding a line: no assignment searched uses another)
+                off = [f for f in {f for h in holders for f in h} if known[f] != known[f]]
+                if off:
+                    rows = [[math.nan if f in off else c for f, c in enumerate(row)]
+                            for row in rows]
         if etas is None:
             etas = self.order_etas(order, state)
         if bound and rows is None and to_beat == math.inf and all(
@@ -216,7 +242,7 @@ class Optimal:
             found = _best_pair(holders, rows, to_beat)
             if found is not False:
                 return found
-        known = None if rows is None else {  # (FC, lines) -> price, NaN left out
+        priced = None if rows is None else {  # (FC, lines) -> price, NaN left out
             (f, sub): c for sub, row in zip(line_subsets(len(holders)), rows, strict=True)
             for f, c in enumerate(row) if c == c}
         if n_assign <= min(self.max_assignments, _KEPT_ASSIGNMENTS):
@@ -228,15 +254,20 @@ class Optimal:
                 [[next(f for f in h if f in chosen) if any(f in chosen for f in h)
                   else -1 for h in holders] for chosen in _fc_sets(rank, self.max_shipments)],
                 self.max_shipments)
-        memo: dict[Part, float] = {} if known is None else known  # (FC, lines) -> price
+        memo: dict[Part, float] = {} if priced is None else priced  # (FC, lines) -> price
         bounds: dict[Part, float] = {}  # (FC, lines) -> lower bound
-        bound_parts = bound and known is None  # known prices cost less than their bounds
+        # with the calendar's prices (all known but a few) bounds cost more than they save;
+        # with those behind the queues, some FCs' parts may be priced here: a known price is
+        # its own bound, the others are bounded
+        bound_parts = bound and (priced is None or not calendar)
         best, best_cost = None, to_beat
         for assign, parts in candidates:
             if bound_parts and best_cost < math.inf:  # skip what cannot beat best_cost
                 low = 0.0
                 for part in parts:
-                    b = bounds.get(part)
+                    b = memo.get(part)
+                    if b is None:
+                        b = bounds.get(part)
                     if b is None:
                         f, lines = part
                         b = bounds[part] = state.shipment_lower_bound(
