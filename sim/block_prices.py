@@ -54,7 +54,8 @@ _Arrays4 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 PARTS_WHEN_HELD = 0.5
 """:meth:`BlockPrices.queue_parts` prices split parts from the day's table, and
 :meth:`BlockPrices.queue_rows` takes whole orders' prices from it, while at least this share
-of the recent checks against the queues held (:meth:`BlockPrices.queue_whole`)."""
+of the recent checks against the queues held (:meth:`BlockPrices.queue_whole`'s, and
+:meth:`BlockPrices.queue_rows`' own, which in a wave's run are most of them)."""
 
 _MIN_CHECKS = 200
 """Checks needed before that share is trusted."""
@@ -165,8 +166,9 @@ class BlockPrices:
         # by _Key: each order's _QueueCosts inputs (None: no row)
         self._checked_rows: dict[_Key, list[_QueueRow | None]] = {}
         self._window_arr: dict[tuple[float, float], _Arrays4] = {}
-        # of the whole-order checks of queue_whole lately: how many, how many held (the
-        # counts are halved at each block, so they tell of the last few days)
+        # of the checks against the queues lately (queue_whole's, FC by FC, and queue_rows',
+        # every order and FC of a wave): how many, how many held (the counts are halved at
+        # each block, so they tell of the last few days)
         self._held = [0, 0]
 
     def remember(self, views: Sequence[OrderView], arrays: BlockOrders) -> None:
@@ -430,7 +432,8 @@ class BlockPrices:
         whole order's cost, the queues leave the whole order's pickups, so these
         estimates, where the calendar put them, and these are the parts' costs behind the
         queues, the same floats; not at the others (the caller checks).  ``None`` and
-        ``wave_h`` as for :meth:`parts`; ``None`` too while fewer than
+        ``wave_h`` as for :meth:`parts`; ``None`` too for an order without a promise, and
+        while fewer than
         :data:`PARTS_WHEN_HELD` of the whole orders checked lately kept their pickups (then
         most of these prices would go unused, and pricing them in batches, cartons
         included, costs more than it saves: in peak season's last weeks the queues moved
@@ -438,7 +441,9 @@ class BlockPrices:
         without, against 12 % faster at 7 days of the baseline, where 2 % of the checks
         failed; the baseline's worst days, after a weekend, kept about 65 %).  Only the
         work done depends on it, not the prices."""
-        if not self._checks_hold():
+        if not self._checks_hold() or not order.promise_h < math.inf:
+            # (without a promise, rate shopping may send a part by a service with no pickup
+            # left, which landed_cost finds on time and the table inf)
             return None
         return self._part_rows(order, (late_per_h, margin_h, wave_h, True), on_hand)
 

@@ -227,9 +227,11 @@ class StateView:
         prices them), for each subset of its lines (in the order of
         :func:`sim.block_prices.line_subsets`) and FC: the same floats as
         :meth:`landed_cost` with the whole order's :meth:`etas`, but only at the FCs where
-        :meth:`queue_costs` gives a number (others, and NaN, price with
-        :meth:`landed_cost`); ``None`` when not at hand; ``wave_h`` as for
-        :meth:`queue_costs`.  See :meth:`sim.block_prices.BlockPrices.queue_parts`."""
+        :meth:`queue_costs` gives a number: the caller must leave the others aside (and
+        price NaN with :meth:`landed_cost`); ``None`` when not at hand (also for an order
+        without a promise, and while the checks against the queues lately failed too
+        often); ``wave_h`` as for :meth:`queue_costs`.  See
+        :meth:`sim.block_prices.BlockPrices.queue_parts`."""
         return self._blocks.queue_parts(order, late_per_h, margin_h, self._on_hand, wave_h)
 
     def calendar_part_costs(self, order: OrderView, late_per_h: float, margin_h: float,

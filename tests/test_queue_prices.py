@@ -37,9 +37,10 @@ def _network(name: str, days: float):  # type: ignore[no-untyped-def]
 
 class QueueChecking(Optimal):
     """The exact ``optimal`` that, for each order, compares every number
-    :meth:`StateView.queue_costs` and :meth:`StateView.queue_part_costs` give with
-    :meth:`Optimal.price` behind the queues, with the whole order's delivery estimates (as
-    the policy prices whole orders and split parts), at every FC."""
+    :meth:`StateView.queue_costs` and :meth:`StateView.queue_part_costs` give (the latter
+    where the former gives one) with :meth:`Optimal.price` behind the queues, with the
+    whole order's delivery estimates worked out anew (as the policy prices whole orders and
+    split parts), at every FC."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,7 +52,11 @@ class QueueChecking(Optimal):
         skus = tuple(order.skus[j] for j in lines)
         units = tuple(order.units[j] for j in lines)
         pick_h, pack_h = state.task_hours(f, len(order.skus), sum(order.units))
-        etas = state.etas(f, order.dest, pick_h, pack_h + self.ready_margin_h)
+        # the estimates worked out anew, without the kept ready times and delivery rows
+        ready = state.ready_h(f, pick_h, pack_h + self.ready_margin_h)
+        etas = [state.delivery_h(f, s, order.dest, ready)
+                for s in range(len(state.network.services))]
+        assert etas == state.etas(f, order.dest, pick_h, pack_h + self.ready_margin_h)
         want = self.price(f, skus, units, order, state, etas)
         if want != got:
             self.mismatches.append((order.id, f, lines, want, got))
@@ -101,8 +106,8 @@ def _digest(log: EventLog) -> dict[str, dict[str, bytes]]:
 @pytest.mark.parametrize("scenario", ["optimal_routing", "wave_routing"])
 def test_decisions_are_those_of_pricing_every_shipment_behind_the_queues(
         scenario: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the day's table never used (every price worked out behind the queues, as before
-    it was), every table of the run is the same; and it is used for most prices."""
+    """With the day's table never used (every price worked out behind the queues), every
+    table of the run is the same; and it is used for most prices."""
     net = _network(scenario, 2)
     log = FulfillmentModel(net).run()
     fast = _digest(log)
@@ -228,3 +233,10 @@ def test_the_share_of_checks_that_held_decides() -> None:
                                (200, 99, False), (1000, 500, True), (1000, 499, False)]:
         blocks._held = [checked, held]
         assert blocks._checks_hold() is use, (checked, held)
+
+
+def test_parts_of_an_order_without_a_promise_are_not_taken_from_the_table() -> None:
+    blocks = BlockPrices.__new__(BlockPrices)
+    blocks._held = [0, 0]
+    order = OrderView(0, 0.0, 0, 0, (1, 2), (1, 1), math.inf)
+    assert blocks.queue_parts(order, 1.0, 1.0) is None
