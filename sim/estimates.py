@@ -475,8 +475,14 @@ class Estimates:
         released to FC ``f`` at ``start_h`` with no work queued ahead: picked from the first
         staffed moment, packed from the first staffed moment after that, then the first
         pickup and the service's transit to the zone (:meth:`etas` with empty queues)."""
-        ready = self._next_staffed(f, 1, self._next_staffed(f, 0, start_h) + pick_h) + pack_h
-        self._arrivals_by_ready(f, ready, zone, out)
+        self._arrivals_by_ready(f, self._calendar_ready(f, start_h, pick_h, pack_h), zone, out)
+
+    def _calendar_ready(self, f: int, start_h: np.ndarray, pick_h: np.ndarray,
+                        pack_h: np.ndarray) -> np.ndarray:
+        """When shipments released to FC ``f`` at ``start_h`` with no work queued ahead are
+        packed: picked from the first staffed moment, packed from the first staffed moment
+        after that."""
+        return self._next_staffed(f, 1, self._next_staffed(f, 0, start_h) + pick_h) + pack_h
 
     def calendar_windows(self, start_h: np.ndarray, pick_h: np.ndarray, pack_h: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray]:
@@ -488,8 +494,7 @@ class Estimates:
         m, F = len(start_h), self.net.n_fcs
         lo, hi = np.full((m, F), -math.inf), np.full((m, F), math.inf)
         for f in range(F):
-            ready = self._next_staffed(f, 1, self._next_staffed(f, 0, start_h)
-                                       + pick_h[:, f]) + pack_h[:, f]
+            ready = self._calendar_ready(f, start_h, pick_h[:, f], pack_h[:, f])
             for s in range(self._n_services):
                 times = self._pickup_arr(f, s)
                 j = np.searchsorted(times, ready, side="left")  # as _arrivals_by_ready

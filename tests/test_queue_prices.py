@@ -155,8 +155,7 @@ def test_calendar_windows_are_the_ready_times_that_keep_every_pickup() -> None:
     for start, pick, pack in batches:
         lo, hi = est.calendar_windows(start, pick, pack)
         for f in range(F):
-            ready = est._next_staffed(f, 1, est._next_staffed(f, 0, start) + pick[:, f]) \
-                + pack[:, f]
+            ready = est._calendar_ready(f, start, pick[:, f], pack[:, f])
             for i in range(len(start)):
                 r, a, b = float(ready[i]), float(lo[i, f]), float(hi[i, f])
                 assert a < r <= b
