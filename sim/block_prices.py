@@ -151,8 +151,8 @@ class BlockPrices:
         Their numbers (:meth:`~sim.estimates.Estimates.shipment_costs`).
     """
 
-    __slots__ = ("_arrays", "_block", "_bounds", "_checked_rows", "_est", "_held", "_lows",
-                 "_parts", "_whole", "_window_arr")
+    __slots__ = ("_arrays", "_block", "_bounds", "_checked_rows", "_choices", "_est", "_held",
+                 "_lows", "_parts", "_whole", "_window_arr")
 
     def __init__(self, est: Estimates) -> None:
         self._est = est
@@ -160,6 +160,7 @@ class BlockPrices:
         self._arrays: BlockOrders | None = None
         # by key (a policy may ask with two: per order, and at waves)
         self._whole: dict[_Key, tuple[np.ndarray, list[list[float]]]] = {}
+        self._choices: dict[_Key, list[_Choice | None]] = {}
         self._parts: dict[_PartKey, _Parts] = {}
         self._bounds: tuple[np.ndarray, list[float]] | None = None
         self._lows: list[list[float]] | None = None
@@ -176,6 +177,7 @@ class BlockPrices:
         policies get and as arrays."""
         self._block, self._arrays = views, arrays
         self._whole, self._parts = {}, {}
+        self._choices = {}
         self._bounds = None
         self._lows = None
         self._checked_rows = {}
@@ -286,6 +288,51 @@ class BlockPrices:
         w = self._whole.get(key)
         row = (w[1] if w is not None else self._whole_table(key)[1])[i]
         return None if not row or row[0] != row[0] else row  # NaN: not priced
+
+    def choice(self, order: OrderView, late_per_h: float, margin_h: float,
+               first_saving: float) -> _Choice | None:
+        """The FC of least :meth:`whole` cost for the order (released as placed), with
+        ``first_saving`` taken off the cost of the first FC of its distance rank: ``(first,
+        best, cost, split)``, the first FC, the FC of least such cost (the first in the rank
+        among equals), that cost, and the order's :meth:`split_bound` (NaN: none at hand),
+        worked out for the whole block at once.  Among the FCs holding the order, ``best``
+        is the cheapest whenever it and ``first`` hold it.  ``None`` where :meth:`whole`
+        gives ``None``, and for every order when a plan ranks the FCs
+        (``Network.assigned_fc_lists``: the rank is not the distance rank)."""
+        block = self._block
+        i = order.id - block[0].id if block else -1
+        if not 0 <= i < len(block) or block[i] is not order \
+                or order.placed_h != self._est.env.now:  # (as _on_time with no waves)
+            return None
+        key = (late_per_h, margin_h, first_saving)
+        table = self._choices.get(key)
+        if table is None:
+            table = self._choices[key] = self._choice_table(late_per_h, margin_h, first_saving)
+        return table[i]
+
+    def _choice_table(self, late_per_h: float, margin_h: float, first_saving: float
+                      ) -> list[_Choice | None]:
+        """:meth:`choice` of each order of the block."""
+        b = self._arrays
+        assert b is not None
+        net = self._est.net
+        cost = self._whole_table((late_per_h, margin_h, 0.0))[0]
+        n, F = cost.shape
+        if not F or net.assigned_fc_lists is not None:
+            return [None] * n
+        rank = net.fc_rank[b.dest]  # (orders, FCs)
+        ranked = np.take_along_axis(cost, rank, axis=1)  # (a copy)
+        ranked[:, 0] -= first_saving  # as the policy's walk takes it off: the same floats
+        j = ranked.argmin(axis=1)  # the first least in the rank
+        rows = np.arange(n)
+        split = self._split_bounds()
+        if split is None:
+            split = np.full(n, np.nan)
+        ok = ~np.isnan(cost).any(axis=1)
+        return [_Choice(*t) if k else None for k, t in zip(
+            ok.tolist(), zip(rank[:, 0].tolist(), rank[rows, j].tolist(),
+                             ranked[rows, j].tolist(), split.tolist(), strict=True),
+            strict=True)]
 
     def queue_whole(self, order: OrderView, late_per_h: float, margin_h: float,
                     wave_h: float = 0.0) -> Sequence[float] | None:
@@ -589,6 +636,15 @@ class BlockPrices:
                 bill[idx], np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h,
                 eta)
         return first.tolist(), out
+
+
+class _Choice(NamedTuple):
+    """One order's :meth:`BlockPrices.choice`."""
+
+    first: int  # the first FC of its rank
+    best: int  # the FC of least cost, first_saving off the first's
+    cost: float  # that cost
+    split: float  # the order's split bound (NaN: none)
 
 
 class _QueueRow(NamedTuple):

@@ -200,6 +200,19 @@ class StateView:
         :meth:`sim.block_prices.BlockPrices.whole`."""
         return self._blocks.whole(order, late_per_h, margin_h, wave_h)
 
+    def calendar_choice(self, order: OrderView, late_per_h: float, margin_h: float,
+                        first_saving: float) -> tuple[int, int, float, float] | None:
+        """From :meth:`calendar_costs` (no waves), worked out for the order's whole day at
+        once: ``(first, best, cost, split)``: the first FC of its distance rank, the FC of
+        least cost with ``first_saving`` taken off the first's (the first in the rank among
+        equals), that cost, and :meth:`calendar_split_bound` (NaN where that gives
+        ``None``).  Stock not considered: among the FCs holding the order, ``best`` is the
+        cheapest so whenever it and ``first`` hold it.  ``None`` where
+        :meth:`calendar_costs` gives ``None``, or when the scenario plans which FC ships
+        what (``[routing] assignment_file``).  See
+        :meth:`sim.block_prices.BlockPrices.choice`."""
+        return self._blocks.choice(order, late_per_h, margin_h, first_saving)
+
     def queue_costs(self, order: OrderView, late_per_h: float, margin_h: float,
                     wave_h: float = 0.0) -> Sequence[float] | None:
         """The order's landed cost shipped whole from each FC plus ``late_per_h`` per hour

@@ -124,13 +124,18 @@ class Optimal:
         skus, units = order.skus, order.units
         bound = self._prices_bounded()
         if self._calendar and bound:
+            hit = state.calendar_choice(order, self.late_per_h, self.ready_margin_h,
+                                        self.min_saving)
+            if hit is not None and self._settled(order, state, *hit):
+                return hit[1]
             row = state.calendar_costs(order, self.late_per_h, self.ready_margin_h)
             if row is not None:
                 return self._route_priced(order, state, row)
         etas: Sequence[list[float]] | None = None  # made when first needed
         # the same prices, where the day's calendar prices give them (NaN: price here)
-        known = state.queue_costs(order, self.late_per_h, self.ready_margin_h) if bound \
-            else None
+        # (with the calendar estimate, an order it could not price has none of these either)
+        known = state.queue_costs(order, self.late_per_h, self.ready_margin_h) \
+            if bound and not self._calendar else None
         best, best_cost = None, math.inf
         lows: Sequence[float] | None = None  # the bounds of the day's table, if at hand
         for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
@@ -163,6 +168,22 @@ class Optimal:
         if best is not None:
             return best
         return self._fallback.route(order, state)
+
+    def _settled(self, order: OrderView, state: StateView, first: int, best: int,
+                 cost: float, split: float) -> bool:
+        """Whether :meth:`_route_priced` would answer ``best`` (see
+        :meth:`StateView.calendar_choice`): the first and the best FC hold the order, so
+        ``best`` is the cheapest holding it (the walk of :meth:`_route_priced` ends there:
+        it moves on only to a strictly cheaper FC), and no split is searched or the split
+        bound rules one out, as :meth:`_best_split` would find first."""
+        skus, units = order.skus, order.units
+        if not state.has_stock(first, skus, units) or (
+                best != first and not state.has_stock(best, skus, units)):
+            return False
+        if len(skus) == 1 or self.max_shipments < 2 \
+                or state.network.hold_mode is not HoldMode.SPLIT:
+            return True
+        return cost < math.inf and split > cost + _BOUND_TOL * max(1.0, abs(cost))
 
     def _route_priced(self, order: OrderView, state: StateView, row: Sequence[float]
                       ) -> Decision:
