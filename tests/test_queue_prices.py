@@ -11,6 +11,7 @@ the queues falls within them.
 
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_left
 from pathlib import Path
@@ -26,6 +27,7 @@ from sim.network import build_network
 from sim.policies import Optimal
 from sim.scenario import load_scenario
 from sim.state import OrderView, StateView
+from tests.conftest import deep_merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -239,3 +241,86 @@ def test_parts_of_an_order_without_a_promise_are_not_taken_from_the_table() -> N
     blocks._held = [0, 0]
     order = OrderView(0, 0.0, 0, 0, (1, 2), (1, 1), math.inf)
     assert blocks.queue_parts(order, 1.0, 1.0) is None
+
+
+@pytest.mark.parametrize("scenario", ["optimal_routing", "wave_routing"])
+def test_no_parts_are_priced_where_no_pickup_is_left(scenario: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Near the end of a run the queues push some orders past the last pickups of every FC
+    holding their lines: every part of a split would cost inf, so none is priced (each such
+    order used to price its parts in a batch of its own); the run is the same."""
+    net = _network(scenario, 3)
+    plain = _digest(FulfillmentModel(net).run())
+    margin = Optimal().ready_margin_h
+
+    def no_pickup_left(state: StateView, order: OrderView) -> bool:
+        """No delivery by any service from any FC holding one of the order's lines, the
+        whole order's task hours behind the queues now (as the policy estimates parts)."""
+        lines = zip(order.skus, order.units, strict=True)
+        holders = {f for k, u in lines for f in range(state.network.n_fcs)
+                   if state.on_hand[f, k] >= u}
+        n, units = len(order.skus), sum(order.units)
+        return all(min(state.etas(f, order.dest, state.task_hours(f, n, units)[0],
+                                  state.task_hours(f, n, units)[1] + margin)) == math.inf
+                   for f in holders)
+
+    asked, hopeless, searched = [0], [0], [0]
+    queue_part_costs, best_split = StateView.queue_part_costs, Optimal._best_split
+
+    def counted(self, order, *args):  # type: ignore[no-untyped-def]
+        asked[0] += 1
+        hopeless[0] += no_pickup_left(self, order)
+        return queue_part_costs(self, order, *args)
+
+    def watched(self, order, state, to_beat, *args, **kw):  # type: ignore[no-untyped-def]
+        searched[0] += to_beat == math.inf and no_pickup_left(state, order)
+        return best_split(self, order, state, to_beat, *args, **kw)
+
+    monkeypatch.setattr(StateView, "queue_part_costs", counted)
+    monkeypatch.setattr(Optimal, "_best_split", watched)
+    assert _digest(FulfillmentModel(net).run()) == plain
+    assert asked[0] > 100 and hopeless[0] == 0
+    assert searched[0] > 20  # such orders were searched for splits
+
+
+class AgainstExhaustive(Optimal):
+    """The exact ``optimal`` that also asks, about every order, the same policy with nothing
+    bounded, skipped or taken from a table (an instance with its own ``price``: the plain
+    search, every FC holding the order and every split priced behind the queues), and
+    records any other answer."""
+
+    def __init__(self) -> None:
+        super().__init__(max_shipments=2, late_penalty_per_day=25.0, min_saving=1.0)
+        self.plain = Optimal(max_shipments=2, late_penalty_per_day=25.0, min_saving=1.0)
+        self.plain.price = functools.partial(Optimal.price, self.plain)  # type: ignore[method-assign]
+        self.asked = 0
+        self.mismatches: list[tuple[int, object, object]] = []
+
+    def route(self, order: OrderView, state: StateView):  # type: ignore[no-untyped-def]
+        got = super().route(order, state)
+        want = self.plain.route(order, state)
+        self.asked += 1
+        if (got if isinstance(got, int) else list(got)) != (  # type: ignore[arg-type]
+                want if isinstance(want, int) else list(want)):  # type: ignore[arg-type]
+            self.mismatches.append((order.id, got, want))
+        return got
+
+
+@pytest.mark.parametrize("stock_days", [None, 2])
+def test_exact_optimal_answers_as_the_plain_search(stock_days: int | None) -> None:
+    """The bounds, the day's tables and the shortcuts that skip pricing only save work:
+    every order of three days (with the scenario's stock, and with two days of it, where
+    FCs run out) gets the answer of the same policy without any of them (its plain
+    search; what both share, such as skipping FCs without stock, is tested elsewhere)."""
+    sc = load_scenario(ROOT / "scenarios" / "optimal_routing.toml").with_overrides(
+        horizon_days=3)
+    if stock_days is not None:
+        sc = sc.with_data(deep_merge(sc.model_dump(), {"inventory": {"days": stock_days}}))
+    policy = AgainstExhaustive()
+    assert not policy.plain._prices_bounded() and policy._prices_bounded()
+    m = FulfillmentModel(build_network(sc), policy=policy)
+    log = m.run()
+    assert policy.mismatches == []
+    assert policy.asked >= log.n_rows("orders") > 14_000
+    if stock_days is not None:
+        assert len(m.held) > 0.05 * log.n_rows("orders")

@@ -139,15 +139,19 @@ class Optimal:
         best, best_cost = None, math.inf
         lows: Sequence[float] | None = None  # the bounds of the day's table, if at hand
         for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
-            if not state.has_stock(f, skus, units):
-                continue
+            # an FC is priced if it holds the order and its lower bound does not rule it out
+            # (the day's bounds, at hand, are read before the stock)
             if bound and best is not None:
                 if lows is None:
                     lows = state.whole_lower_bounds(order) or ()
-                low = lows[f] if lows else state.shipment_lower_bound(f, skus, units,
-                                                                      order.dest)
-                if low > best_cost + _BOUND_TOL * max(1.0, abs(best_cost)):
+                if lows and lows[f] > best_cost + _BOUND_TOL * max(1.0, abs(best_cost)):
                     continue  # it cannot cost less than best_cost: pricing it is useless
+            if not state.has_stock(f, skus, units):
+                continue
+            if bound and best is not None and not lows and state.shipment_lower_bound(
+                    f, skus, units, order.dest) > best_cost + _BOUND_TOL * max(
+                    1.0, abs(best_cost)):
+                continue  # (as above, the bound worked out here)
             c = math.nan if known is None else known[f]
             if c != c:  # not at hand: priced here
                 if etas is None:
@@ -244,7 +248,15 @@ class Optimal:
         if calendar:
             rows = state.calendar_part_costs(order, self.late_per_h, self.ready_margin_h,
                                              wave_h)
-        elif known is not None and bound:
+        if etas is None:
+            etas = self.order_etas(order, state)
+        if bound and rows is None and to_beat == math.inf and all(
+                min(etas[f]) == math.inf for f in {f for h in holders for f in h}):
+            # no pickup left at any FC holding a line: every part costs inf, also as the
+            # day's table gives it behind the queues (the same prices), so no part is priced
+            # (near the end of a run, where the queues push orders past the last pickups)
+            return None
+        if not calendar and known is not None and bound:
             rows = state.queue_part_costs(order, self.late_per_h, self.ready_margin_h,
                                           wave_h)
             if rows is not None:  # only at the FCs where the whole order's estimates hold
@@ -253,11 +265,6 @@ class Optimal:
                 if off:
                     rows = [[math.nan if f in off else c for f, c in enumerate(row)]
                             for row in rows]
-        if etas is None:
-            etas = self.order_etas(order, state)
-        if bound and rows is None and to_beat == math.inf and all(
-                min(etas[f]) == math.inf for f in {f for h in holders for f in h}):
-            return None  # no pickup left at any FC holding a line: every part costs inf
         n_assign = math.prod(len(h) for h in holders)
         if rows is not None and self.max_shipments == 2 and n_assign <= self.max_assignments:
             found = _best_pair(holders, rows, to_beat)
