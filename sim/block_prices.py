@@ -297,7 +297,7 @@ class BlockPrices:
         among equals), that cost, and the order's :meth:`split_bound` (NaN: none at hand),
         worked out for the whole block at once.  Among the FCs holding the order, ``best``
         is the cheapest whenever it and ``first`` hold it.  ``None`` where :meth:`whole`
-        gives ``None``, and for every order when a plan ranks the FCs
+        gives ``None`` or a NaN at some FC, and for every order when a plan ranks the FCs
         (``Network.assigned_fc_lists``: the rank is not the distance rank)."""
         block = self._block
         i = order.id - block[0].id if block else -1

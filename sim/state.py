@@ -208,8 +208,8 @@ class StateView:
         equals), that cost, and :meth:`calendar_split_bound` (NaN where that gives
         ``None``).  Stock not considered: among the FCs holding the order, ``best`` is the
         cheapest so whenever it and ``first`` hold it.  ``None`` where
-        :meth:`calendar_costs` gives ``None``, or when the scenario plans which FC ships
-        what (``[routing] assignment_file``).  See
+        :meth:`calendar_costs` gives ``None`` or a NaN at some FC, or when the scenario
+        plans which FC ships what (``[routing] assignment_file``).  See
         :meth:`sim.block_prices.BlockPrices.choice`."""
         return self._blocks.choice(order, late_per_h, margin_h, first_saving)
 

@@ -315,6 +315,25 @@ def test_no_split_is_priced_when_no_fc_holding_a_line_has_a_pickup_left() -> Non
     assert policy.prices == 0
 
 
+def test_parts_of_an_order_without_a_promise_are_priced_where_no_pickup_is_left() -> None:
+    """Without a promise a shipment with no pickup left is not late (``landed_cost``): its
+    parts have prices, so the split search goes on, as the plain search does."""
+    net = build_network(_scenario("optimal_routing", 1))
+    m = FulfillmentModel(net)
+    m.env.run(until=net.horizon_h + 100.0)  # past every pickup the run lists
+    state = m.state
+    skus = tuple(int(k) for k in np.flatnonzero(state.on_hand.min(axis=0) >= 1)[:3])
+    m.on_hand[0, skus[0]] = 0  # (a split is the only way to ship from FC 0)
+    order = OrderView(0, m.env.now, 0, 0, skus, (1, 1, 1), math.inf)
+    policy, plain = PriceCounting(), Optimal()
+    plain.price = lambda *a, **k: Optimal.price(plain, *a, **k)  # type: ignore[method-assign]
+    etas = policy.order_etas(order, state)
+    assert all(min(etas[f]) == math.inf for f in range(net.n_fcs))
+    got = policy._best_split(order, state, math.inf, etas)
+    assert got is not None and got == plain._best_split(order, state, math.inf, etas)
+    assert policy.prices > 0
+
+
 def test_whole_shipments_without_a_delivery_before_the_end_are_not_priced() -> None:
     """``optimal`` routes an order without pricing the shipments that cannot be delivered
     before the end of the run (they would cost inf): to the first FC holding it, as pricing

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,6 +22,7 @@ from sim.eventlog import EventLog
 from sim.model import FulfillmentModel
 from sim.network import HoldMode, build_network
 from sim.policies import Optimal
+from sim.policies.base import Decision
 from sim.scenario import load_scenario
 from sim.state import OrderView, StateView
 from tests.conftest import deep_merge
@@ -178,3 +180,28 @@ def test_the_run_is_the_same_without_the_choice_table(monkeypatch: pytest.Monkey
     fast = _digest(FulfillmentModel(net).run())
     monkeypatch.setattr(StateView, "calendar_choice", lambda self, *a: None)
     assert _digest(FulfillmentModel(net).run()) == fast
+
+
+class OwnWalk(Optimal):
+    """A subclass walking the FCs its own way: the table's answer is not its answer."""
+
+    def __init__(self) -> None:
+        super().__init__(estimate="calendar", min_saving=1.0)
+        self.walked = 0
+
+    def _route_priced(self, order: OrderView, state: StateView,
+                      row: Sequence[float]) -> Decision:
+        self.walked += 1
+        return super()._route_priced(order, state, row)
+
+
+def test_a_subclass_with_its_own_walk_is_asked_about_every_order() -> None:
+    net = build_network(load_scenario(ROOT / "scenarios" / "optimal_calendar.toml")
+                        .with_overrides(horizon_days=1))
+    policy = OwnWalk()
+    log = FulfillmentModel(net, policy=policy).run()
+    assert policy.walked > 0.9 * log.n_rows("orders")
+    plain = Optimal(estimate="calendar", min_saving=1.0)
+    plain._best_split = plain._best_split  # type: ignore[method-assign]  # (an instance's own)
+    assert not plain._walks_as_optimal() and not policy._walks_as_optimal()
+    assert Optimal(estimate="calendar")._walks_as_optimal()

@@ -248,7 +248,9 @@ def test_no_parts_are_priced_where_no_pickup_is_left(scenario: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Near the end of a run the queues push some orders past the last pickups of every FC
     holding their lines: every part of a split would cost inf, so none is priced (each such
-    order used to price its parts in a batch of its own); the run is the same."""
+    order used to price its parts in a batch of its own); the counting leaves the run as it
+    is (identity with the code before the change: the event-log digests of
+    benchmarks/README.md)."""
     net = _network(scenario, 3)
     plain = _digest(FulfillmentModel(net).run())
     margin = Optimal().ready_margin_h

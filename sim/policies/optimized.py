@@ -126,7 +126,8 @@ class Optimal:
         if self._calendar and bound:
             hit = state.calendar_choice(order, self.late_per_h, self.ready_margin_h,
                                         self.min_saving)
-            if hit is not None and self._settled(order, state, *hit):
+            if hit is not None and self._walks_as_optimal() and self._settled(order, state,
+                                                                               *hit):
                 return hit[1]
             row = state.calendar_costs(order, self.late_per_h, self.ready_margin_h)
             if row is not None:
@@ -172,6 +173,15 @@ class Optimal:
         if best is not None:
             return best
         return self._fallback.route(order, state)
+
+    def _walks_as_optimal(self) -> bool:
+        """True if the walk over the FCs and the split search are this class's, whose
+        answers :meth:`_settled` foresees (a subclass or instance replacing either gets
+        them asked about every order)."""
+        cls = type(self)
+        return cls._route_priced is Optimal._route_priced \
+            and cls._best_split is Optimal._best_split \
+            and "_route_priced" not in self.__dict__ and "_best_split" not in self.__dict__
 
     def _settled(self, order: OrderView, state: StateView, first: int, best: int,
                  cost: float, split: float) -> bool:
@@ -250,11 +260,12 @@ class Optimal:
                                              wave_h)
         if etas is None:
             etas = self.order_etas(order, state)
-        if bound and rows is None and to_beat == math.inf and all(
-                min(etas[f]) == math.inf for f in {f for h in holders for f in h}):
-            # no pickup left at any FC holding a line: every part costs inf, also as the
-            # day's table gives it behind the queues (the same prices), so no part is priced
-            # (near the end of a run, where the queues push orders past the last pickups)
+        if bound and rows is None and to_beat == math.inf and order.promise_h < math.inf \
+                and all(min(etas[f]) == math.inf for f in {f for h in holders for f in h}):
+            # no pickup left at any FC holding a line: with a promise every part costs inf
+            # (late by inf hours), also as the day's table gives it behind the queues (the
+            # same prices), so no part is priced (near the end of a run, where the queues
+            # push orders past the last pickups); without one, landed_cost finds them on time
             return None
         if not calendar and known is not None and bound:
             rows = state.queue_part_costs(order, self.late_per_h, self.ready_margin_h,
