@@ -142,16 +142,17 @@ class Optimal:
         for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
             # an FC is priced if it holds the order and its lower bound does not rule it out
             # (the day's bounds, at hand, are read before the stock)
+            limit = math.inf  # a bound above it: it cannot cost less than best_cost
             if bound and best is not None:
                 if lows is None:
                     lows = state.whole_lower_bounds(order) or ()
-                if lows and lows[f] > best_cost + _BOUND_TOL * max(1.0, abs(best_cost)):
-                    continue  # it cannot cost less than best_cost: pricing it is useless
+                limit = best_cost + _BOUND_TOL * max(1.0, abs(best_cost))
+                if lows and lows[f] > limit:
+                    continue  # pricing it is useless
             if not state.has_stock(f, skus, units):
                 continue
-            if bound and best is not None and not lows and state.shipment_lower_bound(
-                    f, skus, units, order.dest) > best_cost + _BOUND_TOL * max(
-                    1.0, abs(best_cost)):
+            if limit < math.inf and not lows and state.shipment_lower_bound(
+                    f, skus, units, order.dest) > limit:
                 continue  # (as above, the bound worked out here)
             c = math.nan if known is None else known[f]
             if c != c:  # not at hand: priced here
