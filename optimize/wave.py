@@ -189,8 +189,13 @@ class Wave:
             capacity[f] = max(0.0, pick_h - q_pick) + max(0.0, pack_h - q_pack)
         finite = cost[np.isfinite(cost)]
         unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
+        rate = self.overflow_cost_per_h
         fc = _cheapest_if_feasible(cost, hours, np.array(capacity), ptr, line_sku, line_units,
-                                   stock, unassigned, self.overflow_cost_per_h > 0)
+                                   stock, unassigned, rate > 0)
+        if fc is None and rate > 0 and not any(capacity):  # no labor free at any FC: each
+            # hour is overflow, each order's least cost with it (assign_wave's next case)
+            fc = _cheapest_if_feasible(cost + rate * hours, hours, np.array(capacity), ptr,
+                                       line_sku, line_units, stock, unassigned, False)
         if fc is None:  # the joint problem
             fc = assign_wave(cost, hours, np.array(capacity), ptr, line_sku, line_units,
                              np.maximum(stock, 0), overflow_cost_per_h=self.overflow_cost_per_h,
@@ -211,7 +216,10 @@ def _cheapest_if_feasible(cost: np.ndarray, hours: np.ndarray, capacity: np.ndar
     together fit each FC's ``stock`` (FCs, SKUs) and, when overflow is priced, its labor
     ``capacity`` (``hours`` (orders, FCs); to :func:`assign_wave`'s tolerance): then they
     are :func:`assign_wave`'s answer (its ``"TRIVIAL"`` case: no assignment costs less),
-    found without building its instance.  ``None`` otherwise.  Most waves are such."""
+    found without building its instance.  ``None`` otherwise.  Most waves are such.  With
+    no capacity at any FC, ``cost`` plus the overflow cost of each order's hours, and
+    ``overflow_priced`` false, gives :func:`assign_wave`'s answer in its next case (see
+    ``docs/routing.md``) where stock allows."""
     if np.isnan(cost).any() or (cost == -math.inf).any():
         return None  # let assign_wave refuse it
     n = len(cost)

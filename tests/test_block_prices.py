@@ -256,6 +256,22 @@ def test_two_shipment_search_by_halves_is_the_search_over_every_assignment() -> 
     assert _best_pair([[0, 1], [1, 0]], [[math.nan, 1.0], [1.0, 1.0]], math.inf) is False
 
 
+def _wave_lines(rng: np.random.Generator, n: int, K: int, cost: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``n`` random orders of 1-2 distinct SKUs of ``K``, one unit each, as ``route_wave``
+    passes them (line pointers, SKUs, units), and its cost of waiting for ``cost``."""
+    orders = []
+    for i in range(n):
+        skus = tuple(sorted(rng.choice(K, int(rng.integers(1, 3)), replace=False).tolist()))
+        orders.append(OrderView(i, 0.0, 0, 0, skus, (1,) * len(skus), 24.0))
+    ptr = np.concatenate(([0], np.cumsum([len(o.skus) for o in orders])))
+    finite = cost[np.isfinite(cost)]
+    unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
+    line_sku = np.array([k for o in orders for k in o.skus])
+    line_units = np.array([u for o in orders for u in o.units])
+    return ptr, line_sku, line_units, unassigned
+
+
 def test_a_wave_of_cheapest_choices_that_fit_is_answered_as_the_solver_answers() -> None:
     rng = np.random.default_rng(8)
     shortcuts = solved = 0
@@ -265,15 +281,7 @@ def test_a_wave_of_cheapest_choices_that_fit_is_answered_as_the_solver_answers()
         hours = rng.uniform(0.1, 1.0, size=(n, F))
         capacity = rng.uniform(0.5, 6.0, size=F).tolist()
         stock = rng.integers(0, 5, size=(F, K))
-        orders = []
-        for i in range(n):
-            skus = tuple(sorted(rng.choice(K, int(rng.integers(1, 3)), replace=False).tolist()))
-            orders.append(OrderView(i, 0.0, 0, 0, skus, (1,) * len(skus), 24.0))
-        ptr = np.concatenate(([0], np.cumsum([len(o.skus) for o in orders])))
-        finite = cost[np.isfinite(cost)]
-        unassigned = 10.0 * (float(finite.max()) if finite.size else 1.0) + 1000.0
-        line_sku = np.array([k for o in orders for k in o.skus])
-        line_units = np.array([u for o in orders for u in o.units])
+        ptr, line_sku, line_units, unassigned = _wave_lines(rng, n, K, cost)
         for priced in (True, False):
             fast = _cheapest_if_feasible(cost, hours, np.array(capacity), ptr, line_sku,
                                          line_units, stock, unassigned, priced)
@@ -286,6 +294,35 @@ def test_a_wave_of_cheapest_choices_that_fit_is_answered_as_the_solver_answers()
             else:
                 solved += 1
     assert shortcuts > 100 and solved > 100
+
+
+def test_a_wave_with_no_labor_free_is_answered_as_the_solver_answers() -> None:
+    # no capacity at any FC (a Saturday evening): every hour is overflow, and each order's
+    # least cost with its hours' overflow, where stock allows, is assign_wave's answer (the
+    # LP is not needed); whole-dollar costs and hours in quarters make exact ties common
+    rng = np.random.default_rng(9)
+    shortcuts = solved = ties = 0
+    rate = 4.0
+    for _ in range(400):
+        n, F, K = int(rng.integers(1, 12)), 3, 6
+        cost = rng.choice([1.0, 2.0, 3.0, math.inf], size=(n, F))
+        hours = rng.choice([0.25, 0.5], size=(n, F))
+        capacity = np.zeros(F)
+        stock = rng.integers(0, 5, size=(F, K))
+        ptr, line_sku, line_units, unassigned = _wave_lines(rng, n, K, cost)
+        pen = cost + rate * hours
+        fast = _cheapest_if_feasible(pen, hours, capacity, ptr, line_sku, line_units, stock,
+                                     unassigned, False)
+        res = assign_wave(cost, hours, capacity, ptr, line_sku, line_units, stock,
+                          overflow_cost_per_h=rate, unassigned_cost=unassigned)
+        if fast is not None:
+            shortcuts += 1
+            assert res.status in ("OPTIMAL", "TRIVIAL") and fast == res.fc.tolist()
+            least = np.sort(pen, axis=1)
+            ties += int((least[:, 0] == least[:, 1]).any())
+        else:
+            solved += 1
+    assert shortcuts > 60 and solved > 50 and ties > 30
 
 
 class PriceCounting(Optimal):

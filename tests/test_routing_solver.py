@@ -136,6 +136,61 @@ def test_overflow_versus_moving(rate: float, fc: list[int], objective: float) ->
     assert res.overflow_h[0] == pytest.approx(1.0 if fc == [0, 0] else 0.0)
 
 
+def test_no_capacity_anywhere_each_order_takes_its_least_cost_with_overflow(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # no labor free at either FC (a Saturday evening of the baseline): every hour overflows
+    # at 40/h.  A: 10 + 0.5 h (30) at FC 0, 11 + 0.1 h (15) at FC 1; B: 10 + 0.1 h (14) at
+    # FC 0, 12 + 0.5 h (32) at FC 1; C: FC 0 only, 20 + 3 h = 140 > waiting (100): waits.
+    # Optimum: A -> 1, B -> 0, C waits: 15 + 14 + 100 = 129, no LP needed.
+    import optimize.routing.solve as solve
+
+    def no_lp(*_: Any) -> None:
+        raise AssertionError("the LP was asked")
+
+    monkeypatch.setattr(solve, "_solve_lp", no_lp)
+    kw = wave([[10, 11], [10, 12], [20, INF]], [[0.5, 0.1], [0.1, 0.5], [3, 0]], [0, 0],
+              [[(0, 1)], [(0, 1)], [(0, 1)]], [[5], [5]])
+    res = assign_wave(**kw, overflow_cost_per_h=40, unassigned_cost=100)
+    assert res.fc.tolist() == [1, 0, -1]
+    assert check(kw, res, 40, 100) == pytest.approx(129)
+    assert res.status == "OPTIMAL" and res.bound == pytest.approx(129)
+    assert res.overflow_h.tolist() == pytest.approx([0.1, 0.1])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_waves_with_no_capacity_match_brute_force(seed: int,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    # every hour is overflow: each order's least cost with its hours' overflow, when stock
+    # allows (the LP is then never asked), else the LP as usual; the optimum either way
+    import optimize.routing.solve as solve
+
+    asked = []
+    lp = solve._solve_lp
+    monkeypatch.setattr(solve, "_solve_lp", lambda *a: asked.append(1) or lp(*a))
+    rng = np.random.default_rng(100 + seed)
+    without_lp = 0
+    for _ in range(8):
+        n, F = int(rng.integers(1, 7)), int(rng.integers(1, 4))
+        kw = random_wave(rng, n, F, int(rng.integers(1, 4)))
+        kw["capacity_h"] = np.zeros(F)
+        rate = float(rng.choice([5.0, 40.0, 1000.0]))
+        unassigned = rng.choice([30.0, 100.0]) + rng.uniform(0, 5, n)
+        opt = brute_force(kw, rate, unassigned)
+        before = len(asked)
+        res = assign_wave(**kw, overflow_cost_per_h=rate, unassigned_cost=unassigned)
+        total = check(kw, res, rate, unassigned)
+        assert total >= opt - 1e-6 and res.bound <= opt + 1e-6
+        if len(asked) == before:  # each order's least cost: optimal, with its bound
+            without_lp += res.status == "OPTIMAL"  # ("TRIVIAL": no overflow at all)
+            assert total == pytest.approx(opt, abs=1e-6)
+            assert res.optimal
+            assert res.bound == pytest.approx(opt, abs=rate * F * 1e-9 + 1e-9)  # _separable
+        elif res.optimal:  # (without CP-SAT the LP's rounding may leave a gap, as before)
+            assert total == pytest.approx(opt, abs=1e-6)
+    assert without_lp >= 3  # (in the others stock rules them out, or nothing overflows)
+
+
 def test_order_no_fc_can_ship_is_left_with_its_unassigned_cost() -> None:
     # order 1 wants SKU 1, out of stock everywhere: left (cost 70); order 0 ships at FC 0 (3).
     kw = wave([[3, 4], [3, 4]], [[0.1, 0.1]] * 2, [5, 5], [[(0, 1)], [(1, 2)]],

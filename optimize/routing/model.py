@@ -34,7 +34,9 @@ class WaveResult:
         tolerance (``1e-7`` relative) or the CP-SAT rounding (``docs/routing.md``).
     status : str
         ``"TRIVIAL"`` (every order got its cheapest option: optimal, no solver),
-        ``"OPTIMAL"`` (proven by the reduction, the LP bound or CP-SAT), ``"FEASIBLE"``
+        ``"OPTIMAL"`` (proven by the reduction, the LP bound or CP-SAT, or, with no
+        capacity at any FC, by each order's least cost with all its hours as overflow),
+        ``"FEASIBLE"``
         (a solution with a gap: heuristic, LP rounding, or CP-SAT stopped by its work
         limit).
     overflow_h : ndarray of float64, shape (F,)
@@ -185,6 +187,25 @@ def _prepare(
         n, F, K, np.where(useful, c, np.inf), h, cap, rate, u, ptr_agg, sku_agg, units_agg,
         line_order, st, useful, best_f, lower,
     )
+
+
+def _separable(w: _Wave) -> tuple[NDArray[np.int64], float] | None:
+    """With no capacity at any FC every assigned hour is overflow, so the objective is the
+    sum over the orders of ``c_if + rate * h_if`` (or ``U_i``): each order's least such
+    option (lowest FC index on ties, shipping before waiting), if together they respect
+    stock, is optimal, and the sum of those least costs is a lower bound on every solution.
+    (An FC's load of at most ``_OVERFLOW_TOL_H`` hours counts as no overflow in
+    :func:`_evaluate`: the bound is low by at most ``rate * F * _OVERFLOW_TOL_H``.)  Returns
+    the assignment and the bound, or ``None`` if stock rules it out."""
+    n = w.n
+    pen = w.cost + w.rate * w.hours  # inf where the pair is not allowed (hours 0 there)
+    arg = np.argmin(pen, axis=1) if n else np.zeros(0, dtype=np.int64)
+    least = pen[np.arange(n), arg]
+    take = least <= w.unassigned  # ties: ship rather than wait
+    fc = np.where(take, arg, -1).astype(np.int64)
+    if not _stock_ok(w, fc):
+        return None
+    return fc, float(np.where(take, least, w.unassigned).sum()) - w.rate * w.F * _OVERFLOW_TOL_H
 
 
 def _per_order_count(flags: NDArray[np.bool_], ptr: NDArray[np.int64]) -> NDArray[np.int64]:

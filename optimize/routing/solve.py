@@ -11,7 +11,15 @@ from numpy.typing import ArrayLike, NDArray
 from optimize.routing.cpsat import _solve_cpsat
 from optimize.routing.greedy import _greedy_fc, _improve
 from optimize.routing.lp import _solve_lp
-from optimize.routing.model import WaveResult, _evaluate, _is_trivial, _prepare, _result, _stock_ok
+from optimize.routing.model import (
+    WaveResult,
+    _evaluate,
+    _is_trivial,
+    _prepare,
+    _result,
+    _separable,
+    _stock_ok,
+)
 from optimize.routing.reduction import _reduce
 
 __all__ = ["assign_wave"]
@@ -80,6 +88,10 @@ def assign_wave(
     lower = float(w.lower.sum())
     if _is_trivial(w):
         return _result(w, w.best_f, lower, "TRIVIAL")
+    if w.rate > 0 and not w.cap.any():  # no labor free anywhere: every hour is overflow
+        found = _separable(w)
+        if found is not None:
+            return _result(w, found[0], max(lower, found[1]), "OPTIMAL")
     md = _reduce(w)
     if md.P == 0:  # every order fixed: the reduction alone is optimal
         return _result(w, md.base_fc, math.inf, "OPTIMAL")
