@@ -89,6 +89,21 @@ def worker(name: str, days: float, base: Path | None) -> int:
     return 0
 
 
+def _ask(name: str, p: subprocess.Popen[str], expect: str | None = None) -> str:
+    """The worker's next line (``expect``, or two numbers: its timings); exits naming the
+    policy if the worker ended or printed something else."""
+    line = p.stdout.readline().strip()  # type: ignore[union-attr]
+    if not line:
+        raise SystemExit(f"{name}: the worker ended (exit code {p.wait()})")
+    try:
+        ok = line == expect if expect is not None else len(list(map(float, line.split()))) == 2
+    except ValueError:
+        ok = False
+    if not ok:
+        raise SystemExit(f"{name}: the worker printed {line!r}")
+    return line
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--days", type=float, default=7.0, help="horizon in days (default 7)")
@@ -101,30 +116,34 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return worker(args.worker, args.days, args.base)
     names = list(SCENARIOS)
-    procs = {}
-    for name in names:
-        cmd = [sys.executable, __file__, "--worker", name, "--days", str(args.days)]
-        if args.base is not None:
-            cmd += ["--base", str(args.base.resolve())]
-        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert p.stdin is not None and p.stdout is not None
-        if p.stdout.readline().strip() != "ready":
-            raise SystemExit(f"{name}: the worker did not start")
-        procs[name] = p
+    procs: dict[str, subprocess.Popen[str]] = {}
     times: dict[str, list[float]] = {name: [] for name in names}
     cpu: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(args.repeat):
-        for name in (names if r % 2 == 0 else names[::-1]):
-            p = procs[name]
-            p.stdin.write("run\n")  # type: ignore[union-attr]
-            p.stdin.flush()  # type: ignore[union-attr]
-            c, w = map(float, p.stdout.readline().split())  # type: ignore[union-attr]
-            cpu[name].append(c)
-            times[name].append(w)
-            print(f"  run {r + 1} {name:8s} {w:8.3f} s wall {c:8.3f} s CPU", flush=True)
-    for p in procs.values():
-        p.stdin.close()  # type: ignore[union-attr]
-        p.wait()
+    try:
+        for name in names:
+            cmd = [sys.executable, __file__, "--worker", name, "--days", str(args.days)]
+            if args.base is not None:
+                cmd += ["--base", str(args.base.resolve())]
+            procs[name] = p = subprocess.Popen(cmd, stdin=subprocess.PIPE,
+                                               stdout=subprocess.PIPE, text=True)
+            _ask(name, p, expect="ready")
+        for r in range(args.repeat):
+            for name in (names if r % 2 == 0 else names[::-1]):
+                p = procs[name]
+                p.stdin.write("run\n")  # type: ignore[union-attr]
+                p.stdin.flush()  # type: ignore[union-attr]
+                c, w = map(float, _ask(name, p).split())
+                cpu[name].append(c)
+                times[name].append(w)
+                print(f"  run {r + 1} {name:8s} {w:8.3f} s wall {c:8.3f} s CPU", flush=True)
+    finally:
+        for p in procs.values():  # a worker ends when its input does
+            p.stdin.close()  # type: ignore[union-attr]
+        for p in procs.values():
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
     print(f"\n{args.days:g} days, {args.repeat} repeats, a process per policy (medians)")
     for label, data in (("wall", times), ("CPU", cpu)):
         med = {name: statistics.median(ts) for name, ts in data.items()}

@@ -192,10 +192,9 @@ class Wave:
         rate = self.overflow_cost_per_h
         fc = _cheapest_if_feasible(cost, hours, np.array(capacity), ptr, line_sku, line_units,
                                    stock, unassigned, rate > 0)
-        if fc is None and rate > 0 and not any(capacity):  # no labor free at any FC: each
-            # hour is overflow, each order's least cost with it (assign_wave's next case)
-            fc = _cheapest_if_feasible(cost + rate * hours, hours, np.array(capacity), ptr,
-                                       line_sku, line_units, stock, unassigned, False)
+        if fc is None and rate > 0 and not any(capacity):  # no labor free at any FC
+            fc = _least_with_overflow(cost, hours, rate, ptr, line_sku, line_units, stock,
+                                      unassigned)
         if fc is None:  # the joint problem
             fc = assign_wave(cost, hours, np.array(capacity), ptr, line_sku, line_units,
                              np.maximum(stock, 0), overflow_cost_per_h=self.overflow_cost_per_h,
@@ -216,10 +215,7 @@ def _cheapest_if_feasible(cost: np.ndarray, hours: np.ndarray, capacity: np.ndar
     together fit each FC's ``stock`` (FCs, SKUs) and, when overflow is priced, its labor
     ``capacity`` (``hours`` (orders, FCs); to :func:`assign_wave`'s tolerance): then they
     are :func:`assign_wave`'s answer (its ``"TRIVIAL"`` case: no assignment costs less),
-    found without building its instance.  ``None`` otherwise.  Most waves are such.  With
-    no capacity at any FC, ``cost`` plus the overflow cost of each order's hours, and
-    ``overflow_priced`` false, gives :func:`assign_wave`'s answer in its next case (see
-    ``docs/routing.md``) where stock allows."""
+    found without building its instance.  ``None`` otherwise.  Most waves are such."""
     if np.isnan(cost).any() or (cost == -math.inf).any():
         return None  # let assign_wave refuse it
     n = len(cost)
@@ -243,6 +239,20 @@ def _cheapest_if_feasible(cost: np.ndarray, hours: np.ndarray, capacity: np.ndar
 
 _OVERFLOW_TOL_H = 1e-9
 """Load above capacity by less than this is no overflow (as in :mod:`optimize.routing`)."""
+
+
+def _least_with_overflow(cost: np.ndarray, hours: np.ndarray, rate: float, ptr: np.ndarray,
+                         line_sku: np.ndarray, line_units: np.ndarray, stock: np.ndarray,
+                         unassigned: float) -> list[int] | None:
+    """A wave in which no FC has labor free (every hour is overflow, at ``rate`` per hour):
+    each order's FC of least ``cost + rate * hours`` (the first of equals; -1 where none
+    costs at most ``unassigned``), if those choices together fit the ``stock``, as
+    :func:`assign_wave` answers it without its LP (see ``docs/routing.md``); ``None``
+    otherwise.  (Called when :func:`_cheapest_if_feasible` found no overflow-free answer:
+    then, with every order's hours above the overflow tolerance, as task hours are, it is
+    ``assign_wave``'s answer.)"""
+    return _cheapest_if_feasible(cost + rate * hours, hours, np.zeros(len(stock)), ptr,
+                                 line_sku, line_units, stock, unassigned, False)
 
 
 def _holds(stock: np.ndarray, ptr: np.ndarray, line_sku: np.ndarray, line_units: np.ndarray

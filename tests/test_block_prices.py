@@ -26,13 +26,14 @@ from optimize.routing import assign_wave
 from optimize.wave import _cheapest_if_feasible
 from sim.block_prices import PART_PRICED_LINES, line_subsets
 from sim.eventlog import EventLog
-from sim.model import FulfillmentModel
+from sim.model import FulfillmentModel, simulate
 from sim.network import build_network
 from sim.policies import Optimal
 from sim.policies.optimized import _best_pair
 from sim.scenario import load_scenario
 from sim.shipping import fastest, rate_shop, rate_shop_batch
 from sim.state import OrderView, StateView
+from tests.conftest import MakeScenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -323,6 +324,41 @@ def test_a_wave_with_no_labor_free_is_answered_as_the_solver_answers() -> None:
         else:
             solved += 1
     assert shortcuts > 60 and solved > 50 and ties > 30
+
+
+def test_waves_with_no_labor_free_get_the_solvers_answers_in_a_run(
+        make_scenario: MakeScenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    # task times that differ by FC (the bundled scenarios' are the same at every FC, so
+    # there the overflow term cannot change an order's choice): east picks slowly but its
+    # labor is cheap, "west" moved next to it (similar postage); one shift (6:00-14:00) and a 2-hour horizon leave
+    # many waves with no labor free at any FC
+    import optimize.wave as wave_module
+
+    inner = wave_module._least_with_overflow
+    changed: list[bool] = []
+
+    def checked(cost, hours, rate, ptr, sku, units, stock, unassigned):  # type: ignore[no-untyped-def]
+        got = inner(cost, hours, rate, ptr, sku, units, stock, unassigned)
+        if got is not None:
+            res = assign_wave(cost, hours, np.zeros(len(stock)), ptr, sku, units,
+                              np.maximum(stock, 0), overflow_cost_per_h=rate,
+                              unassigned_cost=unassigned)
+            assert got == res.fc.tolist() and res.status == "OPTIMAL"
+            cheapest = np.where(cost.min(axis=1) <= unassigned, cost.argmin(axis=1), -1)
+            changed.append(got != cheapest.tolist())
+        return got
+
+    monkeypatch.setattr(wave_module, "_least_with_overflow", checked)
+    day = {"day": {"start_h": 6.0, "end_h": 14.0}}
+    sc = make_scenario({
+        "run": {"horizon_days": 3, "warmup_days": 0},
+        "routing": {"policy": "wave", "params": {"interval_min": 30, "horizon_h": 2,
+                                                 "overflow_cost_per_h": 200.0}},
+        "fcs": {"east": {"pick_time": {"per_order_min": 6.0}, "labor_cost_per_hour": 1.0,
+                         "shifts": day},
+                "west": {"lat": 40.71, "lon": -74.0, "shifts": day}}})  # near: similar costs
+    simulate(build_network(sc))
+    assert len(changed) > 20 and sum(changed) > 20  # (66 and 65) the overflow moved orders
 
 
 class PriceCounting(Optimal):

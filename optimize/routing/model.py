@@ -31,7 +31,8 @@ class WaveResult:
         Lower bound on the optimum (``<= objective``): the larger of the sum of each order's
         cheapest option, the LP relaxation's optimum and CP-SAT's bound.  Equal to
         ``objective`` when ``status`` is ``"TRIVIAL"``; for ``"OPTIMAL"`` equal up to the LP
-        tolerance (``1e-7`` relative) or the CP-SAT rounding (``docs/routing.md``).
+        tolerance (``1e-7`` relative) or the CP-SAT rounding (``docs/routing.md``), or, with
+        no capacity at any FC, up to ``overflow_cost_per_h * F * 1e-9`` (absolute).
     status : str
         ``"TRIVIAL"`` (every order got its cheapest option: optimal, no solver),
         ``"OPTIMAL"`` (proven by the reduction, the LP bound or CP-SAT, or, with no
