@@ -330,8 +330,8 @@ def test_waves_with_no_labor_free_get_the_solvers_answers_in_a_run(
         make_scenario: MakeScenario, monkeypatch: pytest.MonkeyPatch) -> None:
     # task times that differ by FC (the bundled scenarios' are the same at every FC, so
     # there the overflow term cannot change an order's choice): east picks slowly but its
-    # labor is cheap, "west" moved next to it (similar postage); one shift (6:00-14:00) and a 2-hour horizon leave
-    # many waves with no labor free at any FC
+    # labor is cheap, "west" moved next to it (similar postage); one shift (6:00-14:00)
+    # and a 2-hour horizon leave many waves with no labor free at any FC
     import optimize.wave as wave_module
 
     inner = wave_module._least_with_overflow
