@@ -23,7 +23,7 @@ import pytest
 
 import sim.block_prices as block_prices
 from optimize.routing import assign_wave
-from optimize.wave import _cheapest_if_feasible
+from optimize.wave import _cheapest_if_feasible, _least_with_overflow
 from sim.block_prices import PART_PRICED_LINES, line_subsets
 from sim.eventlog import EventLog
 from sim.model import FulfillmentModel, simulate
@@ -312,8 +312,8 @@ def test_a_wave_with_no_labor_free_is_answered_as_the_solver_answers() -> None:
         stock = rng.integers(0, 5, size=(F, K))
         ptr, line_sku, line_units, unassigned = _wave_lines(rng, n, K, cost)
         pen = cost + rate * hours
-        fast = _cheapest_if_feasible(pen, hours, capacity, ptr, line_sku, line_units, stock,
-                                     unassigned, False)
+        fast = _least_with_overflow(cost, hours, rate, ptr, line_sku, line_units, stock,
+                                    unassigned)
         res = assign_wave(cost, hours, capacity, ptr, line_sku, line_units, stock,
                           overflow_cost_per_h=rate, unassigned_cost=unassigned)
         if fast is not None:
