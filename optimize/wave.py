@@ -121,13 +121,18 @@ class Wave:
                    state: StateView) -> list[Decision | None]:
         net = state.network
         n, F = len(orders), net.n_fcs
+        single = self.single
+        if state.now >= single._ends_h(state) and all(o.promise_h < math.inf for o in orders) \
+                and single._ends_as_optimal():
+            # no shipment released now is ever picked: every price below would be inf (late
+            # by inf hours), no order assigned and no split found, so each is left to route()
+            return [None] * n
         n_lines = np.fromiter((len(o.skus) for o in orders), np.int64, n)
         n_units = np.fromiter((sum(o.units) for o in orders), np.int64, n)
         ptr = np.concatenate(([0], np.cumsum(n_lines)))
         # mean pick + pack hours of each whole order at each FC
         pk, pc, nl, nu = net.pick_coef_h, net.pack_coef_h, n_lines[:, None], n_units[:, None]
         hours = pk[:, 0] + nl * pk[:, 1] + nu * pk[:, 2] + pc[:, 0] + nl * pc[:, 1] + nu * pc[:, 2]
-        single = self.single
         stock = np.array(state.on_hand)  # less what the splits below take
         line_sku = np.fromiter((k for o in orders for k in o.skus), np.int64, int(ptr[-1]))
         line_units = np.fromiter((u for o in orders for u in o.units), np.int64, int(ptr[-1]))

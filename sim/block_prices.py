@@ -717,10 +717,15 @@ def _pair_bounds(table: np.ndarray, first: np.ndarray, n_lines: np.ndarray) -> n
     return out
 
 
+WAVE_CLOCK_TOL_H = 1e-6
+"""How far the clock may be from a wave's time (it adds up the intervals) for the block's
+prices, which release an order at the wave's time, to apply (:func:`_on_time`)."""
+
+
 def _on_time(placed_h: float, now: float, wave_h: float) -> bool:
     """Is an order placed at ``placed_h`` routed ``now`` at the moment the block's prices
     describe: as it is placed, or (``wave_h`` > 0) at the first wave after that, waves every
-    ``wave_h`` hours from the start (to within 1e-6 h: the clock adds up the intervals)."""
+    ``wave_h`` hours from the start (to within :data:`WAVE_CLOCK_TOL_H`)."""
     if not wave_h:
         return placed_h == now
-    return abs((math.floor(placed_h / wave_h) + 1.0) * wave_h - now) <= 1e-6
+    return abs((math.floor(placed_h / wave_h) + 1.0) * wave_h - now) <= WAVE_CLOCK_TOL_H

@@ -239,10 +239,11 @@ class StaffingPlan:
     occurrence's headcount (the event log's shifts table); ``changes`` each change of an FC's
     staffing ``(time_h, fc, pickers, packers)`` in time order (the model's staffing events);
     :meth:`segments` walks the plan (for policies' estimates; nobody works after the end of
-    the run).
+    the run).  ``pickers_end_h``: the end of the last shift in which any FC has pickers
+    (``-inf`` if none ever has): work released from then on is never picked.
     """
 
-    __slots__ = ("changes", "levels", "shifts", "times")
+    __slots__ = ("changes", "levels", "pickers_end_h", "shifts", "times")
 
     def __init__(self, net: Network) -> None:
         horizon = net.horizon_h
@@ -282,6 +283,12 @@ class StaffingPlan:
             self._add(f, t, level[f][0], level[f][1])
         for f in range(net.n_fcs):
             self._add(f, horizon, 0, 0)
+        # after the last change to a positive level, the next change (at the latest the
+        # horizon's) ends the pickers' work for good
+        self.pickers_end_h = max(
+            (times[max(i for i, n in enumerate(levels) if n > 0) + 1]
+             for times, (levels, _) in zip(self.times, self.levels, strict=True)
+             if any(n > 0 for n in levels)), default=-math.inf)
 
     def _add(self, f: int, t: float, pickers: int, packers: int) -> None:
         self.times[f].append(t)

@@ -140,6 +140,13 @@ class StateView:
         ``[start_h, end_h)``."""
         return self._est.labor_hours(fc, start_h, end_h)
 
+    @property
+    def picking_ends_h(self) -> float:
+        """The end of the run's last shift with pickers at any FC (``-inf`` if none has
+        any): from then on no shipment released is picked, so none is delivered, and every
+        :meth:`etas` is ``inf``."""
+        return self._est.staffing.pickers_end_h
+
     def task_hours(self, fc: int, n_lines: int, n_units: int) -> tuple[float, float]:
         """Mean pick and pack hours at ``fc`` of a shipment of ``n_lines`` lines and
         ``n_units`` units."""

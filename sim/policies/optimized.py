@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import combinations, product
 from typing import Literal
 
-from sim.block_prices import line_halves, line_subsets
+from sim.block_prices import WAVE_CLOCK_TOL_H, line_halves, line_subsets
 from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
 from sim.policies.builtin import Assigned, planned_rank
@@ -122,6 +122,13 @@ class Optimal:
         if net.hold_mode is HoldMode.BACKORDER:
             return self._fallback.route(order, state)
         skus, units = order.skus, order.units
+        if order.promise_h < math.inf and state.now >= self._ends_h(state) \
+                and self._ends_as_optimal():
+            # no shipment released now is ever picked: every price is inf (late by inf
+            # hours), so the walk below keeps the first FC holding the order, and the split
+            # search finds no part cheaper than inf
+            f = state.first_with_stock(planned_rank(order, state), skus, units)
+            return f if f >= 0 else self._fallback.route(order, state)
         bound = self._prices_bounded()
         if self._calendar and bound:
             hit = state.calendar_choice(order, self.late_per_h, self.ready_margin_h,
@@ -174,6 +181,25 @@ class Optimal:
         if best is not None:
             return best
         return self._fallback.route(order, state)
+
+    @staticmethod
+    def _ends_h(state: StateView) -> float:
+        """From when every price of an order with a promise is ``inf``: the end of the last
+        shift with pickers (:attr:`StateView.picking_ends_h`), after which no shipment
+        released is picked, plus twice :data:`~sim.block_prices.WAVE_CLOCK_TOL_H`: the
+        calendar's prices of a wave release its orders at the wave's time, which the clock
+        may pass by that much (then they too must release them after that end)."""
+        return state.picking_ends_h + 2.0 * WAVE_CLOCK_TOL_H
+
+    def _ends_as_optimal(self) -> bool:
+        """True if the prices, the delivery estimates, the walk over the FCs and the split
+        search are this class's, so that after the last shift with pickers
+        (:attr:`StateView.picking_ends_h`) every price of an order with a promise is ``inf``
+        and :meth:`route` answers the first FC holding it (a subclass or instance replacing
+        any of them is asked as usual)."""
+        cls = type(self)
+        return self._prices_bounded() and self._walks_as_optimal() \
+            and cls.order_etas is Optimal.order_etas and "order_etas" not in self.__dict__
 
     def _walks_as_optimal(self) -> bool:
         """True if the walk over the FCs and the split search are this class's, whose
