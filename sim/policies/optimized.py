@@ -192,14 +192,15 @@ class Optimal:
         return state.picking_ends_h + 2.0 * WAVE_CLOCK_TOL_H
 
     def _ends_as_optimal(self) -> bool:
-        """True if the prices, the delivery estimates, the walk over the FCs and the split
-        search are this class's, so that after the last shift with pickers
-        (:attr:`StateView.picking_ends_h`) every price of an order with a promise is ``inf``
-        and :meth:`route` answers the first FC holding it (a subclass or instance replacing
-        any of them is asked as usual)."""
+        """True if the prices, the delivery estimates, the walk over the FCs, the calendar's
+        settled answers and the split search are this class's, so that after the last shift
+        with pickers (:attr:`StateView.picking_ends_h`) every price of an order with a
+        promise is ``inf`` and :meth:`route` answers the first FC holding it (a subclass or
+        instance replacing any of them is asked as usual)."""
         cls = type(self)
         return self._prices_bounded() and self._walks_as_optimal() \
-            and cls.order_etas is Optimal.order_etas and "order_etas" not in self.__dict__
+            and cls.order_etas is Optimal.order_etas and cls._settled is Optimal._settled \
+            and "order_etas" not in self.__dict__ and "_settled" not in self.__dict__
 
     def _walks_as_optimal(self) -> bool:
         """True if the walk over the FCs and the split search are this class's, whose
