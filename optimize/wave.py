@@ -122,7 +122,7 @@ class Wave:
         net = state.network
         n, F = len(orders), net.n_fcs
         single = self.single
-        if state.now >= single._ends_h(state) and all(o.promise_h < math.inf for o in orders) \
+        if state.picking_over and all(o.promise_h < math.inf for o in orders) \
                 and single._ends_as_optimal():
             # no shipment released now is ever picked: every price below would be inf (late
             # by inf hours), no order assigned and no split found, so each is left to route()

@@ -17,7 +17,7 @@ from typing import cast
 import numpy as np
 import simpy
 
-from sim.block_prices import BlockOrders, BlockPrices
+from sim.block_prices import WAVE_CLOCK_TOL_H, BlockOrders, BlockPrices
 from sim.labor import LaborPool, StaffingPlan
 from sim.network import Network
 from sim.shipping import Shipper, delivery_times_by_zone
@@ -93,6 +93,7 @@ class Estimates:
         "net",
         "packers",
         "pickers",
+        "picking_over_h",
         "pickup_times",
         "staffing",
     )
@@ -104,6 +105,11 @@ class Estimates:
         self.env = env
         self.pickers, self.packers = pickers, packers
         self.staffing = staffing
+        # from when no shipment released is ever picked, so every delivery estimate is inf:
+        # the end of the last shift with pickers, plus twice the wave clock's tolerance (the
+        # calendar's prices of a wave release its orders at the wave's time, which the clock
+        # may pass by that much: they too must release them after that end)
+        self.picking_over_h = staffing.pickers_end_h + 2.0 * WAVE_CLOCK_TOL_H
         self.pickup_times = pickup_times(net)
         self._arrivals: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray]] = {}
         self._on_time: dict[tuple[int, int, float], list[float]] = {}  # arrival()[0] as list

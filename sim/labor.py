@@ -283,12 +283,13 @@ class StaffingPlan:
             self._add(f, t, level[f][0], level[f][1])
         for f in range(net.n_fcs):
             self._add(f, horizon, 0, 0)
-        # after the last change to a positive level, the next change (at the latest the
-        # horizon's) ends the pickers' work for good
-        self.pickers_end_h = max(
-            (times[max(i for i, n in enumerate(levels) if n > 0) + 1]
-             for times, (levels, _) in zip(self.times, self.levels, strict=True)
-             if any(n > 0 for n in levels)), default=-math.inf)
+        # after an FC's last change to a positive number of pickers, the next change (at the
+        # latest the horizon's) ends their work for good
+        self.pickers_end_h = -math.inf
+        for times, (pickers, _) in zip(self.times, self.levels, strict=True):
+            last = max((i for i, n in enumerate(pickers) if n > 0), default=-1)
+            if last >= 0:
+                self.pickers_end_h = max(self.pickers_end_h, times[last + 1])
 
     def _add(self, f: int, t: float, pickers: int, packers: int) -> None:
         self.times[f].append(t)

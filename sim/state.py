@@ -61,7 +61,7 @@ class StateView:
     (clock, labor pools and plans), never the model itself.
     """
 
-    __slots__ = ("_blocks", "_env", "_est", "_net", "_on_hand", "_rows", "_wip")
+    __slots__ = ("_blocks", "_env", "_est", "_net", "_on_hand", "_over_h", "_rows", "_wip")
 
     def __init__(self, estimates: Estimates, on_hand: np.ndarray,
                  on_hand_rows: Sequence[memoryview], wip: Sequence[int]) -> None:
@@ -71,6 +71,7 @@ class StateView:
         self._blocks = estimates.blocks
         self._env = estimates.env
         self._net = estimates.net
+        self._over_h = estimates.picking_over_h
         ro = on_hand.view()
         ro.flags.writeable = False
         self._on_hand = ro
@@ -141,11 +142,12 @@ class StateView:
         return self._est.labor_hours(fc, start_h, end_h)
 
     @property
-    def picking_ends_h(self) -> float:
-        """The end of the run's last shift with pickers at any FC (``-inf`` if none has
-        any): from then on no shipment released is picked, so none is delivered, and every
-        :meth:`etas` is ``inf``."""
-        return self._est.staffing.pickers_end_h
+    def picking_over(self) -> bool:
+        """True once the run's last shift with pickers at any FC has ended (by more than
+        the wave clock's tolerance, 2e-6 h): from then on no shipment released is picked,
+        so none is delivered, every :meth:`etas` is ``inf``, and so is every price this
+        view gives (behind the queues or from the calendar) of an order with a promise."""
+        return self._env.now >= self._over_h
 
     def task_hours(self, fc: int, n_lines: int, n_units: int) -> tuple[float, float]:
         """Mean pick and pack hours at ``fc`` of a shipment of ``n_lines`` lines and

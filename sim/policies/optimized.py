@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import combinations, product
 from typing import Literal
 
-from sim.block_prices import WAVE_CLOCK_TOL_H, line_halves, line_subsets
+from sim.block_prices import line_halves, line_subsets
 from sim.network import HoldMode
 from sim.policies.base import Decision, checked_number
 from sim.policies.builtin import Assigned, planned_rank
@@ -122,8 +122,7 @@ class Optimal:
         if net.hold_mode is HoldMode.BACKORDER:
             return self._fallback.route(order, state)
         skus, units = order.skus, order.units
-        if order.promise_h < math.inf and state.now >= self._ends_h(state) \
-                and self._ends_as_optimal():
+        if state.picking_over and order.promise_h < math.inf and self._ends_as_optimal():
             # no shipment released now is ever picked: every price is inf (late by inf
             # hours), so the walk below keeps the first FC holding the order, and the split
             # search finds no part cheaper than inf
@@ -182,19 +181,10 @@ class Optimal:
             return best
         return self._fallback.route(order, state)
 
-    @staticmethod
-    def _ends_h(state: StateView) -> float:
-        """From when every price of an order with a promise is ``inf``: the end of the last
-        shift with pickers (:attr:`StateView.picking_ends_h`), after which no shipment
-        released is picked, plus twice :data:`~sim.block_prices.WAVE_CLOCK_TOL_H`: the
-        calendar's prices of a wave release its orders at the wave's time, which the clock
-        may pass by that much (then they too must release them after that end)."""
-        return state.picking_ends_h + 2.0 * WAVE_CLOCK_TOL_H
-
     def _ends_as_optimal(self) -> bool:
         """True if the prices, the delivery estimates, the walk over the FCs, the calendar's
         settled answers and the split search are this class's, so that after the last shift
-        with pickers (:attr:`StateView.picking_ends_h`) every price of an order with a
+        with pickers (:attr:`StateView.picking_over`) every price of an order with a
         promise is ``inf`` and :meth:`route` answers the first FC holding it (a subclass or
         instance replacing any of them is asked as usual)."""
         cls = type(self)
