@@ -147,12 +147,16 @@ class Wave:
         bounded = single._prices_bounded()
         calendar = self._calendar and bounded
         late, margin, wave_h = single.late_per_h, single.ready_margin_h, self.wave_interval_h
+        # each order's StateView.queue_costs, as the checks of queue_cost_rows found them
+        # (NaN: not at hand), where it has a NaN (the other rows are whole's)
+        checked: dict[int, list[float]] = {}
         if calendar:
             whole = state.calendar_cost_rows(orders, late, margin, wave_h)
         elif bounded:  # from the day's table where the queues keep its pickups
             whole = state.queue_cost_rows(orders, late, margin, wave_h)
             redo = np.flatnonzero(np.isnan(whole).any(axis=1)).tolist()
             if redo:
+                checked = dict(zip(redo, whole[redo].tolist(), strict=True))
                 whole[redo] = state.whole_order_costs([orders[i] for i in redo], late, margin)
         else:
             whole = np.full((n, F), np.nan)
@@ -176,8 +180,14 @@ class Wave:
             for i in np.flatnonzero(ask).tolist():
                 o = orders[i]
                 # exact: parts priced from the day's table where the queues keep the pickups
-                known = None if calendar or not bounded else state.queue_costs(
-                    o, late, margin, wave_h)
+                # (the wave's checks, made above, are queue_costs's: none at hand, none)
+                known = None
+                if bounded and not calendar:
+                    known = checked.get(i)
+                    if known is None:
+                        known = whole[i].tolist()
+                    elif all(c != c for c in known):
+                        known = None
                 split = single._best_split(o, state, float(to_beat[i]), None, calendar, wave_h,
                                            known)
                 if split is not None and all(stock[f, k] >= u for f, k, u in
@@ -226,13 +236,18 @@ def _cheapest_if_feasible(cost: np.ndarray, hours: np.ndarray, capacity: np.ndar
     n = len(cost)
     best = cost.argmin(axis=1)
     chosen = np.where(cost[np.arange(n), best] <= unassigned, best, -1)
-    line_fc = np.repeat(chosen, np.diff(ptr))
+    line_fc = np.repeat(chosen, ptr[1:] - ptr[:-1])
     on = line_fc >= 0
-    if on.any():
+    if on.any():  # the units each (FC, SKU) is asked for, against its stock
         key = line_fc[on] * stock.shape[1] + line_sku[on]
-        used, at = np.unique(key, return_inverse=True)
-        units = np.bincount(at, weights=line_units[on])
-        if (units > stock.reshape(-1)[used]).any():
+        order = np.argsort(key, kind="stable")  # (np.unique costs several times more)
+        key = key[order]
+        first = np.empty(len(key), bool)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        at = np.flatnonzero(first)
+        units = np.add.reduceat(line_units[on][order], at)
+        if (units > stock.reshape(-1)[key[at]]).any():
             return None
     if overflow_priced:
         idx = np.flatnonzero(chosen >= 0)

@@ -164,8 +164,8 @@ class BlockPrices:
         self._parts: dict[_PartKey, _Parts] = {}
         self._bounds: tuple[np.ndarray, list[float]] | None = None
         self._lows: list[list[float]] | None = None
-        # by _Key: each order's _QueueCosts inputs (None: no row)
-        self._checked_rows: dict[_Key, list[_QueueRow | None]] = {}
+        # by _Key: the block's _QueueCosts inputs
+        self._checked_rows: dict[_Key, _QueueTable] = {}
         self._window_arr: dict[tuple[float, float], _Arrays4] = {}
         # of the checks against the queues lately (queue_whole's, FC by FC, and queue_rows',
         # every order and FC of a wave): how many, how many held (the counts are halved at
@@ -237,8 +237,9 @@ class BlockPrices:
         services), worked out for the whole block at once; ``None`` for an order not of the
         block, not a single parcel as :meth:`whole` prices them, or where no bound applies
         (use that method)."""
-        i = self._index(order, None)  # the bound holds at any time
-        if i < 0:
+        block = self._block  # _index(order, None), inlined (asked once per order); the
+        i = order.id - block[0].id if block else -1  # bound holds at any time
+        if not 0 <= i < len(block) or block[i] is not order:
             return None
         lows = self._lows
         if lows is None:
@@ -329,7 +330,8 @@ class BlockPrices:
         if split is None:
             split = np.full(n, np.nan)
         ok = ~np.isnan(cost).any(axis=1)
-        return [_Choice(*t) if k else None for k, t in zip(
+        # plain tuples from zip (a NamedTuple each took about 10 ms a day, by line profile)
+        return [t if k else None for k, t in zip(
             ok.tolist(), zip(rank[:, 0].tolist(), rank[rows, j].tolist(),
                              ranked[rows, j].tolist(), split.tolist(), strict=True),
             strict=True)]
@@ -347,36 +349,37 @@ class BlockPrices:
         :meth:`~sim.estimates.Estimates.landed_cost` finds it on time).  ``None`` when
         :meth:`whole` gives ``None``.  ``wave_h``: as for :meth:`whole` (the order is
         being routed at its wave)."""
-        i = self._index(order, wave_h)
-        if i < 0:
+        block = self._block  # _index, inlined: this is asked once per order
+        i = order.id - block[0].id if block else -1
+        if not 0 <= i < len(block) or block[i] is not order \
+                or not _on_time(order.placed_h, self._est.env.now, wave_h):
             return None
         key = (late_per_h, margin_h, wave_h)
-        rows = self._checked_rows.get(key)
-        if rows is None:
-            rows = self._checked_rows[key] = self._queue_rows(*key)
-        entry = rows[i]
-        return None if entry is None else _QueueCosts(entry, self._est.queue_ready_h,
-                                                      self._held)
+        table = self._checked_rows.get(key)
+        if table is None:
+            table = self._checked_rows[key] = self._queue_table(*key)
+        row = table.cost[i]
+        if not row or row[0] != row[0]:  # NaN: whole does not price it
+            return None
+        return _QueueCosts(table, i, self._est.queue_ready_h, self._held)
 
-    def _queue_rows(self, late_per_h: float, margin_h: float, wave_h: float
-                    ) -> list[_QueueRow | None]:
-        """What :meth:`queue_whole` checks, for each order of the block: :meth:`whole`'s
+    def _queue_table(self, late_per_h: float, margin_h: float, wave_h: float
+                     ) -> _QueueTable:
+        """What :meth:`queue_whole` checks, for the orders of the block: :meth:`whole`'s
         costs (released when placed, or at the wave), the ready times ``(lo, hi]`` at each
         FC within which every service's first pickup is the one they assume
         (:meth:`~sim.estimates.Estimates.calendar_windows`), the pick and pack hours (with
         ``margin_h``) whose ready time behind the queues is compared with them, and the
-        promise; ``None`` for the orders :meth:`whole` does not price."""
+        promises."""
         b = self._arrays
         assert b is not None
-        costs = self._whole_table((late_per_h, margin_h, wave_h))[1]
         lo, hi, pick, pack = self._windows(margin_h, wave_h)
-        return [None if not row or row[0] != row[0] else _QueueRow(row, *rest)
-                for row, *rest in zip(costs, lo.tolist(), hi.tolist(), pick.tolist(),
-                                      pack.tolist(), b.promise_h.tolist(), strict=True)]
+        return _QueueTable(self._whole_table((late_per_h, margin_h, wave_h))[1], lo.tolist(),
+                           hi.tolist(), pick.tolist(), pack.tolist(), b.promise_h.tolist())
 
     def _windows(self, margin_h: float, wave_h: float) -> _Arrays4:
         """The block's orders' ready-time windows ``lo``, ``hi`` and their pick and pack
-        hours (with ``margin_h``), each (orders, FCs): see :meth:`_queue_rows`."""
+        hours (with ``margin_h``), each (orders, FCs): see :meth:`_queue_table`."""
         key = (margin_h, wave_h)
         hit = self._window_arr.get(key)
         if hit is None:
@@ -411,9 +414,10 @@ class BlockPrices:
         # inf (no pickup left) only with a promise, as _QueueCosts takes it
         take = (cost < math.inf) | ((cost == math.inf) & (b.promise_h[rows] < math.inf)[:, None])
         checked = int(take.sum())
+        ready = np.empty_like(pick)
         for f in range(F):
-            ready = est.ready_now(f, pick[:, f], pack[:, f])
-            take[:, f] &= (lo[:, f] < ready) & (ready <= hi[:, f])
+            ready[:, f] = est.ready_now(f, pick[:, f], pack[:, f])
+        take &= (lo < ready) & (ready <= hi)
         self._held[0] += checked
         self._held[1] += int(take.sum())
         out[ok] = np.where(take, cost, np.nan)
@@ -638,36 +642,34 @@ class BlockPrices:
         return first.tolist(), out
 
 
-class _Choice(NamedTuple):
-    """One order's :meth:`BlockPrices.choice`."""
-
-    first: int  # the first FC of its rank
-    best: int  # the FC of least cost, first_saving off the first's
-    cost: float  # that cost
-    split: float  # the order's split bound (NaN: none)
+_Choice = tuple[int, int, float, float]
+"""One order's :meth:`BlockPrices.choice`: the first FC of its rank, the FC of least cost
+(first_saving off the first's), that cost, and the order's split bound (NaN: none)."""
 
 
-class _QueueRow(NamedTuple):
-    """One order's entry of :meth:`BlockPrices._queue_rows`."""
+class _QueueTable(NamedTuple):
+    """:meth:`BlockPrices._queue_table`: by order of the block, and FC where by FC (lists:
+    an order's checks read a few numbers each)."""
 
-    cost: list[float]  # by FC
-    lo: list[float]
-    hi: list[float]
-    pick: list[float]
-    pack: list[float]
-    promise_h: float
+    cost: list[list[float]]  # whole's costs (a NaN row: not priced)
+    lo: list[list[float]]
+    hi: list[list[float]]
+    pick: list[list[float]]
+    pack: list[list[float]]
+    promise_h: list[float]
 
 
 class _QueueCosts(Sequence[float]):
-    """:meth:`BlockPrices.queue_whole`, each FC's cost checked when first read (``held``:
-    the count of checks and of those that held, added to)."""
+    """:meth:`BlockPrices.queue_whole` of the order ``i`` of ``table``, each FC's cost
+    checked when first read (``held``: the count of checks and of those that held, added
+    to)."""
 
-    __slots__ = ("_held", "_out", "_ready", "_row")
+    __slots__ = ("_held", "_i", "_out", "_ready", "_table")
 
-    def __init__(self, row: _QueueRow, ready: Callable[[int, float, float], float],
+    def __init__(self, table: _QueueTable, i: int, ready: Callable[[int, float, float], float],
                  held: list[int]) -> None:
-        self._row, self._ready, self._held = row, ready, held
-        self._out: list[float | None] = [None] * len(row.cost)
+        self._table, self._i, self._ready, self._held = table, i, ready, held
+        self._out: list[float | None] = [None] * len(table.cost[i])
 
     def __len__(self) -> int:
         return len(self._out)
@@ -675,16 +677,16 @@ class _QueueCosts(Sequence[float]):
     def __getitem__(self, f: int) -> float:  # type: ignore[override]
         c = self._out[f]
         if c is None:
-            row = self._row
-            c = row.cost[f]
+            t, i = self._table, self._i
+            c = t.cost[i][f]
             # inf (no pickup left) is the same cost only with a promise: without one,
             # landed_cost finds such a shipment late by no hours (inf - inf), the table by NaN
-            if not (c < math.inf or (c == math.inf and row.promise_h < math.inf)):
+            if not (c < math.inf or (c == math.inf and t.promise_h[i] < math.inf)):
                 c = math.nan
             else:
                 held = self._held
                 held[0] += 1
-                if row.lo[f] < self._ready(f, row.pick[f], row.pack[f]) <= row.hi[f]:
+                if t.lo[i][f] < self._ready(f, t.pick[i][f], t.pack[i][f]) <= t.hi[i][f]:
                     held[1] += 1
                 else:
                     c = math.nan

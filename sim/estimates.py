@@ -61,7 +61,6 @@ class Estimates:
     __slots__ = (
         "_arrivals",
         "_choice",
-        "_done_at",
         "_done_now",
         "_labor_rate",
         "_n_services",
@@ -69,7 +68,6 @@ class Estimates:
         "_pack_coef",
         "_pick_coef",
         "_pickups_np",
-        "_ready_at",
         "_rows_at",
         "_set_post",
         "_set_unit",
@@ -113,11 +111,9 @@ class Estimates:
         self.pickup_times = pickup_times(net)
         self._arrivals: dict[tuple[int, int, float], tuple[np.ndarray, np.ndarray]] = {}
         self._on_time: dict[tuple[int, int, float], list[float]] = {}  # arrival()[0] as list
-        self._done_now = -math.inf  # the clock time _done_at holds results for
-        self._done_at: dict[tuple[int, float], float] = {}  # (FC, queued pick h) -> done
+        self._done_now = -math.inf  # the clock time _rows_at holds results for
         # (FC, queued pick h, queued pack h, pick h, pack h) -> delivery by zone per service
         self._rows_at: dict[tuple[int, float, float, float, float], list[list[float] | None]] = {}
-        self._ready_at: dict[tuple[int, float, float, float, float], float] = {}  # same key
         self.blocks = BlockPrices(self)
         self._pickups_np: dict[tuple[int, int], np.ndarray] = {}
         self._staff_np: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
@@ -284,8 +280,8 @@ class Estimates:
 
     def etas(self, f: int, dest: int, pick_h: float, pack_h: float) -> list[float]:
         """Expected delivery by service of a shipment released to FC ``f`` now (see
-        :meth:`ready_h`, :meth:`delivery_h`; the same arithmetic, with the pickers' part,
-        which does not depend on the shipment, kept while the clock and queue stay)."""
+        :meth:`ready_h`, :meth:`delivery_h`; the same arithmetic, the delivery times by
+        zone kept while the clock and queues stay)."""
         rows = self._delivery_rows(f, pick_h, pack_h)
         zone = self._zone[f][dest]
         return [math.inf if row is None else row[zone] for row in rows]
@@ -319,33 +315,36 @@ class Estimates:
         return rows
 
     def _new_now(self) -> None:
-        """The clock moved: what :meth:`_delivery_rows` and :meth:`queue_ready_h` keep is
-        for another time."""
+        """The clock moved: what :meth:`_delivery_rows` keeps is for another time."""
         self._done_now = self.env.now
-        self._done_at.clear()
         self._rows_at.clear()
-        self._ready_at.clear()
 
     def queue_ready_h(self, f: int, pick_h: float, pack_h: float) -> float:
-        """:meth:`ready_h` as :meth:`etas` works it out (the same float), kept while the
-        clock and queues stay, for :meth:`etas` too (a check of the day's calendar prices
-        against the queues, :meth:`sim.block_prices.BlockPrices.queue_whole`, and a price
-        worked out behind the queues where the check fails, share it); the pickers' part,
-        which does not depend on the shipment, kept for every shipment."""
+        """:meth:`ready_h` as :meth:`etas` works it out (the same float): the two
+        :meth:`work_done_h` of the pickers' and the packers' queues, each done within the
+        segment of the staffing plan where it starts when it fits there, walked otherwise.
+        Asked once or twice per FC of each order routed (a check of the day's calendar
+        prices against the queues, :meth:`sim.block_prices.BlockPrices.queue_whole`, and a
+        price worked out behind the queues), with the clock or a queue moved since the
+        last order: kept results were hardly ever asked for again, so none are kept."""
         now = self.env.now
-        if now != self._done_now:
-            self._new_now()
-        q_pick = self.pickers[f].queued_h
-        q_pack = self.packers[f].queued_h
-        key = (f, q_pick, q_pack, pick_h, pack_h)
-        ready = self._ready_at.get(key)
-        if ready is None:
-            start = self._done_at.get((f, q_pick))
-            if start is None:
-                start = self._done_at[(f, q_pick)] = self.work_done_h(f, 0, now, q_pick)
-            ready = self._ready_at[key] = self.work_done_h(f, 1, start + pick_h, q_pack) \
-                + pack_h
-        return ready
+        staffing = self.staffing
+        times = staffing.times[f]
+        n = len(times)
+        q = self.pickers[f].queued_h
+        i = bisect_right(times, now)  # as work_done_h(f, 0, now, q)
+        if 0 < i < n and (level := staffing.levels[f][0][i - 1]) > 0 \
+                and q <= level * (times[i] - now):
+            start = now + q / level
+        else:
+            start = self._work_done_walk(f, 0, now, q)
+        start += pick_h
+        q = self.packers[f].queued_h
+        i = bisect_right(times, start)  # as work_done_h(f, 1, start, q)
+        if 0 < i < n and (level := staffing.levels[f][1][i - 1]) > 0 \
+                and q <= level * (times[i] - start):
+            return start + q / level + pack_h
+        return self._work_done_walk(f, 1, start, q) + pack_h
 
     def whole_order_costs(self, orders: Sequence[OrderView], late_per_h: float,
                           margin_h: float) -> np.ndarray:
@@ -519,10 +518,23 @@ class Estimates:
         """When shipments released to FC ``f`` now, of these pick and pack hours, would be
         packed, as :meth:`etas` estimates it, the same floats, with numpy: the packers' queue
         is done within the segment of the staffing plan where each pick ends, as
-        :meth:`work_done_h` finds first, or is walked one by one."""
+        :meth:`work_done_h` finds first, or is walked one by one.  (A wave's orders mostly
+        end their picks in one segment, where the queue fits after each: then that segment
+        is found once, from the earliest and the latest pick.)"""
         start = self.work_done_h(f, 0, self.env.now, self.pickers[f].queued_h)
         q_pack = self.packers[f].queued_h
         picked = start + pick_h
+        if len(picked):  # most often every pick ends in one segment, where the queue fits
+            staffing = self.staffing
+            t = staffing.times[f]
+            last = float(picked.max())
+            seg = bisect_right(t, last)  # the segment of the last pick's end, + 1
+            # n * (t[seg] - p) only grows as p falls (rounding is monotone): the queue
+            # fits after every pick if it fits after the last
+            if 0 < seg < len(t) and t[seg - 1] <= float(picked.min()) \
+                    and (n := staffing.levels[f][1][seg - 1]) > 0 \
+                    and q_pack <= n * (t[seg] - last):
+                return picked + q_pack / n + pack_h
         times, levels = self._staff_arr(f, 1)
         i = np.searchsorted(times, picked, side="right")  # the segment, + 1
         inside = (i > 0) & (i < len(times))

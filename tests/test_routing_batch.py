@@ -217,35 +217,55 @@ def test_ready_times_by_numpy_are_the_scalar_estimate(days: float) -> None:
     m = FulfillmentModel(build_network(sc))
     est = m.estimates
     rng = np.random.default_rng(9)
-    walked = shortcut = at_change = 0
-    for _ in range(300):
+    walked = shortcut = at_change = one_segment = straddle = 0
+    for trial in range(300):
+        # the last 150: a wave's batch (short picks, queues of hours), often just before a
+        # staffing change, so that its picks end in one segment or straddle the change
+        wave = trial >= 150
         f = int(rng.integers(est.net.n_fcs))
         changes = est.staffing.times[f]
         m.env._now = float(rng.choice([rng.uniform(0, 24 * days), rng.choice(changes)]))
+        if wave and rng.random() < 0.5:
+            m.env._now = max(0.0, float(rng.choice(changes)) - float(rng.uniform(0, 0.3)))
         q_pick = m.pickers[f].queued_h = float(rng.choice([0.0, rng.exponential(5.0),
                                                            rng.exponential(200.0)]))
         q_pack = m.packers[f].queued_h = float(rng.choice([0.0, rng.exponential(5.0),
                                                            rng.exponential(200.0)]))
-        pick = rng.exponential(rng.choice([0.05, 2.0, 20.0]), 50)
+        if wave:
+            m.pickers[f].queued_h = q_pick = 0.0
+            q_pack = m.packers[f].queued_h = float(rng.choice([0.0, rng.exponential(2.0)]))
+        pick = rng.uniform(0.0, 0.2, 50) if wave else rng.exponential(
+            rng.choice([0.05, 2.0, 20.0]), 50)
         pack = rng.exponential(rng.choice([0.05, 2.0, 20.0]), 50)
         start = est.work_done_h(f, 0, m.env.now, q_pick)
         later = [c for c in changes if c > start]
-        if later:  # picks that end exactly at a staffing change (a shift's end or start)
-            pick[:10] = rng.choice(later, 10) - start
+        if later and not wave:  # picks that end exactly at a staffing change (a shift's
+            pick[:10] = rng.choice(later, 10) - start  # end or start)
             at_change += sum(start + p in changes for p in pick[:10].tolist())
         want = _ready_one_by_one(est, f, q_pick, q_pack, pick, pack)
         assert est.ready_now(f, pick, pack).tolist() == want
+        # one by one as the per-order checks work it out (queue_ready_h), the same floats
+        assert [est.queue_ready_h(f, p, q) for p, q in zip(pick.tolist(), pack.tolist(),
+                                                           strict=True)] == want
+        segments, fits = set(), True
         for p in (start + pick).tolist():  # which way each went
             i = bisect.bisect_right(changes, p)
             level = est.staffing.levels[f][1][i - 1] if 0 < i < len(changes) else 0
             inside = level > 0 and q_pack <= level * (changes[i] - p)
             shortcut += inside
             walked += not inside
+            segments.add(i)
+            fits &= inside
+        # the whole batch in one segment where the queue fits after each pick: ready_now
+        # finds the segment once (from the earliest and latest pick)
+        one_segment += len(segments) == 1 and fits
+        straddle += len(segments) > 1 and wave
     if days > 1:
         assert shortcut > 1000 and walked > 1000 and at_change > 500
+        assert one_segment > 40 and straddle > 20, (one_segment, straddle)
     else:  # no staffing change before the end: every shipment is walked (and never ready)
         assert all(len(est.staffing.times[f]) == 1 for f in range(est.net.n_fcs))
-        assert shortcut == 0 and walked == 300 * 50
+        assert shortcut == 0 and walked == 300 * 50 and one_segment == 0
 
 
 def test_a_wave_run_ending_before_any_shift_prices_behind_the_queues() -> None:

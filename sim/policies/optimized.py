@@ -144,15 +144,16 @@ class Optimal:
         known = state.queue_costs(order, self.late_per_h, self.ready_margin_h) \
             if bound and not self._calendar else None
         best, best_cost = None, math.inf
+        # a bound above limit: the FC cannot cost less than best_cost (inf until a best is
+        # found, or if prices are not bounded)
+        limit = math.inf
         lows: Sequence[float] | None = None  # the bounds of the day's table, if at hand
         for f in planned_rank(order, state):  # nearest (or planned) first: wins near-ties
             # an FC is priced if it holds the order and its lower bound does not rule it out
             # (the day's bounds, at hand, are read before the stock)
-            limit = math.inf  # a bound above it: it cannot cost less than best_cost
             if bound and best is not None:
                 if lows is None:
                     lows = state.whole_lower_bounds(order) or ()
-                limit = best_cost + _BOUND_TOL * max(1.0, abs(best_cost))
                 if lows and lows[f] > limit:
                     continue  # pricing it is useless
             if not state.has_stock(f, skus, units):
@@ -173,6 +174,10 @@ class Optimal:
                 best, best_cost = f, c - self.min_saving
             elif c < best_cost:
                 best, best_cost = f, c
+            else:
+                continue
+            if bound:
+                limit = best_cost + _BOUND_TOL * max(1.0, abs(best_cost))
         if (net.hold_mode is HoldMode.SPLIT and len(skus) > 1 and self.max_shipments > 1):
             split = self._best_split(order, state, best_cost, etas, known=known)
             if split is not None:
