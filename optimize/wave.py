@@ -240,7 +240,7 @@ def _cheapest_if_feasible(cost: np.ndarray, hours: np.ndarray, capacity: np.ndar
     on = line_fc >= 0
     if on.any():  # the units each (FC, SKU) is asked for, against its stock
         key = line_fc[on] * stock.shape[1] + line_sku[on]
-        order = np.argsort(key, kind="stable")  # (np.unique costs several times more)
+        order = np.argsort(key, kind="stable")  # (np.unique with bincount: twice the time)
         key = key[order]
         first = np.empty(len(key), bool)
         first[0] = True
