@@ -147,8 +147,8 @@ class Wave:
         bounded = single._prices_bounded()
         calendar = self._calendar and bounded
         late, margin, wave_h = single.late_per_h, single.ready_margin_h, self.wave_interval_h
-        # each order's StateView.queue_costs, as the checks of queue_cost_rows found them
-        # (NaN: not at hand), where it has a NaN (the other rows are whole's)
+        # the rows of queue_cost_rows that have a NaN, as its checks left them (the other
+        # rows are whole's): the prices the split search below may take as at hand
         checked: dict[int, list[float]] = {}
         if calendar:
             whole = state.calendar_cost_rows(orders, late, margin, wave_h)
@@ -179,8 +179,14 @@ class Wave:
                     1.0, np.abs(to_beat))))
             for i in np.flatnonzero(ask).tolist():
                 o = orders[i]
-                # exact: parts priced from the day's table where the queues keep the pickups
-                # (the wave's checks, made above, are queue_costs's: none at hand, none)
+                # exact: parts priced from the day's table where the queues keep the pickups,
+                # known from the wave's checks above instead of StateView.queue_costs (the
+                # same numbers where both check; a row with none at hand passes None, where
+                # queue_costs would give all NaN, and while the checks are refused the rows
+                # are all NaN where queue_costs would check each FC: either way
+                # _best_split then prices every part itself, since queue_part_costs refuses
+                # its table under the same rule, BlockPrices._checks_hold; the same
+                # decisions, only the work differs, and so do the checks counted)
                 known = None
                 if bounded and not calendar:
                     known = checked.get(i)

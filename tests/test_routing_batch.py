@@ -209,13 +209,26 @@ def _ready_one_by_one(est: Estimates, f: int, q_pick: float, q_pack: float,
 
 
 @pytest.mark.parametrize("days", [9, 0.2])  # 0.2: the run ends before any shift starts
-def test_ready_times_by_numpy_are_the_scalar_estimate(days: float) -> None:
+def test_ready_times_by_numpy_are_the_scalar_estimate(days: float,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     # the ready times wave batches price by (Estimates.ready_now) are those of etas, float
     # for float: clocks inside and outside shifts and at staffing changes, queues from
     # empty to days of work, tasks of any length, picks ending at a staffing change
     sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_overrides(horizon_days=days)
     m = FulfillmentModel(build_network(sc))
     est = m.estimates
+    for f in range(est.net.n_fcs):  # packers unlike pickers, so a mix-up shows
+        pickers, packers = est.staffing.levels[f]
+        est.staffing.levels[f] = (pickers, [3 * n + (i % 2) for i, n in enumerate(packers)])
+    est._staff_np.clear()
+    general: list[int] = []  # ready_now's calls that took the general way (not the shortcut)
+    staff_arr = Estimates._staff_arr
+
+    def counted(self: Estimates, f: int, pool: int) -> tuple[np.ndarray, np.ndarray]:
+        general.append(pool)
+        return staff_arr(self, f, pool)
+
+    monkeypatch.setattr(Estimates, "_staff_arr", counted)
     rng = np.random.default_rng(9)
     walked = shortcut = at_change = one_segment = straddle = 0
     for trial in range(300):
@@ -260,6 +273,9 @@ def test_ready_times_by_numpy_are_the_scalar_estimate(days: float) -> None:
         # finds the segment once (from the earliest and latest pick)
         one_segment += len(segments) == 1 and fits
         straddle += len(segments) > 1 and wave
+    # the whole batch took the shortcut exactly when every pick ends in one segment where
+    # the queue fits after it
+    assert general == [1] * (300 - one_segment)
     if days > 1:
         assert shortcut > 1000 and walked > 1000 and at_change > 500
         assert one_segment > 40 and straddle > 20, (one_segment, straddle)
