@@ -237,9 +237,8 @@ class BlockPrices:
         services), worked out for the whole block at once; ``None`` for an order not of the
         block, not a single parcel as :meth:`whole` prices them, or where no bound applies
         (use that method)."""
-        block = self._block  # _index(order, None), inlined (asked once per order); the
-        i = order.id - block[0].id if block else -1  # bound holds at any time
-        if not 0 <= i < len(block) or block[i] is not order:
+        i = self._index(order, None)  # the bound holds at any time
+        if i < 0:
             return None
         lows = self._lows
         if lows is None:
@@ -349,10 +348,8 @@ class BlockPrices:
         :meth:`~sim.estimates.Estimates.landed_cost` finds it on time).  ``None`` when
         :meth:`whole` gives ``None``.  ``wave_h``: as for :meth:`whole` (the order is
         being routed at its wave)."""
-        block = self._block  # _index, inlined: this is asked once per order
-        i = order.id - block[0].id if block else -1
-        if not 0 <= i < len(block) or block[i] is not order \
-                or not _on_time(order.placed_h, self._est.env.now, wave_h):
+        i = self._index(order, wave_h)
+        if i < 0:
             return None
         key = (late_per_h, margin_h, wave_h)
         table = self._checked_rows.get(key)
@@ -361,7 +358,7 @@ class BlockPrices:
         row = table.cost[i]
         if not row or row[0] != row[0]:  # NaN: whole does not price it
             return None
-        return _QueueCosts(table, i, self._est.queue_ready_h, self._held)
+        return _QueueCosts(table, i, self._est.ready_h, self._held)
 
     def _queue_table(self, late_per_h: float, margin_h: float, wave_h: float
                      ) -> _QueueTable:

@@ -296,7 +296,7 @@ class Estimates:
         rows_key = (f, self.pickers[f].queued_h, self.packers[f].queued_h, pick_h, pack_h)
         rows = self._rows_at.get(rows_key)
         if rows is None:
-            ready = self.queue_ready_h(f, pick_h, pack_h)
+            ready = self.ready_h(f, pick_h, pack_h)
             rows = []
             on_time = self._on_time
             pickups = self.pickup_times[f]
@@ -318,33 +318,6 @@ class Estimates:
         """The clock moved: what :meth:`_delivery_rows` keeps is for another time."""
         self._done_now = self.env.now
         self._rows_at.clear()
-
-    def queue_ready_h(self, f: int, pick_h: float, pack_h: float) -> float:
-        """:meth:`ready_h` as :meth:`etas` works it out (the same float): the two
-        :meth:`work_done_h` of the pickers' and the packers' queues, each done within the
-        segment of the staffing plan where it starts when it fits there, walked otherwise.
-        Asked once or twice per FC of each order routed (a check of the day's calendar
-        prices against the queues, :meth:`sim.block_prices.BlockPrices.queue_whole`, and a
-        price worked out behind the queues), with the clock or a queue moved since the
-        last order: kept results were hardly ever asked for again, so none are kept."""
-        now = self.env.now
-        staffing = self.staffing
-        times = staffing.times[f]
-        n = len(times)
-        q = self.pickers[f].queued_h
-        i = bisect_right(times, now)  # as work_done_h(f, 0, now, q)
-        if 0 < i < n and (level := staffing.levels[f][0][i - 1]) > 0 \
-                and q <= level * (times[i] - now):
-            start = now + q / level
-        else:
-            start = self._work_done_walk(f, 0, now, q)
-        start += pick_h
-        q = self.packers[f].queued_h
-        i = bisect_right(times, start)  # as work_done_h(f, 1, start, q)
-        if 0 < i < n and (level := staffing.levels[f][1][i - 1]) > 0 \
-                and q <= level * (times[i] - start):
-            return start + q / level + pack_h
-        return self._work_done_walk(f, 1, start, q) + pack_h
 
     def whole_order_costs(self, orders: Sequence[OrderView], late_per_h: float,
                           margin_h: float) -> np.ndarray:

@@ -257,9 +257,6 @@ def test_ready_times_by_numpy_are_the_scalar_estimate(days: float,
             at_change += sum(start + p in changes for p in pick[:10].tolist())
         want = _ready_one_by_one(est, f, q_pick, q_pack, pick, pack)
         assert est.ready_now(f, pick, pack).tolist() == want
-        # one by one as the per-order checks work it out (queue_ready_h), the same floats
-        assert [est.queue_ready_h(f, p, q) for p, q in zip(pick.tolist(), pack.tolist(),
-                                                           strict=True)] == want
         segments, fits = set(), True
         for p in (start + pick).tolist():  # which way each went
             i = bisect.bisect_right(changes, p)
