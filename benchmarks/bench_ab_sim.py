@@ -12,7 +12,9 @@ scenario file given by its path, at ``--days``; ``--new-scenario`` gives B anoth
 to compare two policies), runs ``simulate`` once untimed, then again each time it is asked,
 and reports the process's CPU time (``time.process_time``) of that run.  Rounds alternate
 the order (A, B; B, A; ...).  It prints the medians, their ratio old/new (above 1: B is
-faster) and the median and range of the rounds' own ratios.  Steadier than ``bench_ab.py``
+faster) and the median and range of the rounds' own ratios, with a 95 % interval for the
+latter's median from order statistics (distribution-free: rounds are taken as independent;
+"no detectable difference" when it contains 1).  Steadier than ``bench_ab.py``
 for small differences: no imports, no writing, no process start per run.  It measures; it
 asserts nothing.
 """
@@ -24,6 +26,8 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from scipy.stats import binom
 
 WORKER = r"""
 import gc, sys, time
@@ -85,7 +89,31 @@ def main() -> int:
           "(CPU s of simulate)")
     print(f"old {old:.3f} s   new {new:.3f} s   old/new {old / new:.3f}   per round: median "
           f"{statistics.median(ratios):.3f} (range {min(ratios):.3f}-{max(ratios):.3f})")
+    ci = median_interval(ratios)
+    if ci is None:
+        print("too few rounds for a 95 % interval of the rounds' median ratio (6 or more)")
+    else:
+        lo, hi, cover = ci
+        verdict = "no detectable difference" if lo <= 1.0 <= hi else (
+            "new faster" if lo > 1.0 else "new slower")
+        print(f"rounds' median ratio, {cover:.1%} interval (order statistics): "
+              f"{lo:.3f}-{hi:.3f}: {verdict}")
     return 0
+
+
+def median_interval(values: list[float], level: float = 0.95
+                    ) -> tuple[float, float, float] | None:
+    """A distribution-free interval for the median of ``values`` (independent draws):
+    the j-th smallest and j-th largest, j the largest with coverage ``1 - 2 P(B < j)``
+    of at least ``level``, B ~ Binomial(n, 1/2); with that coverage.  ``None`` when even
+    the smallest and largest do not reach it (fewer than 6 values at 95 %)."""
+    n, xs = len(values), sorted(values)
+    j = 0
+    while j < n // 2 and 1.0 - 2.0 * float(binom.cdf(j, n, 0.5)) >= level:
+        j += 1  # (x_(j+1), x_(n-j)) still covers
+    if j == 0:
+        return None
+    return xs[j - 1], xs[n - j], 1.0 - 2.0 * float(binom.cdf(j - 1, n, 0.5))
 
 
 if __name__ == "__main__":

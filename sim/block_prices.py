@@ -19,19 +19,22 @@ table put it (the ready time behind the queues lies within the order's window at
 :meth:`sim.estimates.Estimates.calendar_windows`), the table's price is the price behind the
 queues, the same float (:meth:`BlockPrices.queue_whole`, :meth:`BlockPrices.queue_rows`; split
 parts with the whole order's delivery estimates, as those policies price them,
-:meth:`BlockPrices.queue_parts`).  Elsewhere they price as before.
+:meth:`BlockPrices.queue_parts`).  Elsewhere they price as before.  The checks, and the day's
+answers of the exact ``optimal`` where the table settles them at once
+(:meth:`BlockPrices.queue_choice`), are in :mod:`sim.queue_checks`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from itertools import combinations
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sim.queue_checks import QueueCosts, QueueTable, settled_firsts
 from sim.shipping import DayQuotes, quote_orders
 from sim.state import OrderView
 
@@ -151,8 +154,8 @@ class BlockPrices:
         Their numbers (:meth:`~sim.estimates.Estimates.shipment_costs`).
     """
 
-    __slots__ = ("_arrays", "_block", "_bounds", "_checked_rows", "_choices", "_est", "_held",
-                 "_lows", "_parts", "_whole", "_window_arr")
+    __slots__ = ("_arrays", "_block", "_bounds", "_checked_rows", "_choices", "_est", "_firsts",
+                 "_held", "_lows", "_parts", "_whole", "_window_arr")
 
     def __init__(self, est: Estimates) -> None:
         self._est = est
@@ -163,9 +166,11 @@ class BlockPrices:
         self._choices: dict[_Key, list[_Choice | None]] = {}
         self._parts: dict[_PartKey, _Parts] = {}
         self._bounds: tuple[np.ndarray, list[float]] | None = None
-        self._lows: list[list[float]] | None = None
-        # by _Key: the block's _QueueCosts inputs
-        self._checked_rows: dict[_Key, _QueueTable] = {}
+        self._lows: tuple[np.ndarray, list[list[float]]] | None = None
+        # by _Key: the block's QueueCosts inputs
+        self._checked_rows: dict[_Key, QueueTable] = {}
+        # by queue_choice's key: _first_table
+        self._firsts: dict[tuple[float, float, float, bool, float], list[int]] = {}
         self._window_arr: dict[tuple[float, float], _Arrays4] = {}
         # of the checks against the queues lately (queue_whole's, FC by FC, and queue_rows',
         # every order and FC of a wave): how many, how many held (the counts are halved at
@@ -181,6 +186,7 @@ class BlockPrices:
         self._bounds = None
         self._lows = None
         self._checked_rows = {}
+        self._firsts = {}
         self._window_arr = {}
         self._held[0] //= 2
         self._held[1] //= 2
@@ -242,12 +248,17 @@ class BlockPrices:
             return None
         lows = self._lows
         if lows is None:
-            lows = self._lows = self._whole_bounds().tolist()
-        row = lows[i]
+            self._whole_bounds()
+            lows = self._lows
+            assert lows is not None
+        row = lows[1][i]
         return None if not row or row[0] != row[0] else row  # NaN: not at hand
 
     def _whole_bounds(self) -> np.ndarray:
-        """:meth:`whole_bounds` of the block's orders (orders, FCs), NaN rows where none."""
+        """:meth:`whole_bounds` of the block's orders (orders, FCs), NaN rows where none
+        (kept, with its rows as lists)."""
+        if self._lows is not None:
+            return self._lows[0]
         b = self._arrays
         assert b is not None
         est = self._est
@@ -266,6 +277,7 @@ class BlockPrices:
             for s, table in enumerate(est.shipper._by_pound_arr):
                 np.minimum(least, table[zone, bill[idx, s][:, None]], out=least)
             out[idx] = labor + np.asarray(q.carton_cost, float)[idx, None] + least
+        self._lows = (out, out.tolist())
         return out
 
     def whole(self, order: OrderView, late_per_h: float, margin_h: float,
@@ -358,10 +370,70 @@ class BlockPrices:
         row = table.cost[i]
         if not row or row[0] != row[0]:  # NaN: whole does not price it
             return None
-        return _QueueCosts(table, i, self._est.ready_h, self._held)
+        return QueueCosts(table, i, self._est.ready_h, self._held)
+
+    def queue_choice(self, order: OrderView, late_per_h: float, margin_h: float,
+                     first_saving: float, split_searched: bool, tol: float,
+                     rows: Sequence[memoryview]) -> tuple[int, Sequence[float] | None]:
+        """The answer of :class:`~sim.policies.optimized.Optimal`'s walk over the FCs and
+        split search (exact, released now) where the day's table settles it, and else
+        :meth:`queue_whole` of the order: ``(f, None)``, the first FC of the order's
+        distance rank, when that FC holds the order (``rows``: stock on hand by FC), its
+        :meth:`queue_whole` cost is checked and finite, every other FC's
+        :meth:`whole_bounds` exceeds that cost less ``first_saving`` by more than the
+        policy's tolerance (``tol`` relative, at least ``tol``: then the walk prices none of
+        them), and the order has one line, or no split is searched (``split_searched``
+        false), or its :meth:`split_bound` exceeds that cost as much (then the split search
+        stops at its bound); else ``(-1, queue_whole(...))``, with any check made here kept
+        in it (so checks are counted once, as the walk would count them).  Not for a plan's
+        rank (``Network.assigned_fc_lists``)."""
+        block = self._block  # _index, inlined: this is asked once per order
+        i = order.id - block[0].id if block else -1
+        if not 0 <= i < len(block) or block[i] is not order \
+                or order.placed_h != self._est.env.now:  # (as _on_time with no waves)
+            return -1, None
+        key = (late_per_h, margin_h, 0.0)
+        table = self._checked_rows.get(key)
+        if table is None:
+            table = self._checked_rows[key] = self._queue_table(*key)
+        whole = table.cost[i]
+        if not whole or whole[0] != whole[0]:  # NaN: whole does not price it
+            return -1, None
+        settle_key = (late_per_h, margin_h, first_saving, split_searched, tol)
+        firsts = self._firsts.get(settle_key)
+        if firsts is None:
+            firsts = self._firsts[settle_key] = self._first_table(*settle_key)
+        f = firsts[i]
+        if f < 0:
+            return -1, QueueCosts(table, i, self._est.ready_h, self._held)
+        row = rows[f]
+        for k, u in zip(order.skus, order.units, strict=True):
+            if row[k] < u:  # the walk goes on to the next FC
+                return -1, QueueCosts(table, i, self._est.ready_h, self._held)
+        # f's check (QueueCosts.__getitem__'s, of a finite cost)
+        held = self._held
+        held[0] += 1
+        if table.lo[i][f] < self._est.ready_h(f, table.pick[i][f], table.pack[i][f]) \
+                <= table.hi[i][f]:
+            held[1] += 1
+            return f, None
+        return -1, QueueCosts(table, i, self._est.ready_h, held, f)
+
+    def _first_table(self, late_per_h: float, margin_h: float, first_saving: float,
+                     split_searched: bool, tol: float) -> list[int]:
+        """:func:`~sim.queue_checks.settled_firsts` of the block's orders."""
+        b = self._arrays
+        assert b is not None
+        net = self._est.net
+        cost = self._whole_table((late_per_h, margin_h, 0.0))[0]
+        if not net.n_fcs or net.assigned_fc_lists is not None:
+            return [-1] * len(cost)
+        return settled_firsts(cost, self._whole_bounds(), net.fc_rank[b.dest],
+                              self._split_bounds() if split_searched else None,
+                              b.n_lines, first_saving, split_searched, tol)
 
     def _queue_table(self, late_per_h: float, margin_h: float, wave_h: float
-                     ) -> _QueueTable:
+                     ) -> QueueTable:
         """What :meth:`queue_whole` checks, for the orders of the block: :meth:`whole`'s
         costs (released when placed, or at the wave), the ready times ``(lo, hi]`` at each
         FC within which every service's first pickup is the one they assume
@@ -371,7 +443,7 @@ class BlockPrices:
         b = self._arrays
         assert b is not None
         lo, hi, pick, pack = self._windows(margin_h, wave_h)
-        return _QueueTable(self._whole_table((late_per_h, margin_h, wave_h))[1], lo.tolist(),
+        return QueueTable(self._whole_table((late_per_h, margin_h, wave_h))[1], lo.tolist(),
                            hi.tolist(), pick.tolist(), pack.tolist(), b.promise_h.tolist())
 
     def _windows(self, margin_h: float, wave_h: float) -> _Arrays4:
@@ -408,7 +480,7 @@ class BlockPrices:
         assert b is not None
         cost = self._whole_table((late_per_h, margin_h, wave_h))[0][rows]
         lo, hi, pick, pack = (a[rows] for a in self._windows(margin_h, wave_h))
-        # inf (no pickup left) only with a promise, as _QueueCosts takes it
+        # inf (no pickup left) only with a promise, as QueueCosts takes it
         take = (cost < math.inf) | ((cost == math.inf) & (b.promise_h[rows] < math.inf)[:, None])
         checked = int(take.sum())
         ready = np.empty_like(pick)
@@ -643,53 +715,6 @@ class BlockPrices:
 _Choice = tuple[int, int, float, float]
 """One order's :meth:`BlockPrices.choice`: the first FC of its rank, the FC of least cost
 (first_saving off the first's), that cost, and the order's split bound (NaN: none)."""
-
-
-class _QueueTable(NamedTuple):
-    """:meth:`BlockPrices._queue_table`: by order of the block, and FC where by FC (lists:
-    an order's checks read a few numbers each)."""
-
-    cost: list[list[float]]  # whole's costs (a NaN row: not priced)
-    lo: list[list[float]]
-    hi: list[list[float]]
-    pick: list[list[float]]
-    pack: list[list[float]]
-    promise_h: list[float]
-
-
-class _QueueCosts(Sequence[float]):
-    """:meth:`BlockPrices.queue_whole` of the order ``i`` of ``table``, each FC's cost
-    checked when first read (``held``: the count of checks and of those that held, added
-    to)."""
-
-    __slots__ = ("_held", "_i", "_out", "_ready", "_table")
-
-    def __init__(self, table: _QueueTable, i: int, ready: Callable[[int, float, float], float],
-                 held: list[int]) -> None:
-        self._table, self._i, self._ready, self._held = table, i, ready, held
-        self._out: list[float | None] = [None] * len(table.cost[i])
-
-    def __len__(self) -> int:
-        return len(self._out)
-
-    def __getitem__(self, f: int) -> float:  # type: ignore[override]
-        c = self._out[f]
-        if c is None:
-            t, i = self._table, self._i
-            c = t.cost[i][f]
-            # inf (no pickup left) is the same cost only with a promise: without one,
-            # landed_cost finds such a shipment late by no hours (inf - inf), the table by NaN
-            if not (c < math.inf or (c == math.inf and t.promise_h[i] < math.inf)):
-                c = math.nan
-            else:
-                held = self._held
-                held[0] += 1
-                if t.lo[i][f] < self._ready(f, t.pick[i][f], t.pack[i][f]) <= t.hi[i][f]:
-                    held[1] += 1
-                else:
-                    c = math.nan
-            self._out[f] = c
-        return c
 
 
 def _single(est: Estimates, q: DayQuotes, bill: np.ndarray) -> np.ndarray:

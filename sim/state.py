@@ -235,6 +235,17 @@ class StateView:
         :meth:`sim.block_prices.BlockPrices.queue_whole`."""
         return self._blocks.queue_whole(order, late_per_h, margin_h, wave_h)
 
+    def queue_choice(self, order: OrderView, late_per_h: float, margin_h: float,
+                     first_saving: float, split_searched: bool, tol: float
+                     ) -> tuple[int, Sequence[float] | None]:
+        """The FC :class:`~sim.policies.optimized.Optimal` (exact, routing the order as it is
+        placed) answers, where the day's table settles it at once (``first_saving``:
+        its ``min_saving``; ``split_searched``: whether it searches splits; ``tol``: its
+        bound's tolerance), with ``None``; else ``-1`` and :meth:`queue_costs` (with any
+        check made kept in it).  See :meth:`sim.block_prices.BlockPrices.queue_choice`."""
+        return self._blocks.queue_choice(order, late_per_h, margin_h, first_saving,
+                                         split_searched, tol, self._rows)
+
     def queue_cost_rows(self, orders: Sequence[OrderView], late_per_h: float,
                         margin_h: float, wave_h: float = 0.0) -> np.ndarray:
         """:meth:`queue_costs` of many orders routed now, shape (orders, FCs): NaN where it

@@ -14,7 +14,10 @@ import tomli_w
 from sim.eventlog import EventLog
 from sim.model import simulate
 from sim.network import build_network
+from sim.policies import Optimal
+from sim.policies.base import Decision
 from sim.scenario import Scenario, load_scenario
+from sim.state import OrderView, StateView
 
 DATA = Path(__file__).parent / "data"
 
@@ -99,3 +102,30 @@ def make_scenario(tmp_path: Path) -> MakeScenario:
 
 def run(sc: Scenario, replication: int = 0) -> EventLog:
     return simulate(build_network(sc), replication=replication)
+
+
+class AlsoAsking(Optimal):
+    """The exact ``optimal`` (``params``) that also asks ``plain`` about every order and
+    records any other answer (``mismatches``: the order, its answer, ``plain``'s)."""
+
+    def __init__(self, plain: Optimal, **params: Any) -> None:
+        super().__init__(**params)
+        self.plain = plain
+        self.asked = 0
+        self.mismatches: list[tuple[int, object, object]] = []
+
+    def route(self, order: OrderView, state: StateView) -> Decision:
+        got = super().route(order, state)
+        want = self.plain.route(order, state)
+        self.asked += 1
+        if (got if isinstance(got, int) else list(got)) != (
+                want if isinstance(want, int) else list(want)):
+            self.mismatches.append((order.id, got, want))
+        return got
+
+
+def assert_each_order_once(log: EventLog, held: Mapping[int, Any]) -> None:
+    """Every order of the run shipped or still held, and none both."""
+    shipped = set(log["shipments"]["order_id"].tolist())
+    assert shipped | set(held) == set(range(log.n_rows("orders")))
+    assert not shipped & set(held)

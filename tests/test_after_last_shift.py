@@ -112,8 +112,8 @@ def test_orders_after_the_last_shift_get_the_full_searchs_answers(
             return method(self, *args, **kw)
         monkeypatch.setattr(StateView, name, watched)
 
-    for name in ("etas", "landed_cost", "queue_costs", "queue_cost_rows", "whole_order_costs",
-                 "calendar_costs", "calendar_choice", "calendar_cost_rows"):
+    for name in ("etas", "landed_cost", "queue_costs", "queue_choice", "queue_cost_rows",
+                 "whole_order_costs", "calendar_costs", "calendar_choice", "calendar_cost_rows"):
         watch(name)
     monkeypatch.setattr(Optimal, "route", counted)
     fast = _digest(FulfillmentModel(net).run())

@@ -25,7 +25,7 @@ from sim.policies import Optimal
 from sim.policies.base import Decision
 from sim.scenario import load_scenario
 from sim.state import OrderView, StateView
-from tests.conftest import deep_merge
+from tests.conftest import assert_each_order_once, deep_merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,9 +164,7 @@ def test_orders_settled_by_the_table_get_the_walks_answer(params: dict[str, floa
     assert (0.75 if stock_days is None else 0.5) * n < policy.settled < policy.asked <= n
     if stock_days is not None:
         assert len(m.held) > 0.2 * n
-    shipped = set(log["shipments"]["order_id"].tolist())  # every order accounted for once
-    assert shipped | set(m.held) == set(range(n))
-    assert not shipped & set(m.held)
+    assert_each_order_once(log, m.held)
 
 
 def _digest(log: EventLog) -> dict[str, dict[str, bytes]]:

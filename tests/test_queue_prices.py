@@ -20,14 +20,15 @@ import numpy as np
 import pytest
 
 import sim.block_prices as block_prices
-from sim.block_prices import BlockPrices, _QueueCosts, _QueueTable, line_subsets
+from sim.block_prices import BlockPrices, line_subsets
 from sim.eventlog import EventLog
 from sim.model import FulfillmentModel
 from sim.network import build_network
 from sim.policies import Optimal
+from sim.queue_checks import QueueCosts, QueueTable
 from sim.scenario import load_scenario
 from sim.state import OrderView, StateView
-from tests.conftest import deep_merge
+from tests.conftest import AlsoAsking, deep_merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -108,19 +109,30 @@ def _digest(log: EventLog) -> dict[str, dict[str, bytes]]:
 @pytest.mark.parametrize("scenario", ["optimal_routing", "wave_routing"])
 def test_decisions_are_those_of_pricing_every_shipment_behind_the_queues(
         scenario: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the day's table never used (every price worked out behind the queues), every
-    table of the run is the same; and it is used for most prices."""
+    """With the day's table never used (every price worked out behind the queues, no order
+    settled by it), every table of the run is the same; and it is used for most prices (a
+    settled order counts each FC: the one priced, the others ruled out by their bounds)."""
     net = _network(scenario, 2)
     log = FulfillmentModel(net).run()
     fast = _digest(log)
     used = [0, 0]  # prices from the table, prices asked for
     queue_costs, queue_cost_rows = StateView.queue_costs, StateView.queue_cost_rows
+    queue_choice = StateView.queue_choice
 
     def counted(self, order, *args):  # type: ignore[no-untyped-def]
         got = queue_costs(self, order, *args)
         used[0] += 0 if got is None else sum(c == c for c in got)
         used[1] += self.network.n_fcs
         return got
+
+    def counted_choice(self, order, *args):  # type: ignore[no-untyped-def]
+        f, got = queue_choice(self, order, *args)
+        if f >= 0:  # settled: the table's price at f, the others ruled out by bounds
+            used[0] += self.network.n_fcs
+        else:
+            used[0] += 0 if got is None else sum(c == c for c in got)
+        used[1] += self.network.n_fcs
+        return f, got
 
     def counted_rows(self, orders, *args):  # type: ignore[no-untyped-def]
         got = queue_cost_rows(self, orders, *args)
@@ -130,9 +142,11 @@ def test_decisions_are_those_of_pricing_every_shipment_behind_the_queues(
 
     monkeypatch.setattr(StateView, "queue_costs", counted)
     monkeypatch.setattr(StateView, "queue_cost_rows", counted_rows)
+    monkeypatch.setattr(StateView, "queue_choice", counted_choice)
     FulfillmentModel(net).run()
     assert used[0] > 0.8 * used[1] > 10_000, used
     monkeypatch.setattr(StateView, "queue_costs", lambda self, *args: None)
+    monkeypatch.setattr(StateView, "queue_choice", lambda self, *args: (-1, None))
     monkeypatch.setattr(StateView, "queue_cost_rows",
                         lambda self, orders, *args: np.full((len(orders), net.n_fcs), np.nan))
     assert _digest(FulfillmentModel(net).run()) == fast
@@ -179,7 +193,7 @@ def test_no_pickup_left_is_inf_only_with_a_promise() -> None:
     ``landed_cost`` finds it late by no hours (inf - inf) and the table by NaN: not taken.
     A ready time outside the window is not taken either."""
     # the block's orders 0..3: (cost at FC 0, promise)
-    table = _QueueTable([[math.inf, 5.0], [math.inf, 5.0], [math.nan, 5.0], [7.25, 5.0]],
+    table = QueueTable([[math.inf, 5.0], [math.inf, 5.0], [math.nan, 5.0], [7.25, 5.0]],
                         [[10.0, 10.0]] * 4, [[20.0, 20.0]] * 4, [[1.0, 1.0]] * 4,
                         [[0.5, 0.5]] * 4, [48.0, math.inf, 48.0, math.inf])
 
@@ -187,16 +201,16 @@ def test_no_pickup_left_is_inf_only_with_a_promise() -> None:
         return 14.5 + 10.0 * f + pick_h + pack_h  # FC 0: 16.0 (inside); FC 1: 26.0 (after)
 
     held = [0, 0]  # checks made, checks that held
-    with_promise = _QueueCosts(table, 0, ready, held)
+    with_promise = QueueCosts(table, 0, ready, held)
     assert with_promise[0] == math.inf
     assert math.isnan(with_promise[1])
     assert held == [2, 1]
     assert with_promise[0] == math.inf and held == [2, 1]  # checked once
-    without = _QueueCosts(table, 1, ready, held)
+    without = QueueCosts(table, 1, ready, held)
     assert math.isnan(without[0])
-    assert math.isnan(_QueueCosts(table, 2, ready, held)[0])
+    assert math.isnan(QueueCosts(table, 2, ready, held)[0])
     assert held == [2, 1]  # no cost to check
-    assert _QueueCosts(table, 3, ready, held)[0] == 7.25
+    assert QueueCosts(table, 3, ready, held)[0] == 7.25
     assert held == [3, 2]
 
 
@@ -293,27 +307,14 @@ def test_no_parts_are_priced_where_no_pickup_is_left(scenario: str,
     assert searched[0] > 20  # such orders were searched for splits
 
 
-class AgainstExhaustive(Optimal):
+def _against_exhaustive() -> AlsoAsking:
     """The exact ``optimal`` that also asks, about every order, the same policy with nothing
     bounded, skipped or taken from a table (an instance with its own ``price``: the plain
-    search, every FC holding the order and every split priced behind the queues), and
-    records any other answer."""
-
-    def __init__(self) -> None:
-        super().__init__(max_shipments=2, late_penalty_per_day=25.0, min_saving=1.0)
-        self.plain = Optimal(max_shipments=2, late_penalty_per_day=25.0, min_saving=1.0)
-        self.plain.price = functools.partial(Optimal.price, self.plain)  # type: ignore[method-assign]
-        self.asked = 0
-        self.mismatches: list[tuple[int, object, object]] = []
-
-    def route(self, order: OrderView, state: StateView):  # type: ignore[no-untyped-def]
-        got = super().route(order, state)
-        want = self.plain.route(order, state)
-        self.asked += 1
-        if (got if isinstance(got, int) else list(got)) != (  # type: ignore[arg-type]
-                want if isinstance(want, int) else list(want)):  # type: ignore[arg-type]
-            self.mismatches.append((order.id, got, want))
-        return got
+    search, every FC holding the order and every split priced behind the queues)."""
+    params = {"max_shipments": 2, "late_penalty_per_day": 25.0, "min_saving": 1.0}
+    plain = Optimal(**params)  # type: ignore[arg-type]
+    plain.price = functools.partial(Optimal.price, plain)  # type: ignore[method-assign]
+    return AlsoAsking(plain, **params)
 
 
 @pytest.mark.parametrize("stock_days", [None, 2])
@@ -326,7 +327,7 @@ def test_exact_optimal_answers_as_the_plain_search(stock_days: int | None) -> No
         horizon_days=3)
     if stock_days is not None:
         sc = sc.with_data(deep_merge(sc.model_dump(), {"inventory": {"days": stock_days}}))
-    policy = AgainstExhaustive()
+    policy = _against_exhaustive()
     assert not policy.plain._prices_bounded() and policy._prices_bounded()
     m = FulfillmentModel(build_network(sc), policy=policy)
     log = m.run()

@@ -59,7 +59,10 @@ class Optimal:
         price depends on when the shipment would be packed only through the pickup each
         service would take it to: where the queues leave those as the day's calendar
         prices assume them, those prices are taken, the same numbers; see
-        :meth:`StateView.queue_costs`.)
+        :meth:`StateView.queue_costs`.  Most orders are answered from the day's table at
+        once, :meth:`StateView.queue_choice`: where the nearest FC holds the order, its
+        price passes that check, and the day's lower bounds rule out every other FC and any
+        split, the walk and the search below would answer it too.)
         ``"calendar"``: faster: prices estimate delivery from the staffing calendar and
         pickups alone, ignoring the work queued, so that each day's orders are priced
         together when placed (:mod:`sim.block_prices`): shipped whole, and, for orders of
@@ -141,8 +144,16 @@ class Optimal:
         etas: Sequence[list[float]] | None = None  # made when first needed
         # the same prices, where the day's calendar prices give them (NaN: price here)
         # (with the calendar estimate, an order it could not price has none of these either)
-        known = state.queue_costs(order, self.late_per_h, self.ready_margin_h) \
-            if bound and not self._calendar else None
+        known = None
+        if bound and not self._calendar:
+            if self._walks_as_optimal():  # the day's table may settle the walk and search
+                f, known = state.queue_choice(
+                    order, self.late_per_h, self.ready_margin_h, self.min_saving,
+                    net.hold_mode is HoldMode.SPLIT and self.max_shipments > 1, _BOUND_TOL)
+                if f >= 0:
+                    return f
+            else:
+                known = state.queue_costs(order, self.late_per_h, self.ready_margin_h)
         best, best_cost = None, math.inf
         # a bound above limit: the FC cannot cost less than best_cost (inf until a best is
         # found, or if prices are not bounded)
