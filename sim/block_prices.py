@@ -361,6 +361,13 @@ class BlockPrices:
         :meth:`whole` gives ``None``.  ``wave_h``: as for :meth:`whole` (the order is
         being routed at its wave)."""
         i = self._index(order, wave_h)
+        table = self._checked(i, late_per_h, margin_h, wave_h)
+        return None if table is None else QueueCosts(table, i, self._est.ready_h, self._held)
+
+    def _checked(self, i: int, late_per_h: float, margin_h: float, wave_h: float
+                 ) -> QueueTable | None:
+        """The check table of :meth:`queue_whole`, if order ``i`` (-1: none) has a row of
+        costs in it."""
         if i < 0:
             return None
         key = (late_per_h, margin_h, wave_h)
@@ -368,9 +375,7 @@ class BlockPrices:
         if table is None:
             table = self._checked_rows[key] = self._queue_table(*key)
         row = table.cost[i]
-        if not row or row[0] != row[0]:  # NaN: whole does not price it
-            return None
-        return QueueCosts(table, i, self._est.ready_h, self._held)
+        return None if not row or row[0] != row[0] else table  # NaN: whole does not price it
 
     def queue_choice(self, order: OrderView, late_per_h: float, margin_h: float,
                      first_saving: float, split_searched: bool, tol: float,
@@ -387,17 +392,9 @@ class BlockPrices:
         stops at its bound); else ``(-1, queue_whole(...))``, with any check made here kept
         in it (so checks are counted once, as the walk would count them).  Not for a plan's
         rank (``Network.assigned_fc_lists``)."""
-        block = self._block  # _index, inlined: this is asked once per order
-        i = order.id - block[0].id if block else -1
-        if not 0 <= i < len(block) or block[i] is not order \
-                or order.placed_h != self._est.env.now:  # (as _on_time with no waves)
-            return -1, None
-        key = (late_per_h, margin_h, 0.0)
-        table = self._checked_rows.get(key)
+        i = self._index(order, 0.0)
+        table = self._checked(i, late_per_h, margin_h, 0.0)
         if table is None:
-            table = self._checked_rows[key] = self._queue_table(*key)
-        whole = table.cost[i]
-        if not whole or whole[0] != whole[0]:  # NaN: whole does not price it
             return -1, None
         settle_key = (late_per_h, margin_h, first_saving, split_searched, tol)
         firsts = self._firsts.get(settle_key)
@@ -410,14 +407,9 @@ class BlockPrices:
         for k, u in zip(order.skus, order.units, strict=True):
             if row[k] < u:  # the walk goes on to the next FC
                 return -1, QueueCosts(table, i, self._est.ready_h, self._held)
-        # f's check (QueueCosts.__getitem__'s, of a finite cost)
-        held = self._held
-        held[0] += 1
-        if table.lo[i][f] < self._est.ready_h(f, table.pick[i][f], table.pack[i][f]) \
-                <= table.hi[i][f]:
-            held[1] += 1
+        if table.check(i, f, self._est.ready_h, self._held):  # (f's cost is finite)
             return f, None
-        return -1, QueueCosts(table, i, self._est.ready_h, held, f)
+        return -1, QueueCosts(table, i, self._est.ready_h, self._held, f)
 
     def _first_table(self, late_per_h: float, margin_h: float, first_saving: float,
                      split_searched: bool, tol: float) -> list[int]:

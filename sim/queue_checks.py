@@ -29,6 +29,17 @@ class QueueTable(NamedTuple):
     pack: list[list[float]]
     promise_h: list[float]
 
+    def check(self, i: int, f: int, ready: Callable[[int, float, float], float],
+              held: list[int]) -> bool:
+        """Whether order ``i``'s cost at FC ``f`` (a number) is its cost behind the queues:
+        its ready time there now (``ready``) lies within its window; counted in ``held``
+        (checks made, checks that held)."""
+        held[0] += 1
+        if self.lo[i][f] < ready(f, self.pick[i][f], self.pack[i][f]) <= self.hi[i][f]:
+            held[1] += 1
+            return True
+        return False
+
 
 class QueueCosts(Sequence[float]):
     """:meth:`sim.block_prices.BlockPrices.queue_whole` of the order ``i`` of ``table``,
@@ -54,15 +65,9 @@ class QueueCosts(Sequence[float]):
             c = t.cost[i][f]
             # inf (no pickup left) is the same cost only with a promise: without one,
             # landed_cost finds such a shipment late by no hours (inf - inf), the table by NaN
-            if not (c < math.inf or (c == math.inf and t.promise_h[i] < math.inf)):
+            if not (c < math.inf or (c == math.inf and t.promise_h[i] < math.inf)) \
+                    or not t.check(i, f, self._ready, self._held):
                 c = math.nan
-            else:
-                held = self._held
-                held[0] += 1
-                if t.lo[i][f] < self._ready(f, t.pick[i][f], t.pack[i][f]) <= t.hi[i][f]:
-                    held[1] += 1
-                else:
-                    c = math.nan
             self._out[f] = c
         return c
 
