@@ -169,8 +169,9 @@ class BlockPrices:
         self._lows: tuple[np.ndarray, list[list[float]]] | None = None
         # by _Key: the block's QueueCosts inputs
         self._checked_rows: dict[_Key, QueueTable] = {}
-        # by queue_choice's key: _first_table
-        self._firsts: dict[tuple[float, float, float, bool, float], list[int]] = {}
+        # by queue_choice's key: the check table and _first_table
+        self._firsts: dict[tuple[float, float, float, bool, float],
+                           tuple[QueueTable, list[int]]] = {}
         self._window_arr: dict[tuple[float, float], _Arrays4] = {}
         # of the checks against the queues lately (queue_whole's, FC by FC, and queue_rows',
         # every order and FC of a wave): how many, how many held (the counts are halved at
@@ -227,7 +228,7 @@ class BlockPrices:
         est = self._est
         out = np.full((len(b.placed_h), est.net.n_fcs), np.nan)
         q = b.quotes
-        bill = np.asarray(q.billable, np.intp).reshape(len(out), -1)
+        bill = q.billable_arr
         ok = _single(est, q, bill)
         idx = np.flatnonzero(ok)
         if idx.size and est.net.n_fcs:
@@ -266,7 +267,7 @@ class BlockPrices:
         out = np.full((len(b.placed_h), F), np.nan)
         if est.split_bounds_apply and F:
             q = b.quotes
-            bill = np.asarray(q.billable, np.intp).reshape(len(out), -1)
+            bill = q.billable_arr
             idx = np.flatnonzero(_single(est, q, bill))
             pick, pack = est.task_hours_of(b.n_lines[idx].astype(float),
                                            b.n_units[idx].astype(float))
@@ -370,12 +371,16 @@ class BlockPrices:
         costs in it."""
         if i < 0:
             return None
+        table = self._check_table(late_per_h, margin_h, wave_h)
+        row = table.cost[i]
+        return None if not row or row[0] != row[0] else table  # NaN: whole does not price it
+
+    def _check_table(self, late_per_h: float, margin_h: float, wave_h: float) -> QueueTable:
         key = (late_per_h, margin_h, wave_h)
         table = self._checked_rows.get(key)
         if table is None:
             table = self._checked_rows[key] = self._queue_table(*key)
-        row = table.cost[i]
-        return None if not row or row[0] != row[0] else table  # NaN: whole does not price it
+        return table
 
     def queue_choice(self, order: OrderView, late_per_h: float, margin_h: float,
                      first_saving: float, split_searched: bool, tol: float,
@@ -392,17 +397,20 @@ class BlockPrices:
         stops at its bound); else ``(-1, queue_whole(...))``, with any check made here kept
         in it (so checks are counted once, as the walk would count them).  Not for a plan's
         rank (``Network.assigned_fc_lists``)."""
-        i = self._index(order, 0.0)
-        table = self._checked(i, late_per_h, margin_h, 0.0)
-        if table is None:
+        block = self._block  # (the order's index, as _index gives it, released now)
+        i = order.id - block[0].id if block else -1
+        if not 0 <= i < len(block) or block[i] is not order \
+                or order.placed_h != self._est.env.now:
             return -1, None
-        settle_key = (late_per_h, margin_h, first_saving, split_searched, tol)
-        firsts = self._firsts.get(settle_key)
-        if firsts is None:
-            firsts = self._firsts[settle_key] = self._first_table(*settle_key)
+        key = (late_per_h, margin_h, first_saving, split_searched, tol)
+        hit = self._firsts.get(key)
+        if hit is None:
+            hit = self._firsts[key] = (self._check_table(late_per_h, margin_h, 0.0),
+                                       self._first_table(*key))
+        table, firsts = hit
         f = firsts[i]
-        if f < 0:
-            return -1, QueueCosts(table, i, self._est.ready_h, self._held)
+        if f < 0:  # -2: no row of costs (as _checked finds)
+            return -1, None if f == -2 else QueueCosts(table, i, self._est.ready_h, self._held)
         row = rows[f]
         for k, u in zip(order.skus, order.units, strict=True):
             if row[k] < u:  # the walk goes on to the next FC
@@ -413,16 +421,21 @@ class BlockPrices:
 
     def _first_table(self, late_per_h: float, margin_h: float, first_saving: float,
                      split_searched: bool, tol: float) -> list[int]:
-        """:func:`~sim.queue_checks.settled_firsts` of the block's orders."""
+        """:func:`~sim.queue_checks.settled_firsts` of the block's orders, and -2 for those
+        without a row of costs in the table (not priced there)."""
         b = self._arrays
         assert b is not None
         net = self._est.net
         cost = self._whole_table((late_per_h, margin_h, 0.0))[0]
-        if not net.n_fcs or net.assigned_fc_lists is not None:
-            return [-1] * len(cost)
-        return settled_firsts(cost, self._whole_bounds(), net.fc_rank[b.dest],
-                              self._split_bounds() if split_searched else None,
-                              b.n_lines, first_saving, split_searched, tol)
+        if not net.n_fcs:
+            return [-2] * len(cost)
+        unpriced = np.isnan(cost[:, 0])
+        if net.assigned_fc_lists is not None:
+            return np.where(unpriced, -2, -1).tolist()
+        first = np.asarray(settled_firsts(cost, self._whole_bounds(), net.fc_rank[b.dest],
+                                          self._split_bounds() if split_searched else None,
+                                          b.n_lines, first_saving, split_searched, tol))
+        return np.where(unpriced, -2, first).tolist()
 
     def _queue_table(self, late_per_h: float, margin_h: float, wave_h: float
                      ) -> QueueTable:
@@ -689,7 +702,7 @@ class BlockPrices:
         ptr = np.concatenate(([0], np.cumsum(size)))
         line_units = np.concatenate(units)
         q = quote_orders(est.shipper, ptr, np.concatenate(skus), line_units)
-        bill = np.asarray(q.billable, np.intp).reshape(n_rows, -1)
+        bill = q.billable_arr
         idx = np.flatnonzero(_single(est, q, bill))
         if idx.size:
             owner = np.concatenate(owners)[idx]

@@ -870,6 +870,7 @@ class DayQuotes:
     carton_cost: list[float]
     billable: list[list[int]]
     weight_lb: np.ndarray
+    billable_arr: np.ndarray  # ``billable`` as an array (read-only): the day's tables read it
     borderline: np.ndarray | None = None
     """Orders whose weight or volume lies within rounding of a carton's limit (or of a
     rounding step of the billable weight): there :func:`pack_items`, which adds up the units
@@ -926,6 +927,9 @@ def quote_orders(shipper: Shipper, line_ptr: np.ndarray, line_sku: np.ndarray,
         maxw, cvol = shipper._carton_maxw, shipper._carton_vol
         near |= (np.abs(weight[:, None] - maxw) <= 1e-9 * (1.0 + maxw)).any(axis=1)
         near |= (np.abs(vol[:, None] - cvol) <= 1e-9 * (1.0 + cvol)).any(axis=1)
+    bill = bill.astype(np.intp)
+    bill.flags.writeable = False
     return DayQuotes(single=single.tolist(), carton_cost=ccost.tolist(),
-                     billable=bill.astype(np.int64).tolist(), weight_lb=weight,
-                     borderline=np.flatnonzero(near) if near.any() else None)
+                     billable=bill.tolist(), weight_lb=weight,
+                     borderline=np.flatnonzero(near) if near.any() else None,
+                     billable_arr=bill)

@@ -200,6 +200,9 @@ def test_day_level_packing_matches_per_shipment_packing() -> None:
     units = rng.integers(1, 3, len(sku))
     q = quote_orders(shipper, ptr, sku, units)
     assert sum(q.single) > 300
+    # the array the day's price tables read is the lists', read-only
+    assert q.billable_arr.shape == (n, len(net.services))
+    assert q.billable_arr.tolist() == q.billable and not q.billable_arr.flags.writeable
     for i in range(n):
         a, b = ptr[i], ptr[i + 1]
         plan = shipper.plan(tuple(sku[a:b].tolist()), tuple(units[a:b].tolist()), 5)
