@@ -397,10 +397,8 @@ class BlockPrices:
         stops at its bound); else ``(-1, queue_whole(...))``, with any check made here kept
         in it (so checks are counted once, as the walk would count them).  Not for a plan's
         rank (``Network.assigned_fc_lists``)."""
-        block = self._block  # (the order's index, as _index gives it, released now)
-        i = order.id - block[0].id if block else -1
-        if not 0 <= i < len(block) or block[i] is not order \
-                or order.placed_h != self._est.env.now:
+        i = self._index(order, 0.0)
+        if i < 0:
             return -1, None
         key = (late_per_h, margin_h, first_saving, split_searched, tol)
         hit = self._firsts.get(key)
@@ -432,9 +430,9 @@ class BlockPrices:
         unpriced = np.isnan(cost[:, 0])
         if net.assigned_fc_lists is not None:
             return np.where(unpriced, -2, -1).tolist()
-        first = np.asarray(settled_firsts(cost, self._whole_bounds(), net.fc_rank[b.dest],
-                                          self._split_bounds() if split_searched else None,
-                                          b.n_lines, first_saving, split_searched, tol))
+        first = settled_firsts(cost, self._whole_bounds(), net.fc_rank[b.dest],
+                               self._split_bounds() if split_searched else None,
+                               b.n_lines, first_saving, split_searched, tol)
         return np.where(unpriced, -2, first).tolist()
 
     def _queue_table(self, late_per_h: float, margin_h: float, wave_h: float

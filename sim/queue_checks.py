@@ -74,7 +74,7 @@ class QueueCosts(Sequence[float]):
 
 def settled_firsts(cost: np.ndarray, lows: np.ndarray, rank: np.ndarray,
                    split: np.ndarray | None, n_lines: np.ndarray, first_saving: float,
-                   split_searched: bool, tol: float) -> list[int]:
+                   split_searched: bool, tol: float) -> np.ndarray:
     """For each order (row), the first FC of its rank (``rank``, (orders, FCs)) where
     :class:`~sim.policies.optimized.Optimal`'s walk over the FCs and its split search end
     once that FC holds the order and its cost (``cost``, (orders, FCs), the day's table) is
@@ -94,4 +94,4 @@ def settled_firsts(cost: np.ndarray, lows: np.ndarray, rank: np.ndarray,
     if split_searched:
         single = n_lines < 2
         ok &= single if split is None else single | (split > limit)
-    return np.where(ok, first, -1).tolist()
+    return np.where(ok, first, -1)

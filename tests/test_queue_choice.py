@@ -57,10 +57,10 @@ def test_settled_firsts_by_hand() -> None:
     lines = np.array([r[3] for r in rows])
     split = np.array([r[4] for r in rows])
     args = (cost, lows, rank)
-    assert settled_firsts(*args, split, lines, saving, True, tol) == [r[5] for r in rows]
-    assert settled_firsts(*args, split, lines, saving, False, tol) == [r[6] for r in rows]
+    assert settled_firsts(*args, split, lines, saving, True, tol).tolist() == [r[5] for r in rows]
+    assert settled_firsts(*args, split, lines, saving, False, tol).tolist() == [r[6] for r in rows]
     # no split bound at hand: only single lines are settled while splits are searched
-    assert settled_firsts(*args, None, lines, saving, True, tol) == [
+    assert settled_firsts(*args, None, lines, saving, True, tol).tolist() == [
         r[5] if r[3] == 1 else -1 for r in rows]
 
 
