@@ -22,6 +22,11 @@ parts with the whole order's delivery estimates, as those policies price them,
 :meth:`BlockPrices.queue_parts`).  Elsewhere they price as before.  The checks, and the day's
 answers of the exact ``optimal`` where the table settles them at once
 (:meth:`BlockPrices.queue_choice`), are in :mod:`sim.queue_checks`.
+
+The same tables bound those policies' prices from below whenever the order is routed:
+a shipment's labor and carton do not depend on when it is packed, and queued work, or a
+later release, only delays it, so each service's delivery only comes later
+(:meth:`BlockPrices.whole_bounds` with lateness, :meth:`BlockPrices.queue_pair_bound`).
 """
 
 from __future__ import annotations
@@ -122,7 +127,8 @@ class _Parts:
 
     def __init__(self, est: Estimates, block: BlockOrders, whole: np.ndarray,
                  bounds: np.ndarray | None) -> None:
-        self.index: dict[int, tuple[np.ndarray, int, float]] = {}  # table, first row, bound
+        # table, first row, bound of a pair of its prices, of a pair behind any queues
+        self.index: dict[int, tuple[np.ndarray, int, float, float]] = {}
         n = block.n_lines
         is_multi = (n >= 2) & (n <= PART_PRICED_LINES)
         self.multi = np.flatnonzero(is_multi)
@@ -155,7 +161,7 @@ class BlockPrices:
     """
 
     __slots__ = ("_arrays", "_block", "_bounds", "_checked_rows", "_choices", "_est", "_firsts",
-                 "_held", "_lows", "_parts", "_whole", "_window_arr")
+                 "_held", "_late_lows", "_lows", "_parts", "_whole", "_window_arr")
 
     def __init__(self, est: Estimates) -> None:
         self._est = est
@@ -167,10 +173,12 @@ class BlockPrices:
         self._parts: dict[_PartKey, _Parts] = {}
         self._bounds: tuple[np.ndarray, list[float]] | None = None
         self._lows: tuple[np.ndarray, list[list[float]]] | None = None
+        # by lateness cost and margin: whole_bounds with lateness
+        self._late_lows: dict[tuple[float, float], tuple[np.ndarray, list[list[float]]]] = {}
         # by _Key: the block's QueueCosts inputs
         self._checked_rows: dict[_Key, QueueTable] = {}
         # by queue_choice's key: the check table and _first_table
-        self._firsts: dict[tuple[float, float, float, bool, float],
+        self._firsts: dict[tuple[float, float, float, bool, float, bool],
                            tuple[QueueTable, list[int]]] = {}
         self._window_arr: dict[tuple[float, float], _Arrays4] = {}
         # of the checks against the queues lately (queue_whole's, FC by FC, and queue_rows',
@@ -186,6 +194,7 @@ class BlockPrices:
         self._choices = {}
         self._bounds = None
         self._lows = None
+        self._late_lows = {}
         self._checked_rows = {}
         self._firsts = {}
         self._window_arr = {}
@@ -206,8 +215,10 @@ class BlockPrices:
     def _whole_table(self, key: _Key) -> tuple[np.ndarray, list[list[float]]]:
         hit = self._whole.get(key)
         if hit is None:
-            arr = self._whole_costs(*key)
+            arr, lows = self._whole_costs(*key)
             hit = self._whole[key] = (arr, arr.tolist())
+            if lows is not None:
+                self._late_lows[key[:2]] = (lows, lows.tolist())
         return hit
 
     def _released(self, wave_h: float) -> np.ndarray:
@@ -219,41 +230,66 @@ class BlockPrices:
             return b.placed_h
         return (np.floor(b.placed_h / wave_h) + 1.0) * wave_h
 
-    def _whole_costs(self, late_per_h: float, margin_h: float, wave_h: float) -> np.ndarray:
+    def _whole_costs(self, late_per_h: float, margin_h: float, wave_h: float
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Each order of the block shipped whole from each FC (orders, FCs): NaN for those
         that travel as several parcels, lie within rounding of a carton's limit, or weigh
-        more than a service's price table lists."""
+        more than a service's price table lists; and, released when placed (``wave_h``
+        0), the bounds of :meth:`whole_bounds` with lateness (else ``None``)."""
         b = self._arrays
         assert b is not None
         est = self._est
         out = np.full((len(b.placed_h), est.net.n_fcs), np.nan)
+        bounded = wave_h == 0 and est.split_bounds_apply and late_per_h >= 0
+        lows = np.full_like(out, np.nan) if bounded else None
         q = b.quotes
         bill = q.billable_arr
         ok = _single(est, q, bill)
         idx = np.flatnonzero(ok)
         if idx.size and est.net.n_fcs:
-            out[idx] = est.shipment_costs(
+            out[idx], low = est.shipment_costs_and_bounds(
                 b.n_lines[idx].astype(float), b.n_units[idx].astype(float), b.dest[idx],
                 b.promise_h[idx], self._released(wave_h)[idx], bill[idx],
-                np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h)
-        return out
+                np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h, bounds=bounded)
+            if lows is not None and low is not None:
+                lows[idx] = low
+        return out, lows
 
-    def whole_bounds(self, order: OrderView) -> list[float] | None:
+    def whole_bounds(self, order: OrderView, late_per_h: float | None = None,
+                     margin_h: float = 0.0) -> list[float] | None:
         """:meth:`~sim.estimates.Estimates.shipment_lower_bound` of the order shipped whole
         from each FC (the same numbers: its labor, carton and least price over the
         services), worked out for the whole block at once; ``None`` for an order not of the
         block, not a single parcel as :meth:`whole` prices them, or where no bound applies
-        (use that method)."""
+        (use that method).  With ``late_per_h`` (>= 0), a bound on the order's cost plus
+        ``late_per_h`` per hour late, delivery estimated with ``margin_h`` more pack time,
+        whenever it is routed (not before it is placed): its labor and carton and the least
+        over the services of price plus lateness, delivery estimated from the calendar as
+        if released when placed (:meth:`~sim.estimates.Estimates.shipment_costs_and_bounds`:
+        released later, or behind queued work, a shipment is only ready later)."""
         i = self._index(order, None)  # the bound holds at any time
         if i < 0:
             return None
-        lows = self._lows
-        if lows is None:
-            self._whole_bounds()
+        if late_per_h is not None and late_per_h >= 0 and self._est.split_bounds_apply:
+            row = self._lows_late(late_per_h, margin_h)[1][i]
+        else:
             lows = self._lows
-            assert lows is not None
-        row = lows[1][i]
+            if lows is None:
+                self._whole_bounds()
+                lows = self._lows
+                assert lows is not None
+            row = lows[1][i]
         return None if not row or row[0] != row[0] else row  # NaN: not at hand
+
+    def _lows_late(self, late_per_h: float, margin_h: float
+                   ) -> tuple[np.ndarray, list[list[float]]]:
+        """:meth:`whole_bounds` with lateness of the block's orders, NaN rows where none
+        (kept with the whole table of the same key, as lists too)."""
+        hit = self._late_lows.get((late_per_h, margin_h))
+        if hit is None:
+            self._whole_table((late_per_h, margin_h, 0.0))
+            hit = self._late_lows[(late_per_h, margin_h)]
+        return hit
 
     def _whole_bounds(self) -> np.ndarray:
         """:meth:`whole_bounds` of the block's orders (orders, FCs), NaN rows where none
@@ -384,23 +420,26 @@ class BlockPrices:
 
     def queue_choice(self, order: OrderView, late_per_h: float, margin_h: float,
                      first_saving: float, split_searched: bool, tol: float,
-                     rows: Sequence[memoryview]) -> tuple[int, Sequence[float] | None]:
+                     rows: Sequence[memoryview], pairs: bool = False
+                     ) -> tuple[int, Sequence[float] | None]:
         """The answer of :class:`~sim.policies.optimized.Optimal`'s walk over the FCs and
         split search (exact, released now) where the day's table settles it, and else
         :meth:`queue_whole` of the order: ``(f, None)``, the first FC of the order's
         distance rank, when that FC holds the order (``rows``: stock on hand by FC), its
         :meth:`queue_whole` cost is checked and finite, every other FC's
-        :meth:`whole_bounds` exceeds that cost less ``first_saving`` by more than the
-        policy's tolerance (``tol`` relative, at least ``tol``: then the walk prices none of
-        them), and the order has one line, or no split is searched (``split_searched``
-        false), or its :meth:`split_bound` exceeds that cost as much (then the split search
-        stops at its bound); else ``(-1, queue_whole(...))``, with any check made here kept
-        in it (so checks are counted once, as the walk would count them).  Not for a plan's
-        rank (``Network.assigned_fc_lists``)."""
+        :meth:`whole_bounds` with lateness exceeds that cost less ``first_saving`` by more
+        than the policy's tolerance (``tol`` relative, at least ``tol``: then the walk, which
+        reads the same bounds, prices none of them), and the order has one line, or no split
+        is searched (``split_searched`` false), or its :meth:`split_bound`, or with ``pairs``
+        (splits into two shipments at most) its :meth:`queue_pair_bound`, exceeds that cost
+        as much (then the split search stops at that bound); else ``(-1,
+        queue_whole(...))``, with any check made here kept in it (so checks are counted
+        once, as the walk would count them).  Not for a plan's rank
+        (``Network.assigned_fc_lists``)."""
         i = self._index(order, 0.0)
         if i < 0:
             return -1, None
-        key = (late_per_h, margin_h, first_saving, split_searched, tol)
+        key = (late_per_h, margin_h, first_saving, split_searched, tol, pairs)
         hit = self._firsts.get(key)
         if hit is None:
             hit = self._firsts[key] = (self._check_table(late_per_h, margin_h, 0.0),
@@ -418,9 +457,11 @@ class BlockPrices:
         return -1, QueueCosts(table, i, self._est.ready_h, self._held, f)
 
     def _first_table(self, late_per_h: float, margin_h: float, first_saving: float,
-                     split_searched: bool, tol: float) -> list[int]:
+                     split_searched: bool, tol: float, pairs: bool) -> list[int]:
         """:func:`~sim.queue_checks.settled_firsts` of the block's orders, and -2 for those
-        without a row of costs in the table (not priced there)."""
+        without a row of costs in the table (not priced there).  With ``pairs`` (splits
+        into two shipments at most), an order the split bound alone leaves unsettled gets
+        its parts priced, and the larger of that bound and :meth:`queue_pair_bound`."""
         b = self._arrays
         assert b is not None
         net = self._est.net
@@ -430,9 +471,24 @@ class BlockPrices:
         unpriced = np.isnan(cost[:, 0])
         if net.assigned_fc_lists is not None:
             return np.where(unpriced, -2, -1).tolist()
-        first = settled_firsts(cost, self._whole_bounds(), net.fc_rank[b.dest],
-                               self._split_bounds() if split_searched else None,
-                               b.n_lines, first_saving, split_searched, tol)
+        lows = self._lows_late(late_per_h, margin_h)[0] if late_per_h >= 0 \
+            and self._est.split_bounds_apply else self._whole_bounds()
+        args = (cost, lows, net.fc_rank[b.dest])
+        split = self._split_bounds() if split_searched else None
+        first = settled_firsts(*args, split, b.n_lines, first_saving, split_searched, tol)
+        if split_searched and pairs and split is not None and self._checks_hold():
+            # the orders settled but for the split bound: their bound of pairs of parts
+            left = (first < 0) & (settled_firsts(*args, None, b.n_lines, first_saving, False,
+                                                 tol) >= 0) & (b.promise_h < math.inf)
+            key = (late_per_h, margin_h, 0.0, True)
+            kept = self._parts_of(key)
+            want = left[kept.multi]
+            if want.any():
+                self._price_chosen(kept, want.copy(), key)
+                idx = kept.multi[want]
+                split = split.copy()
+                split[idx] = np.fmax(split[idx], [kept.index[j][3] for j in idx.tolist()])
+                first = settled_firsts(*args, split, b.n_lines, first_saving, True, tol)
         return np.where(unpriced, -2, first).tolist()
 
     def _queue_table(self, late_per_h: float, margin_h: float, wave_h: float
@@ -571,6 +627,21 @@ class BlockPrices:
             return None
         return self._part_rows(order, (late_per_h, margin_h, wave_h, True), on_hand)
 
+    def queue_pair_bound(self, order: OrderView, late_per_h: float, margin_h: float,
+                         on_hand: np.ndarray | None = None, wave_h: float = 0.0
+                         ) -> float | None:
+        """A lower bound on the cost behind the queues of any split of the order into two
+        shipments, each priced as :meth:`queue_parts` prices it (with the whole order's
+        pick and pack hours): the least, over the ways to split its lines in two, of each
+        half's least bound over the FCs (stock and distinct FCs ignored), the bounds those
+        of :meth:`~sim.estimates.Estimates.shipment_costs_and_bounds` (queued work only
+        delays a shipment); ``-inf`` if a part is not priced here (NaN), ``None`` when
+        :meth:`queue_parts` gives ``None``."""
+        if not self._checks_hold() or not order.promise_h < math.inf:
+            return None
+        found = self._priced(order, (late_per_h, margin_h, wave_h, True), on_hand)
+        return None if found is None else found[3]
+
     def _checks_hold(self) -> bool:
         """Whether the queues lately left the table's pickups for at least
         :data:`PARTS_WHEN_HELD` of the whole orders checked (or too few were checked to
@@ -583,7 +654,7 @@ class BlockPrices:
         found = self._priced(order, key, on_hand)
         if found is None:
             return None
-        table, first, _ = found
+        table, first = found[0], found[1]
         rows: list[list[float]] = table[first:first + (1 << len(order.skus)) - 2].tolist()
         return rows
 
@@ -597,22 +668,26 @@ class BlockPrices:
         return None if found is None else found[2]
 
     def _priced(self, order: OrderView, key: _PartKey, on_hand: np.ndarray | None
-                ) -> tuple[np.ndarray, int, float] | None:
+                ) -> tuple[np.ndarray, int, float, float] | None:
         """The order's entry in its batch of parts (pricing a batch if needed)."""
         i = self._index(order, key[2])
         if i < 0 or not 2 <= len(order.skus) <= PART_PRICED_LINES:
             return None
+        kept = self._parts_of(key)
+        found = kept.index.get(i)
+        if found is None:
+            self._price_batch(kept, i, key, on_hand)
+            found = kept.index[i]
+        return found
+
+    def _parts_of(self, key: _PartKey) -> _Parts:
         kept = self._parts.get(key)
         if kept is None:
             assert self._arrays is not None
             kept = self._parts[key] = _Parts(self._est, self._arrays,
                                              self._whole_table(key[:3])[0],
                                              self._split_bounds())
-        found = kept.index.get(i)
-        if found is None:
-            self._price_batch(kept, i, key, on_hand)
-            found = kept.index[i]
-        return found
+        return kept
 
     def split_bound(self, order: OrderView) -> float | None:
         """:meth:`~sim.estimates.Estimates.split_lower_bound` of an order of the block with
@@ -653,18 +728,29 @@ class BlockPrices:
             want |= ~np.logical_and.reduceat(has, kept.line_ptr)
         want[:pos] = False
         want[pos] = True  # order i itself
+        self._price_chosen(kept, want, key)
+
+    def _price_chosen(self, kept: _Parts, want: np.ndarray, key: _PartKey) -> None:
+        """Price the parts of the orders ``want`` marks (by position in ``kept.multi``) that
+        are not priced yet."""
         want &= ~kept.done
         chosen = np.flatnonzero(want)
+        if not chosen.size:
+            return
         kept.done[chosen] = True
-        rows = multi[chosen]
-        first, table = self._part_costs(rows, *key)
+        rows = kept.multi[chosen]
+        first, table, lows = self._part_costs(rows, *key)
         assert self._arrays is not None
-        bounds = _pair_bounds(table, np.asarray(first, np.intp), self._arrays.n_lines[rows])
-        for j, start, low in zip(rows.tolist(), first, bounds.tolist(), strict=True):
-            kept.index[j] = (table, start, low)
+        n_lines = self._arrays.n_lines[rows]
+        start = np.asarray(first, np.intp)
+        bounds = _pair_bounds(table, start, n_lines).tolist()
+        floors = bounds if lows is None else _pair_bounds(lows, start, n_lines).tolist()
+        for j, at, low, floor in zip(rows.tolist(), first, bounds, floors, strict=True):
+            kept.index[j] = (table, at, low, floor)
 
     def _part_costs(self, orders: np.ndarray, late_per_h: float, margin_h: float,
-                    wave_h: float, whole_eta: bool = False) -> tuple[list[int], np.ndarray]:
+                    wave_h: float, whole_eta: bool = False
+                    ) -> tuple[list[int], np.ndarray, np.ndarray | None]:
         """The parts of these orders of the block (indices; each of
         2..:data:`PART_PRICED_LINES` lines): for each order, the index of its first part's
         row, and the rows (parts, FCs), in the order of :func:`line_subsets`, NaN where not
@@ -694,8 +780,9 @@ class BlockPrices:
             first[group] = n_rows + np.arange(len(group)) * len(subs)
             n_rows += len(group) * len(subs)
         out = np.full((n_rows, F), np.nan)
+        lows = np.full((n_rows, F), np.nan) if whole_eta else None
         if not n_rows or F == 0:
-            return first.tolist(), out
+            return first.tolist(), out, lows
         size = np.concatenate(sizes)
         ptr = np.concatenate(([0], np.cumsum(size)))
         line_units = np.concatenate(units)
@@ -706,13 +793,16 @@ class BlockPrices:
             owner = np.concatenate(owners)[idx]
             eta = (b.n_lines[owner].astype(float), b.n_units[owner].astype(float)) \
                 if whole_eta else None
-            out[idx] = est.shipment_costs(
+            cost, low = est.shipment_costs_and_bounds(
                 size[idx].astype(float),
                 np.add.reduceat(line_units, ptr[:-1])[idx].astype(float),
                 b.dest[owner], b.promise_h[owner], self._released(wave_h)[owner],
                 bill[idx], np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h,
-                eta)
-        return first.tolist(), out
+                eta, bounds=whole_eta)
+            out[idx] = cost
+            if lows is not None and low is not None:
+                lows[idx] = low
+        return first.tolist(), out, lows
 
 
 _Choice = tuple[int, int, float, float]

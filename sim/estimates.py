@@ -418,6 +418,23 @@ class Estimates:
         times ``placed``, from the staffing calendar alone as if released then.  ``eta_of``:
         the lines and units whose pick and pack hours the delivery is estimated with, if
         not the shipments' own (a split's part, estimated as its whole order)."""
+        return self.shipment_costs_and_bounds(n_lines, n_units, dest, promise, placed, bill,
+                                              carton, late_per_h, margin_h, eta_of)[0]
+
+    def shipment_costs_and_bounds(
+            self, n_lines: np.ndarray, n_units: np.ndarray, dest: np.ndarray,
+            promise: np.ndarray, placed: np.ndarray | None, bill: np.ndarray,
+            carton: np.ndarray, late_per_h: float, margin_h: float,
+            eta_of: tuple[np.ndarray, np.ndarray] | None = None, bounds: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`shipment_costs`, and with ``bounds`` (and ``placed``) a lower bound of
+        each on its cost behind any queues when released at ``placed``: the labor and
+        carton, and the least over the services of price plus ``late_per_h`` per hour late
+        with delivery estimated from the calendar (as the costs are; ``None`` without
+        ``bounds``).  Work queued ahead only delays a shipment's ready time (each step of
+        :meth:`ready_h` is at least the calendar's: rounding is monotone), so its first
+        pickups and deliveries, by service, only come later, whatever service the shipping
+        policy then chooses."""
         net = self.net
         m, F, S = len(n_lines), net.n_fcs, self._n_services
         tables = self._shipper._by_pound_arr
@@ -442,10 +459,19 @@ class Estimates:
         chosen_p = flat_p[rows_all, choice].reshape(m, F)
         chosen_a = flat_a[rows_all, choice].reshape(m, F)
         rate = np.asarray(self._labor_rate, float)
-        cost = (pick + pack) * rate + carton[:, None] + chosen_p
+        fixed = (pick + pack) * rate + carton[:, None]
+        cost = fixed + chosen_p
         late = np.maximum(0.0, chosen_a - promise[:, None])
         with np.errstate(invalid="ignore"):
-            return np.where(late < math.inf, cost + late_per_h * late, math.inf)
+            cost = np.where(late < math.inf, cost + late_per_h * late, math.inf)
+            if not bounds or placed is None:
+                return cost, None
+            # as landed_cost: max(0, arrive - promise) is 0 where that is NaN (no promise,
+            # no pickup left), and a shipment late by inf hours costs inf
+            d = arrive - promise[:, None, None]
+            late_s = np.where(d > 0.0, d, 0.0)
+            each = np.where(late_s < math.inf, price + late_per_h * late_s, math.inf)
+        return cost, fixed + each.min(axis=2)
 
     def _calendar_arrivals(self, f: int, start_h: np.ndarray, pick_h: np.ndarray,
                            pack_h: np.ndarray, zone: np.ndarray, out: np.ndarray) -> None:

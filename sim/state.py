@@ -191,12 +191,15 @@ class StateView:
         one by one.  See :meth:`sim.estimates.Estimates.whole_order_costs`."""
         return self._est.whole_order_costs(orders, late_per_h, margin_h)
 
-    def whole_lower_bounds(self, order: OrderView) -> list[float] | None:
+    def whole_lower_bounds(self, order: OrderView, late_per_h: float | None = None,
+                           margin_h: float = 0.0) -> list[float] | None:
         """:meth:`shipment_lower_bound` of the whole order from each FC, worked out with the
         rest of its day's orders (the same numbers); ``None`` when not at hand so (use
-        :meth:`shipment_lower_bound`).  See :meth:`sim.block_prices.BlockPrices.whole_bounds`.
-        """
-        return self._blocks.whole_bounds(order)
+        :meth:`shipment_lower_bound`).  With ``late_per_h``, a tighter bound on its
+        :meth:`landed_cost` plus ``late_per_h`` per hour late (delivery estimated with
+        ``margin_h`` more pack time), lateness included as the staffing calendar alone
+        gives it.  See :meth:`sim.block_prices.BlockPrices.whole_bounds`."""
+        return self._blocks.whole_bounds(order, late_per_h, margin_h)
 
     def calendar_costs(self, order: OrderView, late_per_h: float, margin_h: float,
                        wave_h: float = 0.0) -> list[float] | None:
@@ -236,15 +239,15 @@ class StateView:
         return self._blocks.queue_whole(order, late_per_h, margin_h, wave_h)
 
     def queue_choice(self, order: OrderView, late_per_h: float, margin_h: float,
-                     first_saving: float, split_searched: bool, tol: float
-                     ) -> tuple[int, Sequence[float] | None]:
+                     first_saving: float, split_searched: bool, tol: float,
+                     pairs: bool = False) -> tuple[int, Sequence[float] | None]:
         """The FC :class:`~sim.policies.optimized.Optimal` (exact, routing the order as it is
         placed) answers, where the day's table settles it at once (``first_saving``:
         its ``min_saving``; ``split_searched``: whether it searches splits; ``tol``: its
         bound's tolerance), with ``None``; else ``-1`` and :meth:`queue_costs` (with any
         check made kept in it).  See :meth:`sim.block_prices.BlockPrices.queue_choice`."""
         return self._blocks.queue_choice(order, late_per_h, margin_h, first_saving,
-                                         split_searched, tol, self._rows)
+                                         split_searched, tol, self._rows, pairs)
 
     def queue_cost_rows(self, orders: Sequence[OrderView], late_per_h: float,
                         margin_h: float, wave_h: float = 0.0) -> np.ndarray:
@@ -266,6 +269,15 @@ class StateView:
         often); ``wave_h`` as for :meth:`queue_costs`.  See
         :meth:`sim.block_prices.BlockPrices.queue_parts`."""
         return self._blocks.queue_parts(order, late_per_h, margin_h, self._on_hand, wave_h)
+
+    def queue_split_bound(self, order: OrderView, late_per_h: float, margin_h: float,
+                          wave_h: float = 0.0) -> float | None:
+        """A lower bound on what a split of the order into two shipments costs behind the
+        queues, its parts priced as :meth:`queue_part_costs` prices them (``-inf`` if some
+        part is priced otherwise; ``None`` when :meth:`queue_part_costs` gives ``None``).
+        See :meth:`sim.block_prices.BlockPrices.queue_pair_bound`."""
+        return self._blocks.queue_pair_bound(order, late_per_h, margin_h, self._on_hand,
+                                             wave_h)
 
     def calendar_part_costs(self, order: OrderView, late_per_h: float, margin_h: float,
                             wave_h: float = 0.0) -> list[list[float]] | None:

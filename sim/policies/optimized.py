@@ -149,7 +149,8 @@ class Optimal:
             if self._walks_as_optimal():  # the day's table may settle the walk and search
                 f, known = state.queue_choice(
                     order, self.late_per_h, self.ready_margin_h, self.min_saving,
-                    net.hold_mode is HoldMode.SPLIT and self.max_shipments > 1, _BOUND_TOL)
+                    net.hold_mode is HoldMode.SPLIT and self.max_shipments > 1, _BOUND_TOL,
+                    self.max_shipments == 2)
                 if f >= 0:
                     return f
             else:
@@ -164,7 +165,8 @@ class Optimal:
             # (the day's bounds, at hand, are read before the stock)
             if bound and best is not None:
                 if lows is None:
-                    lows = state.whole_lower_bounds(order) or ()
+                    lows = state.whole_lower_bounds(order, self.late_per_h,
+                                                    self.ready_margin_h) or ()
                 if lows and lows[f] > limit:
                     continue  # pricing it is useless
             if not state.has_stock(f, skus, units):
@@ -302,6 +304,11 @@ class Optimal:
             # push orders past the last pickups); without one, landed_cost finds them on time
             return None
         if not calendar and known is not None and bound:
+            if self.max_shipments == 2 and to_beat < math.inf:  # a bound of the parts'
+                pair = state.queue_split_bound(order, self.late_per_h, self.ready_margin_h,
+                                               wave_h)
+                if pair is not None and pair > to_beat + _BOUND_TOL * max(1.0, abs(to_beat)):
+                    return None
             rows = state.queue_part_costs(order, self.late_per_h, self.ready_margin_h,
                                           wave_h)
             if rows is not None:  # only at the FCs where the whole order's estimates hold
