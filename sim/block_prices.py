@@ -174,7 +174,7 @@ class BlockPrices:
         self._bounds: tuple[np.ndarray, list[float]] | None = None
         self._lows: tuple[np.ndarray, list[list[float]]] | None = None
         # by lateness cost and margin: whole_bounds with lateness
-        self._late_lows: dict[tuple[float, float], tuple[np.ndarray, list[list[float]]]] = {}
+        self._late_lows: dict[tuple[float, float], np.ndarray] = {}
         # by _Key: the block's QueueCosts inputs
         self._checked_rows: dict[_Key, QueueTable] = {}
         # by queue_choice's key: the check table and _first_table
@@ -218,7 +218,7 @@ class BlockPrices:
             arr, lows = self._whole_costs(*key)
             hit = self._whole[key] = (arr, arr.tolist())
             if lows is not None:
-                self._late_lows[key[:2]] = (lows, lows.tolist())
+                self._late_lows[key[:2]] = lows
         return hit
 
     def _released(self, wave_h: float) -> np.ndarray:
@@ -271,7 +271,7 @@ class BlockPrices:
         if i < 0:
             return None
         if late_per_h is not None and late_per_h >= 0 and self._est.split_bounds_apply:
-            row = self._lows_late(late_per_h, margin_h)[1][i]
+            row = self._lows_late(late_per_h, margin_h)[i].tolist()  # (few are read)
         else:
             lows = self._lows
             if lows is None:
@@ -281,10 +281,9 @@ class BlockPrices:
             row = lows[1][i]
         return None if not row or row[0] != row[0] else row  # NaN: not at hand
 
-    def _lows_late(self, late_per_h: float, margin_h: float
-                   ) -> tuple[np.ndarray, list[list[float]]]:
+    def _lows_late(self, late_per_h: float, margin_h: float) -> np.ndarray:
         """:meth:`whole_bounds` with lateness of the block's orders, NaN rows where none
-        (kept with the whole table of the same key, as lists too)."""
+        (kept with the whole table of the same key)."""
         hit = self._late_lows.get((late_per_h, margin_h))
         if hit is None:
             self._whole_table((late_per_h, margin_h, 0.0))
@@ -471,7 +470,7 @@ class BlockPrices:
         unpriced = np.isnan(cost[:, 0])
         if net.assigned_fc_lists is not None:
             return np.where(unpriced, -2, -1).tolist()
-        lows = self._lows_late(late_per_h, margin_h)[0] if late_per_h >= 0 \
+        lows = self._lows_late(late_per_h, margin_h) if late_per_h >= 0 \
             and self._est.split_bounds_apply else self._whole_bounds()
         args = (cost, lows, net.fc_rank[b.dest])
         split = self._split_bounds() if split_searched else None
