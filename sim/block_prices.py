@@ -118,7 +118,8 @@ class BlockOrders(NamedTuple):
 
 class _Parts:
     """What :meth:`BlockPrices.parts` keeps for one block and one pricing key: the priced
-    parts of each order so far (block index -> (table, first row)) and, for choosing the
+    parts of each order so far (block index -> (table, first row, bound of pairs of its
+    prices, bound of pairs behind the queues)) and, for choosing the
     next batch, the block's orders of 2..:data:`PART_PRICED_LINES` lines with their lines
     and whether their split bound is likely to let a search through."""
 
@@ -127,7 +128,7 @@ class _Parts:
 
     def __init__(self, est: Estimates, block: BlockOrders, whole: np.ndarray,
                  bounds: np.ndarray | None) -> None:
-        # table, first row, bound of a pair of its prices, of a pair behind any queues
+        # table, first row, and the bounds of pair_bound and queue_pair_bound (-inf: none)
         self.index: dict[int, tuple[np.ndarray, int, float, float]] = {}
         n = block.n_lines
         is_multi = (n >= 2) & (n <= PART_PRICED_LINES)
@@ -235,7 +236,8 @@ class BlockPrices:
         """Each order of the block shipped whole from each FC (orders, FCs): NaN for those
         that travel as several parcels, lie within rounding of a carton's limit, or weigh
         more than a service's price table lists; and, released when placed (``wave_h``
-        0), the bounds of :meth:`whole_bounds` with lateness (else ``None``)."""
+        0), the bounds of :meth:`whole_bounds` with lateness (else ``None``, also where
+        bounds do not apply: a negative cost or lateness cost)."""
         b = self._arrays
         assert b is not None
         est = self._est
@@ -267,7 +269,7 @@ class BlockPrices:
         over the services of price plus lateness, delivery estimated from the calendar as
         if released when placed (:meth:`~sim.estimates.Estimates.shipment_costs_and_bounds`:
         released later, or behind queued work, a shipment is only ready later)."""
-        i = self._index(order, None)  # the bound holds at any time
+        i = self._index(order, None)  # the bounds hold at any time after placing
         if i < 0:
             return None
         if late_per_h is not None and late_per_h >= 0 and self._est.split_bounds_apply:
@@ -283,11 +285,13 @@ class BlockPrices:
 
     def _lows_late(self, late_per_h: float, margin_h: float) -> np.ndarray:
         """:meth:`whole_bounds` with lateness of the block's orders, NaN rows where none
-        (kept with the whole table of the same key)."""
+        (kept with the whole table of the same key; only where they apply: ``late_per_h``
+        >= 0 and :attr:`~sim.estimates.Estimates.split_bounds_apply`)."""
         hit = self._late_lows.get((late_per_h, margin_h))
         if hit is None:
             self._whole_table((late_per_h, margin_h, 0.0))
-            hit = self._late_lows[(late_per_h, margin_h)]
+            hit = self._late_lows.get((late_per_h, margin_h))
+            assert hit is not None, "bounds with lateness do not apply"
         return hit
 
     def _whole_bounds(self) -> np.ndarray:
@@ -430,8 +434,10 @@ class BlockPrices:
         than the policy's tolerance (``tol`` relative, at least ``tol``: then the walk, which
         reads the same bounds, prices none of them), and the order has one line, or no split
         is searched (``split_searched`` false), or its :meth:`split_bound`, or with ``pairs``
-        (splits into two shipments at most) its :meth:`queue_pair_bound`, exceeds that cost
-        as much (then the split search stops at that bound); else ``(-1,
+        (splits into two shipments at most) its :meth:`queue_pair_bound` (priced for the
+        day's orders when the table is made), exceeds that cost as much (then the split
+        search finds no split cheaper: it stops at that bound, or, if the day's part prices
+        are no longer used, searches in vain); else ``(-1,
         queue_whole(...))``, with any check made here kept in it (so checks are counted
         once, as the walk would count them).  Not for a plan's rank
         (``Network.assigned_fc_lists``)."""
@@ -635,8 +641,9 @@ class BlockPrices:
         half's least bound over the FCs (stock and distinct FCs ignored), the bounds those
         of :meth:`~sim.estimates.Estimates.shipment_costs_and_bounds` (queued work only
         delays a shipment); ``-inf`` if a part is not priced here (NaN), ``None`` when
-        :meth:`queue_parts` gives ``None``."""
-        if not self._checks_hold() or not order.promise_h < math.inf:
+        :meth:`queue_parts` gives ``None`` and at waves (``wave_h`` > 0: the clock may be a
+        hair before the wave's time, which the calendar's release would assume)."""
+        if wave_h or not self._checks_hold() or not order.promise_h < math.inf:
             return None
         found = self._priced(order, (late_per_h, margin_h, wave_h, True), on_hand)
         return None if found is None else found[3]
@@ -742,8 +749,11 @@ class BlockPrices:
         assert self._arrays is not None
         n_lines = self._arrays.n_lines[rows]
         start = np.asarray(first, np.intp)
-        bounds = _pair_bounds(table, start, n_lines).tolist()
-        floors = bounds if lows is None else _pair_bounds(lows, start, n_lines).tolist()
+        # the bound of a pair of prices (parts as parts() prices them), or of bounds
+        # (queue_parts' parts, released when placed), -inf where none
+        none = [-math.inf] * len(first)
+        bounds = none if key[3] else _pair_bounds(table, start, n_lines).tolist()
+        floors = none if lows is None else _pair_bounds(lows, start, n_lines).tolist()
         for j, at, low, floor in zip(rows.tolist(), first, bounds, floors, strict=True):
             kept.index[j] = (table, at, low, floor)
 
@@ -754,7 +764,8 @@ class BlockPrices:
         2..:data:`PART_PRICED_LINES` lines): for each order, the index of its first part's
         row, and the rows (parts, FCs), in the order of :func:`line_subsets`, NaN where not
         priced.  ``whole_eta``: delivery estimated from the whole order's pick and pack
-        hours (:meth:`queue_parts`), not the part's."""
+        hours (:meth:`queue_parts`), not the part's; then, released when placed
+        (``wave_h`` 0), also the rows' bounds of :meth:`queue_pair_bound` (else ``None``)."""
         b = self._arrays
         assert b is not None
         est = self._est
@@ -779,7 +790,11 @@ class BlockPrices:
             first[group] = n_rows + np.arange(len(group)) * len(subs)
             n_rows += len(group) * len(subs)
         out = np.full((n_rows, F), np.nan)
-        lows = np.full((n_rows, F), np.nan) if whole_eta else None
+        # bounds only as released when placed: at a wave the clock may be a hair before
+        # the wave's time (it adds up the intervals), when the calendar may still have a
+        # shift that the wave's time has ended
+        bounded = whole_eta and wave_h == 0
+        lows = np.full((n_rows, F), np.nan) if bounded else None
         if not n_rows or F == 0:
             return first.tolist(), out, lows
         size = np.concatenate(sizes)
@@ -797,7 +812,7 @@ class BlockPrices:
                 np.add.reduceat(line_units, ptr[:-1])[idx].astype(float),
                 b.dest[owner], b.promise_h[owner], self._released(wave_h)[owner],
                 bill[idx], np.asarray(q.carton_cost, float)[idx], late_per_h, margin_h,
-                eta, bounds=whole_eta)
+                eta, bounds=bounded)
             out[idx] = cost
             if lows is not None and low is not None:
                 lows[idx] = low
@@ -822,7 +837,8 @@ def _single(est: Estimates, q: DayQuotes, bill: np.ndarray) -> np.ndarray:
 
 def _pair_bounds(table: np.ndarray, first: np.ndarray, n_lines: np.ndarray) -> np.ndarray:
     """:meth:`BlockPrices.pair_bound` of orders whose parts are ``table``'s rows from
-    ``first`` on (in :func:`line_subsets` order), ``n_lines`` lines each."""
+    ``first`` on (in :func:`line_subsets` order), ``n_lines`` lines each (with the parts'
+    bounds as ``table``, :meth:`BlockPrices.queue_pair_bound`)."""
     out = np.full(len(first), -math.inf)
     for n in np.unique(n_lines).tolist():
         group = np.flatnonzero(n_lines == n)

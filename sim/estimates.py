@@ -431,10 +431,12 @@ class Estimates:
         each on its cost behind any queues when released at ``placed``: the labor and
         carton, and the least over the services of price plus ``late_per_h`` per hour late
         with delivery estimated from the calendar (as the costs are; ``None`` without
-        ``bounds``).  Work queued ahead only delays a shipment's ready time (each step of
-        :meth:`ready_h` is at least the calendar's: rounding is monotone), so its first
-        pickups and deliveries, by service, only come later, whatever service the shipping
-        policy then chooses."""
+        ``bounds``).  Work queued ahead, or a release after ``placed``, only delays a
+        shipment's ready time (each step of :meth:`ready_h` is at least the calendar's:
+        rounding is monotone; up to the few 1e-16 hours a pool's queued hours can end below
+        zero), so its first pickups and deliveries, by service, only come later, whatever
+        service the shipping policy then chooses.  Not for waves: the clock may be a hair
+        before a wave's time."""
         net = self.net
         m, F, S = len(n_lines), net.n_fcs, self._n_services
         tables = self._shipper._by_pound_arr

@@ -244,8 +244,10 @@ class StateView:
         """The FC :class:`~sim.policies.optimized.Optimal` (exact, routing the order as it is
         placed) answers, where the day's table settles it at once (``first_saving``:
         its ``min_saving``; ``split_searched``: whether it searches splits; ``tol``: its
-        bound's tolerance), with ``None``; else ``-1`` and :meth:`queue_costs` (with any
-        check made kept in it).  See :meth:`sim.block_prices.BlockPrices.queue_choice`."""
+        bound's tolerance; ``pairs``: it splits into two shipments at most, so
+        :meth:`queue_split_bound` applies), with ``None``; else ``-1`` and
+        :meth:`queue_costs` (with any check made kept in it).  See
+        :meth:`sim.block_prices.BlockPrices.queue_choice`."""
         return self._blocks.queue_choice(order, late_per_h, margin_h, first_saving,
                                          split_searched, tol, self._rows, pairs)
 

@@ -165,8 +165,10 @@ class Optimal:
             # (the day's bounds, at hand, are read before the stock)
             if bound and best is not None:
                 if lows is None:
-                    lows = state.whole_lower_bounds(order, self.late_per_h,
-                                                    self.ready_margin_h) or ()
+                    lows = (state.whole_lower_bounds(order, self.late_per_h,
+                                                     self.ready_margin_h)
+                            if self._etas_as_optimal() else state.whole_lower_bounds(order)
+                            ) or ()
                 if lows and lows[f] > limit:
                     continue  # pricing it is useless
             if not state.has_stock(f, skus, units):
@@ -207,17 +209,24 @@ class Optimal:
         instance replacing any of them is asked as usual)."""
         cls = type(self)
         return self._prices_bounded() and self._walks_as_optimal() \
-            and cls.order_etas is Optimal.order_etas and cls._settled is Optimal._settled \
-            and "order_etas" not in self.__dict__ and "_settled" not in self.__dict__
+            and cls._settled is Optimal._settled and "_settled" not in self.__dict__
 
     def _walks_as_optimal(self) -> bool:
-        """True if the walk over the FCs and the split search are this class's, whose
-        answers :meth:`_settled` foresees (a subclass or instance replacing either gets
-        them asked about every order)."""
+        """True if the walk over the FCs, the split search and the delivery estimates are
+        this class's, whose answers :meth:`_settled` and the day's settled answers foresee
+        (a subclass or instance replacing any of them gets them asked about every
+        order)."""
         cls = type(self)
         return cls._route_priced is Optimal._route_priced \
             and cls._best_split is Optimal._best_split \
-            and "_route_priced" not in self.__dict__ and "_best_split" not in self.__dict__
+            and "_route_priced" not in self.__dict__ and "_best_split" not in self.__dict__ \
+            and self._etas_as_optimal()
+
+    def _etas_as_optimal(self) -> bool:
+        """True if :meth:`order_etas` is this class's (the whole order's task hours, the
+        ready margin on the pack), which the bounds with lateness assume
+        (:meth:`StateView.whole_lower_bounds`, :meth:`StateView.queue_split_bound`)."""
+        return type(self).order_etas is Optimal.order_etas and "order_etas" not in self.__dict__
 
     def _settled(self, order: OrderView, state: StateView, first: int, best: int,
                  cost: float, split: float) -> bool:
@@ -304,7 +313,8 @@ class Optimal:
             # push orders past the last pickups); without one, landed_cost finds them on time
             return None
         if not calendar and known is not None and bound:
-            if self.max_shipments == 2 and to_beat < math.inf:  # a bound of the parts'
+            if self.max_shipments == 2 and to_beat < math.inf and self._etas_as_optimal():
+                # the same with bounds of the parts' prices behind the queues
                 pair = state.queue_split_bound(order, self.late_per_h, self.ready_margin_h,
                                                wave_h)
                 if pair is not None and pair > to_beat + _BOUND_TOL * max(1.0, abs(to_beat)):
