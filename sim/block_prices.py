@@ -242,7 +242,7 @@ class BlockPrices:
         assert b is not None
         est = self._est
         out = np.full((len(b.placed_h), est.net.n_fcs), np.nan)
-        bounded = wave_h == 0 and est.split_bounds_apply and late_per_h >= 0
+        bounded = wave_h == 0 and self._late_bounded(late_per_h)
         lows = np.full_like(out, np.nan) if bounded else None
         q = b.quotes
         bill = q.billable_arr
@@ -272,8 +272,9 @@ class BlockPrices:
         i = self._index(order, None)  # the bounds hold at any time after placing
         if i < 0:
             return None
-        if late_per_h is not None and late_per_h >= 0 and self._est.split_bounds_apply:
-            row = self._lows_late(late_per_h, margin_h)[i].tolist()  # (few are read)
+        late = None if late_per_h is None else self._lows_late(late_per_h, margin_h)
+        if late is not None:
+            row = late[i].tolist()  # (few are read)
         else:
             lows = self._lows
             if lows is None:
@@ -283,15 +284,22 @@ class BlockPrices:
             row = lows[1][i]
         return None if not row or row[0] != row[0] else row  # NaN: not at hand
 
-    def _lows_late(self, late_per_h: float, margin_h: float) -> np.ndarray:
+    def _late_bounded(self, late_per_h: float) -> bool:
+        """Whether the bounds with lateness apply: no negative lateness cost (lateness only
+        grows as a shipment is delayed), and bounds at all
+        (:attr:`~sim.estimates.Estimates.split_bounds_apply`: no negative cost)."""
+        return late_per_h >= 0 and self._est.split_bounds_apply
+
+    def _lows_late(self, late_per_h: float, margin_h: float) -> np.ndarray | None:
         """:meth:`whole_bounds` with lateness of the block's orders, NaN rows where none
-        (kept with the whole table of the same key; only where they apply: ``late_per_h``
-        >= 0 and :attr:`~sim.estimates.Estimates.split_bounds_apply`)."""
+        (kept with the whole table of the same key), or ``None`` where they do not apply
+        (:meth:`_late_bounded`)."""
+        if not self._late_bounded(late_per_h):
+            return None
         hit = self._late_lows.get((late_per_h, margin_h))
         if hit is None:
             self._whole_table((late_per_h, margin_h, 0.0))
-            hit = self._late_lows.get((late_per_h, margin_h))
-            assert hit is not None, "bounds with lateness do not apply"
+            hit = self._late_lows[(late_per_h, margin_h)]
         return hit
 
     def _whole_bounds(self) -> np.ndarray:
@@ -476,9 +484,8 @@ class BlockPrices:
         unpriced = np.isnan(cost[:, 0])
         if net.assigned_fc_lists is not None:
             return np.where(unpriced, -2, -1).tolist()
-        lows = self._lows_late(late_per_h, margin_h) if late_per_h >= 0 \
-            and self._est.split_bounds_apply else self._whole_bounds()
-        args = (cost, lows, net.fc_rank[b.dest])
+        lows = self._lows_late(late_per_h, margin_h)
+        args = (cost, self._whole_bounds() if lows is None else lows, net.fc_rank[b.dest])
         split = self._split_bounds() if split_searched else None
         first = settled_firsts(*args, split, b.n_lines, first_saving, split_searched, tol)
         if split_searched and pairs and split is not None and self._checks_hold():
@@ -793,7 +800,7 @@ class BlockPrices:
         # bounds only as released when placed: at a wave the clock may be a hair before
         # the wave's time (it adds up the intervals), when the calendar may still have a
         # shift that the wave's time has ended
-        bounded = whole_eta and wave_h == 0
+        bounded = whole_eta and wave_h == 0 and self._late_bounded(late_per_h)
         lows = np.full((n_rows, F), np.nan) if bounded else None
         if not n_rows or F == 0:
             return first.tolist(), out, lows

@@ -276,8 +276,9 @@ class StateView:
                           wave_h: float = 0.0) -> float | None:
         """A lower bound on what a split of the order into two shipments costs behind the
         queues, its parts priced as :meth:`queue_part_costs` prices them (``-inf`` if some
-        part is priced otherwise; ``None`` when :meth:`queue_part_costs` gives ``None``).
-        See :meth:`sim.block_prices.BlockPrices.queue_pair_bound`."""
+        part is priced otherwise; ``None`` when :meth:`queue_part_costs` gives ``None``,
+        and at waves, ``wave_h`` > 0).  See
+        :meth:`sim.block_prices.BlockPrices.queue_pair_bound`."""
         return self._blocks.queue_pair_bound(order, late_per_h, margin_h, self._on_hand,
                                              wave_h)
 

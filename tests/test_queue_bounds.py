@@ -191,7 +191,7 @@ def test_the_same_decisions_without_them(scenario: str, days: float,
     monkeypatch.setattr(StateView, "queue_split_bound", lambda *args, **kw: None)
     monkeypatch.setattr(BlockPrices, "_first_table",
                         lambda self, *args: first_table(self, *args[:-1], False))
-    monkeypatch.setattr(BlockPrices, "_lows_late", lambda self, *args: self._whole_bounds())
+    monkeypatch.setattr(BlockPrices, "_lows_late", lambda self, *args: None)
     assert _digest(FulfillmentModel(net).run()) == fast
     # measured: 34 and 12 searches stopped; 15,699 orders settled against 13,800, and
     # 9,872 against 8,678 in peak season.  The wave's searches (at waves) get no bound:
